@@ -1,0 +1,124 @@
+"""Plain data for one seller's content: what the loader produces and the matcher reads.
+
+Nothing here knows about files, Telegram or the database, so the matcher, the CLI and
+the benchmarks can build these objects directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+#: Language key used when a question list or answer is given without languages.
+ANY_LANG = "*"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One FAQ entry: how buyers ask, what the bot answers."""
+
+    id: str
+    #: language -> question variants; ``ANY_LANG`` when the file gave a plain list.
+    questions: dict[str, tuple[str, ...]]
+    #: language -> answer; ``ANY_LANG`` when the file gave a plain string.
+    answer: dict[str, str]
+    keywords: tuple[str, ...] = ()
+    handoff: bool = False
+    line: int = 0
+
+    def all_questions(self) -> list[str]:
+        """Every question variant, whatever its language."""
+        return [q for variants in self.questions.values() for q in variants]
+
+    def answer_in(self, lang: str | None, fallback: list[str] | tuple[str, ...] = ()) -> str:
+        """The answer in ``lang``, else in the first fallback language that has one."""
+        for candidate in (lang, *fallback, ANY_LANG):
+            if candidate is not None and candidate in self.answer:
+                return self.answer[candidate]
+        return next(iter(self.answer.values()))
+
+
+@dataclass(frozen=True)
+class Product:
+    """One catalog row: answers product questions from its name, description, attributes."""
+
+    offer_id: str
+    name: str
+    description: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    line: int = 0
+
+    def text(self) -> str:
+        """The product as one searchable text: name, description, ``column: value`` pairs."""
+        attrs = "; ".join(f"{k}: {v}" for k, v in self.attributes.items() if v)
+        return "\n".join(part for part in (self.name, self.description, attrs) if part)
+
+
+@dataclass(frozen=True)
+class Template:
+    """A staff quick reply."""
+
+    id: str
+    text: dict[str, str]
+
+    def text_in(self, lang: str | None, fallback: list[str] | tuple[str, ...] = ()) -> str:
+        for candidate in (lang, *fallback, ANY_LANG):
+            if candidate is not None and candidate in self.text:
+                return self.text[candidate]
+        return next(iter(self.text.values()))
+
+
+@dataclass(frozen=True)
+class Sla:
+    """Reply deadlines for a seller's cases (seller.yaml ``sla``)."""
+
+    first_reply: timedelta = timedelta(hours=24)
+    remind_after: tuple[timedelta, ...] = (
+        timedelta(hours=2),
+        timedelta(hours=12),
+        timedelta(hours=20),
+    )
+    escalate_after: timedelta = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Seller:
+    """Everything the bot knows about one seller."""
+
+    id: str
+    name: str
+    support_chat_id: int
+    languages: tuple[str, ...]
+    topics: bool = True
+    staff: tuple[int, ...] = ()
+    greeting: dict[str, str] = field(default_factory=dict)
+    sla: Sla = field(default_factory=Sla)
+    entries: tuple[Entry, ...] = ()
+    products: tuple[Product, ...] = ()
+    templates: tuple[Template, ...] = ()
+    path: Path | None = None
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def entry(self, entry_id: str) -> Entry | None:
+        for e in self.entries:
+            if e.id == entry_id:
+                return e
+        return None
+
+    def product(self, offer_id: str) -> Product | None:
+        for p in self.products:
+            if p.offer_id == offer_id:
+                return p
+        return None
+
+
+@dataclass(frozen=True)
+class Content:
+    """All sellers of a content directory, by id."""
+
+    sellers: dict[str, Seller]
+    root: Path | None = None
