@@ -44,9 +44,7 @@ def read_cases(path: Path) -> list[Case]:
                 continue
             unknown = set(obj) - _CASE_KEYS
             if unknown:
-                problems.append(
-                    Problem(path, lineno, ", ".join(sorted(unknown)), "unknown key")
-                )
+                problems.append(Problem(path, lineno, ", ".join(sorted(unknown)), "unknown key"))
             seller, text, expect = obj.get("seller"), obj.get("text"), obj.get("expect", ...)
             lang = obj.get("lang")
             if not isinstance(seller, str) or not seller:

@@ -1,0 +1,183 @@
+"""Text normalisation per language, detected from the text itself.
+
+Buyers write "Здравствуйте, подскажите пожалуйста, скока идёт доставка заказа 12345678-0001??",
+"how long is shipping", "多久能到货". Before matching, every text goes through the same steps:
+
+1. NFKC (full-width letters and digits become plain ones), case folding, ё -> е.
+2. Order numbers and long digit runs are taken out: they belong to the case, and a
+   random number would otherwise drive a fuzzy match towards whatever entry has digits.
+3. Model codes (letters and digits mixed, such as ``PB-20K``) are kept apart for exact hits.
+4. Words are split: Latin and Cyrillic words by letters, Chinese into single characters
+   (the matcher adds character bigrams, which stand in for word segmentation without a
+   dictionary to load or keep up to date).
+5. Greetings and politeness filler are dropped: they appear in half of all messages and
+   must not decide which entry matches.
+6. Russian and English words are stemmed (Snowball), so "доставка", "доставки" and
+   "доставку" are one term.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[a-z]")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+#: Ozon posting numbers (12345678-0001, 12345678-0001-1) and any other run of 5+ digits.
+ORDER_NUMBER = re.compile(r"(?<![\w-])\d{6,12}-\d{1,6}(?:-\d{1,4})?(?![\w-])")
+_LONG_DIGITS = re.compile(r"\d{5,}")
+#: A model code: letters and digits together, optionally split by hyphens (pb-20k, lw-snk-220,
+#: x5, 4k). At least one digit and one letter; a plain number or word is no code.
+_CODE = re.compile(r"(?<![\w])(?=[\w-]*\d)(?=[\w-]*[^\W\d_])[^\W_](?:[\w]|-(?=\w))+(?![\w])")
+_WORD = re.compile(r"[^\W\d_]+|\d+")
+
+#: Greetings and politeness filler per language. Compared after folding, before stemming.
+#: Chosen by reading buyer messages: these words carry no topic.
+FILLER: frozenset[str] = frozenset(
+    """
+    здравствуйте здравствуй здрасте здрасьте привет приветствую добрый доброе доброго день
+    утро вечер ночи пожалуйста пожалуста пожалуйсто плз пжл пж спасибо спс благодарю
+    подскажите подскажи скажите скажи уточните уточните-ка извините простите хотел хотела
+    хотелось бы бы вопрос вопросик такой такая уважаемый уважаемые продавец продавцы
+    магазин ну а вот вообще кстати
+    hello hi hey hiya greetings good morning afternoon evening please pls plz thanks thank
+    thx kindly dear sir madam seller
+    """.split()
+)
+#: Chinese greetings and filler, removed as substrings (Chinese has no spaces).
+CJK_FILLER: tuple[str, ...] = (
+    "您好",
+    "你好",
+    "请问一下",
+    "请问",
+    "麻烦问一下",
+    "麻烦",
+    "谢谢",
+    "亲",
+    "老板",
+    "在吗",
+    "一下",
+)
+
+
+def fold(text: str) -> str:
+    """NFKC, case folding and ё -> е: the form every comparison starts from."""
+    text = unicodedata.normalize("NFKC", text)
+    return text.casefold().replace("ё", "е")
+
+
+def detect_language(text: str) -> str | None:
+    """Guess ``ru``, ``en`` or ``zh`` from the script of the letters; None without letters.
+
+    Chinese wins with a quarter of the letters: one Chinese character carries as much
+    as a whole Latin word, and Chinese buyers often mix in model codes and English words.
+    """
+    cjk = len(_CJK.findall(text))
+    folded = text.casefold()
+    cyr = len(_CYRILLIC.findall(folded))
+    lat = len(_LATIN.findall(folded))
+    total = cjk + cyr + lat
+    if total == 0:
+        return None
+    if cjk * 4 >= total or cjk >= 4:
+        return "zh"
+    if cyr >= lat:
+        return "ru"
+    return "en"
+
+
+_STEMMERS = {"ru": Stemmer.Stemmer("russian"), "en": Stemmer.Stemmer("english")}
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Snowball stem of one folded word (Russian for Cyrillic, English for Latin)."""
+    if _CYRILLIC.search(word):
+        return str(_STEMMERS["ru"].stemWord(word))
+    if word.isascii() and word.isalpha():
+        return str(_STEMMERS["en"].stemWord(word))
+    return word
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A text ready for matching."""
+
+    #: ``ru``, ``en``, ``zh`` or None (no letters).
+    lang: str | None
+    #: Stemmed words; Chinese as single characters, in text order.
+    terms: tuple[str, ...]
+    #: Model codes found, compacted (``pb20k``), for exact product hits.
+    codes: tuple[str, ...]
+    #: Order numbers found (as written), for the case, not for matching.
+    order_numbers: tuple[str, ...]
+    #: Folded text without filler and numbers, for character-level fuzzy scoring.
+    clean: str
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms and not self.codes
+
+
+def compact_code(code: str) -> str:
+    """``PB-20K`` and ``pb 20k`` both become ``pb20k``."""
+    return re.sub(r"[\W_]+", "", fold(code))
+
+
+def _strip_cjk_filler(text: str) -> str:
+    for filler in CJK_FILLER:
+        text = text.replace(filler, " ")
+    return text
+
+
+def normalize(text: str, *, keep_filler: bool = False) -> Normalized:
+    """Normalise one question or FAQ text for matching.
+
+    Args:
+        text: anything a buyer may send, of any length.
+        keep_filler: keep greetings and politeness words (for texts that consist of
+            nothing else, such as an FAQ entry about greetings).
+    """
+    folded = fold(text)
+    lang = detect_language(folded)
+    orders = tuple(m.group(0) for m in ORDER_NUMBER.finditer(folded))
+    folded = ORDER_NUMBER.sub(" ", folded)
+    codes = tuple(
+        compact_code(m.group(0))
+        for m in _CODE.finditer(folded)
+        if not m.group(0).isdigit() and len(compact_code(m.group(0))) >= 3
+    )
+    folded = _LONG_DIGITS.sub(" ", folded)
+    if not keep_filler and _CJK.search(folded):
+        folded = _strip_cjk_filler(folded)
+    terms: list[str] = []
+    clean_words: list[str] = []
+    for match in _WORD.finditer(folded):
+        word = match.group(0)
+        if _CJK.search(word):
+            # A CJK run (possibly with Latin glued on): one term per character.
+            for ch in word:
+                if _CJK.match(ch):
+                    terms.append(ch)
+                else:
+                    terms.append(ch)
+            clean_words.append(word)
+            continue
+        if not keep_filler and word in FILLER:
+            continue
+        clean_words.append(word)
+        terms.append(stem(word))
+    terms = [t for t in terms if t]
+    return Normalized(
+        lang=lang,
+        terms=tuple(terms),
+        codes=codes,
+        order_numbers=orders,
+        clean=" ".join(clean_words),
+    )
