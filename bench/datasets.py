@@ -188,25 +188,65 @@ def clinc150(k: int = SHOTS) -> Benchmark:
     )
 
 
-def banking77_oos(k: int = SHOTS) -> Benchmark:
-    """BANKING77-OOS, k-shot: 50 in-scope intents; 27 held-out banking intents + CLINC oos."""
+def _banking77_labels() -> dict[str, str]:
+    """Original BANKING77 label of every train/test text, lower-cased (as BANKING77-OOS has it)."""
+    labels: dict[str, str] = {}
+    for name in ("train.csv", "test.csv"):
+        with (data_dir() / "banking77" / name).open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                labels[row["text"].lower().strip()] = row["category"]
+    return labels
+
+
+def banking77_oos(k: int = SHOTS, relabel: bool = True) -> Benchmark:
+    """BANKING77-OOS, k-shot: 50 in-scope intents; 27 held-out banking intents + CLINC oos.
+
+    The upstream label files are misaligned with the texts at the start of many
+    intents' blocks (an offset growing to 11 rows): 366 train rows carry the next
+    intent's label, and for 33 intents *all* first 10 train rows are another
+    intent's questions (353 of the 500 first-10 rows are wrong). With ``relabel``
+    (the default) every row whose text is a BANKING77 utterance gets its original
+    BANKING77 label back, and is in scope iff that label is one of the 50 in-scope
+    intents; the rest (CLINC oos, 2 texts not found) keep the upstream label.
+    ``relabel=False`` is the recipe as written, on the upstream labels.
+    """
     root = data_dir() / "banking77_oos"
+    with (root / "intent_split.json").open(encoding="utf-8") as fh:
+        in_scope = set(json.load(fh)["in_scope_intents"])
+    original = _banking77_labels() if relabel else {}
+    changed = 0
 
     def pairs(*names: str) -> list[tuple[str, str | None]]:
+        nonlocal changed
         out: list[tuple[str, str | None]] = []
         for name in names:
             for row in _read_jsonl(root / f"{name}.jsonl"):
-                out.append((row["text"], None if row["label"] == "oos" else row["label"]))
+                label: str | None = None if row["label"] == "oos" else row["label"]
+                true = original.get(row["text"].strip())
+                if true is not None:
+                    fixed = true if true in in_scope else None
+                    changed += fixed != label
+                    label = fixed
+                out.append((row["text"], label))
         return out
 
-    train = [(t, lab) for t, lab in pairs("train") if lab is not None]
-    seller = build_seller("banking77-oos", "BANKING77-OOS (10-shot)", "en", first_k(train, k))
+    train = [(t, lab) for t, lab in pairs("train", "id_oos_train") if lab is not None]
+    variants = first_k(train, k)
+    variants = {lab: variants[lab] for lab in sorted(in_scope, key=str.lower) if lab in variants}
+    name = "banking77-oos" if relabel else "banking77-oos-raw"
+    seller = build_seller(name, "BANKING77-OOS (10-shot)", "en", variants)
+    dev = make_cases(seller, pairs("valid", "id_oos_valid", "ood_oos_valid"), "en")
+    test = make_cases(seller, pairs("test", "id_oos_test", "ood_oos_test"), "en")
+    labels = (
+        f"labels restored from BANKING77 ({changed} rows changed)" if relabel else "upstream labels"
+    )
     return Benchmark(
-        name="banking77-oos",
+        name=name,
         seller=seller,
-        dev=make_cases(seller, pairs("valid", "id_oos_valid", "ood_oos_valid"), "en"),
-        test=make_cases(seller, pairs("test", "id_oos_test", "ood_oos_test"), "en"),
-        note=f"50 intents, first {k} train rows each; OOS = 27 banking intents + CLINC oos",
+        dev=dev,
+        test=test,
+        note=f"50 intents, first {k} train rows each; OOS = 27 banking intents + CLINC oos; "
+        + labels,
     )
 
 
@@ -282,6 +322,7 @@ def xsid_cross(query_lang: str, k: int = SHOTS) -> Benchmark:
 BENCHMARKS: dict[str, Callable[[], Benchmark]] = {
     "clinc150": clinc150,
     "banking77-oos": banking77_oos,
+    "banking77-oos-raw": lambda: banking77_oos(relabel=False),
     "xsid-en": lambda: xsid("en"),
     "xsid-zh": lambda: xsid("zh"),
     "xsid-ru": lambda: xsid("ru"),
@@ -290,9 +331,13 @@ BENCHMARKS: dict[str, Callable[[], Benchmark]] = {
 }
 
 
+#: What a plain run reports: everything but the upstream-label BANKING77-OOS variant.
+DEFAULT_BENCHMARKS = tuple(n for n in BENCHMARKS if n != "banking77-oos-raw")
+
+
 def load_all(names: Iterable[str] | None = None) -> list[Benchmark]:
-    """Build the named benchmarks (all of them by default), in report order."""
-    wanted = list(BENCHMARKS) if names is None else list(names)
+    """Build the named benchmarks (:data:`DEFAULT_BENCHMARKS` by default), in report order."""
+    wanted = list(DEFAULT_BENCHMARKS) if not names else list(names)
     unknown = [n for n in wanted if n not in BENCHMARKS]
     if unknown:
         raise KeyError(f"unknown benchmark(s): {', '.join(unknown)}")

@@ -1,0 +1,93 @@
+"""Settings from the environment and an optional ``.env`` file (see ``.env.example``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_DATABASE_URL = "sqlite:///./data/sellerdesk.db"
+DEFAULT_CONTENT_DIR = "./examples/sellers"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=value`` lines; ``#`` comments, blank lines and optional quotes allowed."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str
+    api_url: str
+    database_url: str
+    content_dir: Path
+    admin_chat_id: int | None
+    admin_user_ids: frozenset[int]
+
+    def __repr__(self) -> str:  # the token must never reach a log
+        return (
+            f"Settings(token=***, api_url={self.api_url!r}, database_url="
+            f"{_hide_password(self.database_url)!r}, content_dir={str(self.content_dir)!r})"
+        )
+
+
+def _hide_password(url: str) -> str:
+    if "://" in url and "@" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env")) -> Settings:
+    """Read settings; the environment wins over ``.env``.
+
+    Raises:
+        SettingsError: a value is malformed (the token is checked only by ``run``).
+    """
+    merged = read_env_file(env_file)
+    merged.update(os.environ if env is None else env)
+
+    def get(key: str, default: str = "") -> str:
+        return merged.get(key, "").strip() or default
+
+    admin_chat = get("ADMIN_CHAT_ID")
+    try:
+        admin_chat_id = int(admin_chat) if admin_chat else None
+    except ValueError as exc:
+        raise SettingsError(
+            f"ADMIN_CHAT_ID must be a chat id (a number), not {admin_chat!r}"
+        ) from exc
+    try:
+        admin_ids = frozenset(
+            int(part) for part in get("ADMIN_USER_IDS").replace(";", ",").split(",") if part.strip()
+        )
+    except ValueError as exc:
+        raise SettingsError("ADMIN_USER_IDS must be Telegram user ids separated by commas") from exc
+    return Settings(
+        token=get("TELEGRAM_BOT_TOKEN"),
+        api_url=get("TELEGRAM_API_URL", DEFAULT_API_URL).rstrip("/"),
+        database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),
+        content_dir=Path(get("CONTENT_DIR", DEFAULT_CONTENT_DIR)),
+        admin_chat_id=admin_chat_id,
+        admin_user_ids=admin_ids,
+    )

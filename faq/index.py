@@ -1,0 +1,118 @@
+"""A small sparse TF-IDF index over numpy arrays: cosine similarity of a query to every doc.
+
+Postings are stored per feature (CSR by feature), so a query touches only the docs that
+share a feature with it: a question of ten words against 100,000 products costs a few
+array slices and one ``bincount``, not a scan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def tf_weight(count: float) -> float:
+    """Sublinear term frequency: a word said three times is not three times the topic."""
+    return 1.0 + math.log(count) if count > 0 else 0.0
+
+
+class SparseIndex:
+    """Cosine similarity between a bag of features and each indexed document.
+
+    Args:
+        docs: one bag of features (feature -> count) per document.
+        df_groups: for each document, the group it belongs to (an FAQ entry). Document
+            frequency counts groups, not documents: a word repeated in all ten variants
+            of one entry is specific to that entry, not common.
+    """
+
+    def __init__(
+        self, docs: Sequence[Mapping[str, float]], df_groups: Sequence[int] | None = None
+    ) -> None:
+        self.size = len(docs)
+        groups = list(df_groups) if df_groups is not None else list(range(len(docs)))
+        vocab: dict[str, int] = {}
+        group_sets: dict[int, set[int]] = {}
+        for doc, group in zip(docs, groups, strict=True):
+            for feature in doc:
+                fid = vocab.setdefault(feature, len(vocab))
+                group_sets.setdefault(fid, set()).add(group)
+        n_groups = len(set(groups)) or 1
+        df = np.zeros(len(vocab), dtype=np.float64)
+        for fid, members in group_sets.items():
+            df[fid] = len(members)
+        # Smoothed IDF (never zero, so a feature in every group still counts a little).
+        self.idf: FloatArray = np.log((n_groups + 1.0) / (df + 1.0)) + 1.0
+        self.vocab = vocab
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        for doc_id, doc in enumerate(docs):
+            weights = {vocab[f]: tf_weight(c) * float(self.idf[vocab[f]]) for f, c in doc.items()}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            for fid, w in weights.items():
+                rows.append(fid)
+                cols.append(doc_id)
+                vals.append(w / norm)
+        feature_ids = np.asarray(rows, dtype=np.int64)
+        order = np.argsort(feature_ids, kind="stable")
+        self._docs: IntArray = np.asarray(cols, dtype=np.int64)[order]
+        self._weights: FloatArray = np.asarray(vals, dtype=np.float64)[order]
+        counts = np.bincount(feature_ids, minlength=len(vocab))
+        self._indptr: IntArray = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+
+    def query_vector(self, features: Mapping[str, float]) -> tuple[list[int], list[float], float]:
+        """Known feature ids with their TF-IDF weights, and the query's full norm.
+
+        The norm includes features the index has never seen (weighted as the rarest
+        known feature): a question full of unknown words is far from every document.
+        """
+        ids: list[int] = []
+        weights: list[float] = []
+        total = 0.0
+        unknown_idf = float(self.idf.max()) if self.idf.size else 1.0
+        for feature, count in features.items():
+            fid = self.vocab.get(feature)
+            idf = float(self.idf[fid]) if fid is not None else unknown_idf
+            w = tf_weight(count) * idf
+            total += w * w
+            if fid is not None:
+                ids.append(fid)
+                weights.append(w)
+        return ids, weights, math.sqrt(total)
+
+    def similarity(self, features: Mapping[str, float]) -> FloatArray:
+        """Cosine similarity of the query to every document (zeros where nothing is shared)."""
+        ids, weights, norm = self.query_vector(features)
+        if not ids or norm == 0.0:
+            return np.zeros(self.size, dtype=np.float64)
+        starts = self._indptr[ids]
+        ends = self._indptr[np.asarray(ids, dtype=np.int64) + 1]
+        if len(ids) == 1:
+            docs = self._docs[starts[0] : ends[0]]
+            vals = self._weights[starts[0] : ends[0]] * weights[0]
+        else:
+            docs = np.concatenate([self._docs[s:e] for s, e in zip(starts, ends, strict=True)])
+            vals = np.concatenate(
+                [self._weights[s:e] * w for s, e, w in zip(starts, ends, weights, strict=True)]
+            )
+        scores = np.bincount(docs, weights=vals, minlength=self.size)
+        return scores / norm
+
+    def coverage(self, features: Mapping[str, float]) -> float:
+        """Share of the query's weight carried by features the index knows, in [0, 1]."""
+        _ids, weights, norm = self.query_vector(features)
+        if norm == 0.0:
+            return 0.0
+        return math.sqrt(sum(w * w for w in weights)) / norm
+
+
+def bag(items: Sequence[str]) -> Counter[str]:
+    return Counter(items)

@@ -1,0 +1,395 @@
+"""The FAQ matcher: for one seller and one question, a decision with scored candidates.
+
+How a question is scored against an FAQ entry (every score is in [0, 100]):
+
+* **Exact hits first.** A model code or offer id in the question (``PB-20K``,
+  ``lw-snk-220``) names one product: it short-circuits every fuzzy score.
+* **Lexical similarity**, TF-IDF cosine in three feature spaces built from the normalised
+  text (see ``faq.normalize``): stemmed words (Chinese: characters and character pairs),
+  character trigrams of the stems (typos: "доствка" still shares most trigrams with
+  "доставка"), and pairs of adjacent stems ("how long", "track order"). Document
+  frequency counts entries, so a word in every entry ("заказ") weighs little and a rare
+  one ("таможня") a lot. Each entry is compared both through its best question variant
+  and through its centroid (all variants together): the best variant rewards a close
+  paraphrase, the centroid rewards words the entry uses across many variants.
+* **Fuzzy re-ranking** with rapidfuzz over the best few entries: a character-level
+  similarity between the question and each variant, robust to typos and word order.
+* **Keywords** of an entry add a bonus when the question contains one (after stemming).
+
+The decision compares the best score and its margin over the runner-up with named
+thresholds (``DecisionPolicy``), tuned on development data only (``bench/tune.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from faq.decision import PRODUCT_PREFIX, Action, Candidate, Decision
+from faq.index import FloatArray, SparseIndex
+from faq.model import Product, Seller
+from faq.normalize import Normalized, compact_code, normalize
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+#: Longest question considered, in characters. Buyers paste whole letters; the first
+#: part holds the question, and scoring cost grows with length.
+MAX_QUESTION_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class ScoringWeights:
+    """How the parts of a score are combined. Tuned with ``bench/tune.py`` on dev splits."""
+
+    word: float = 1.0
+    char: float = 0.6
+    pair: float = 0.3
+    #: Share of the centroid (all variants of an entry) against the best single variant.
+    centroid: float = 0.35
+    #: Share of the rapidfuzz character similarity in the final score.
+    fuzzy: float = 0.25
+    #: Added (in [0, 1] units) when the question contains one of the entry's keywords.
+    keyword: float = 0.08
+    #: Product scores are scaled by this: product text is long and shares incidental
+    #: words with many questions, so a product needs a clearer lexical hit than an entry.
+    product: float = 0.9
+    #: How many entries the fuzzy re-ranking looks at.
+    rerank: int = 12
+
+
+@dataclass(frozen=True)
+class DecisionPolicy:
+    """Thresholds on the best candidate's score (0-100) and its lead over the runner-up."""
+
+    #: Answer at once from this score, when the lead over the runner-up is at least
+    #: ``answer_margin``.
+    answer_min: float = 45.0
+    answer_margin: float = 5.0
+    #: Below ``answer_min`` (or with a thin lead), offer up to three entries scoring at
+    #: least ``suggest_min``; below it, hand the question to staff.
+    suggest_min: float = 30.0
+    #: A suggestion must be within this many points of the best candidate.
+    suggest_window: float = 15.0
+
+
+DEFAULT_WEIGHTS = ScoringWeights()
+DEFAULT_POLICY = DecisionPolicy()
+
+
+def _word_features(terms: Sequence[str]) -> Counter[str]:
+    """Stems; for Chinese also adjacent character pairs (a stand-in for words)."""
+    features: Counter[str] = Counter(terms)
+    for a, b in itertools.pairwise(terms):
+        if _CJK.match(a) and _CJK.match(b):
+            features[a + b] += 1
+    return features
+
+
+def _char_features(terms: Sequence[str]) -> Counter[str]:
+    """Character trigrams of each non-Chinese stem, with word boundaries marked."""
+    features: Counter[str] = Counter()
+    for term in terms:
+        if len(term) < 3 or _CJK.match(term) or term.isdigit():
+            continue
+        padded = f"<{term}>"
+        features.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return features
+
+
+def _pair_features(terms: Sequence[str]) -> Counter[str]:
+    """Adjacent stems ("how long"), skipping Chinese (its pairs are word features)."""
+    words = [t for t in terms if not _CJK.match(t)]
+    return Counter(f"{a} {b}" for a, b in itertools.pairwise(words))
+
+
+def _fuzzy_text(norm: Normalized) -> str:
+    """The text rapidfuzz compares: stems joined, Chinese characters kept together."""
+    out: list[str] = []
+    for term in norm.terms:
+        if out and _CJK.match(term) and _CJK.match(out[-1][-1]):
+            out[-1] += term
+        else:
+            out.append(term)
+    return " ".join(out)
+
+
+@dataclass(frozen=True)
+class _Space:
+    """One feature space: variants, entry centroids, and how to featurise a text."""
+
+    variants: SparseIndex
+    centroids: SparseIndex
+    weight: float
+
+
+class Matcher:
+    """Decides questions for one seller. Build once per content version; thread-safe reads.
+
+    Args:
+        seller: the seller's entries and products.
+        weights: how the score parts combine (defaults tuned on dev data).
+        policy: the thresholds of the decision (defaults tuned on dev data).
+    """
+
+    def __init__(
+        self,
+        seller: Seller,
+        weights: ScoringWeights = DEFAULT_WEIGHTS,
+        policy: DecisionPolicy = DEFAULT_POLICY,
+    ) -> None:
+        self.seller = seller
+        self.weights = weights
+        self.policy = policy
+        self._entry_ids = [e.id for e in seller.entries]
+        variant_entry: list[int] = []
+        variant_norms: list[Normalized] = []
+        variant_texts: list[str] = []
+        for index, entry in enumerate(seller.entries):
+            for question in entry.all_questions():
+                norm = normalize(question)
+                if norm.empty:
+                    norm = normalize(question, keep_filler=True)
+                variant_entry.append(index)
+                variant_norms.append(norm)
+                variant_texts.append(question)
+        self._variant_entry = np.asarray(variant_entry, dtype=np.int64)
+        self._variant_texts = variant_texts
+        self._variant_fuzzy = [_fuzzy_text(n) for n in variant_norms]
+        # Variants are grouped by entry, so np.maximum.reduceat gives each entry's best.
+        self._group_starts = (
+            np.flatnonzero(np.r_[True, self._variant_entry[1:] != self._variant_entry[:-1]])
+            if len(variant_entry)
+            else np.zeros(0, dtype=np.int64)
+        )
+        self._entries_with_variants = (
+            self._variant_entry[self._group_starts] if len(variant_entry) else self._variant_entry
+        )
+        self._spaces: list[tuple[_Space, str]] = []
+        for kind, featurise, weight in (
+            ("word", _word_features, weights.word),
+            ("char", _char_features, weights.char),
+            ("pair", _pair_features, weights.pair),
+        ):
+            if weight <= 0:
+                continue
+            docs = [featurise(n.terms) for n in variant_norms]
+            merged: list[Counter[str]] = [Counter() for _ in seller.entries]
+            for entry_index, doc in zip(variant_entry, docs, strict=True):
+                merged[entry_index].update(doc)
+            space = _Space(
+                variants=SparseIndex(docs, df_groups=variant_entry),
+                centroids=SparseIndex(merged),
+                weight=weight,
+            )
+            self._spaces.append((space, kind))
+        self._keywords: list[set[str]] = [
+            {t for kw in e.keywords for t in normalize(kw, keep_filler=True).terms}
+            for e in seller.entries
+        ]
+        self._build_products(seller.products)
+
+    # ------------------------------------------------------------------ products
+
+    def _build_products(self, products: Sequence[Product]) -> None:
+        self._products = list(products)
+        self._codes: dict[str, int] = {}
+        docs: list[Counter[str]] = []
+        for index, product in enumerate(products):
+            code = compact_code(product.offer_id)
+            if code:
+                self._codes.setdefault(code, index)
+            # The name counts twice: it says what the product is; the description
+            # and attributes add the details buyers ask about.
+            name = normalize(product.name, keep_filler=True)
+            body = normalize(
+                " ".join((product.description, *product.attributes.values())), keep_filler=True
+            )
+            for extra in name.codes:
+                self._codes.setdefault(extra, index)
+            doc = _word_features(name.terms)
+            doc.update(_word_features(name.terms))
+            doc.update(_word_features(body.terms))
+            docs.append(doc)
+        self._product_index = SparseIndex(docs) if docs else None
+        self._code_list = sorted(self._codes)
+
+    def _code_hit(self, codes: Iterable[str]) -> int | None:
+        """A product named by its code: exact, or a unique prefix of at least 4 characters."""
+        for code in codes:
+            if code in self._codes:
+                return self._codes[code]
+        for code in codes:
+            if len(code) < 4 or not any(ch.isdigit() for ch in code):
+                continue
+            matches = {self._codes[c] for c in self._code_list if c.startswith(code)}
+            if len(matches) == 1:
+                return matches.pop()
+        return None
+
+    # ------------------------------------------------------------------ scoring
+
+    def _lexical(self, norm: Normalized) -> FloatArray:
+        """Per-entry lexical similarity in [0, 1]."""
+        n_entries = len(self._entry_ids)
+        total = np.zeros(n_entries, dtype=np.float64)
+        weight_sum = 0.0
+        share = self.weights.centroid
+        featurisers = {"word": _word_features, "char": _char_features, "pair": _pair_features}
+        for space, kind in self._spaces:
+            features = featurisers[kind](norm.terms)
+            weight_sum += space.weight
+            if not features:
+                continue
+            per_variant = space.variants.similarity(features)
+            best = np.zeros(n_entries, dtype=np.float64)
+            if per_variant.size:
+                best[self._entries_with_variants] = np.maximum.reduceat(
+                    per_variant, self._group_starts
+                )
+            centroid = space.centroids.similarity(features)
+            total += space.weight * ((1.0 - share) * best + share * centroid)
+        return total / weight_sum if weight_sum else total
+
+    def _fuzzy(self, query: str, entry_indexes: Sequence[int]) -> dict[int, tuple[float, int]]:
+        """Best rapidfuzz similarity (0-1) per entry, with the index of the best variant."""
+        result: dict[int, tuple[float, int]] = {}
+        if not query:
+            return result
+        wanted = set(entry_indexes)
+        variant_ids = [i for i, e in enumerate(self._variant_entry.tolist()) if e in wanted]
+        if not variant_ids:
+            return result
+        choices = [self._variant_fuzzy[i] for i in variant_ids]
+        scores = process.cdist([query], choices, scorer=fuzz.token_sort_ratio)[0]
+        for pos, variant in enumerate(variant_ids):
+            entry = int(self._variant_entry[variant])
+            value = float(scores[pos]) / 100.0
+            if entry not in result or value > result[entry][0]:
+                result[entry] = (value, variant)
+        return result
+
+    def rank(self, text: str, limit: int = 5) -> tuple[Normalized, list[Candidate]]:
+        """Score the question against every entry and product; the best ``limit`` first."""
+        norm = normalize(text[:MAX_QUESTION_CHARS])
+        if norm.empty:
+            return norm, []
+        hit = self._code_hit(norm.codes)
+        candidates: list[Candidate] = []
+        if hit is not None:
+            product = self._products[hit]
+            candidates.append(
+                Candidate(
+                    PRODUCT_PREFIX + product.offer_id,
+                    100.0,
+                    matched=product.name,
+                    parts={"exact": 100.0},
+                )
+            )
+        if self._entry_ids:
+            candidates += self._rank_entries(norm, limit)
+        if self._product_index is not None:
+            candidates += self._rank_products(norm, limit, exclude=hit)
+        candidates.sort(key=lambda c: c.score, reverse=True)
+        return norm, candidates[:limit]
+
+    def _rank_entries(self, norm: Normalized, limit: int) -> list[Candidate]:
+        w = self.weights
+        lexical = self._lexical(norm)
+        top_k = max(limit, w.rerank)
+        if len(lexical) > top_k:
+            top = np.argpartition(-lexical, top_k - 1)[:top_k]
+        else:
+            top = np.arange(len(lexical))
+        top = top[lexical[top] > 0]
+        fuzzy = self._fuzzy(_fuzzy_text(norm), top.tolist()) if w.fuzzy > 0 else {}
+        query_terms = set(norm.terms)
+        out: list[Candidate] = []
+        for index in top.tolist():
+            lex = float(lexical[index])
+            fz, variant = fuzzy.get(index, (0.0, -1))
+            kw = w.keyword if self._keywords[index] & query_terms else 0.0
+            score = (1.0 - w.fuzzy) * lex + w.fuzzy * fz + kw
+            score = 100.0 * min(1.0, score)
+            out.append(
+                Candidate(
+                    self._entry_ids[index],
+                    round(score, 2),
+                    matched=self._variant_texts[variant] if variant >= 0 else "",
+                    parts={
+                        "lexical": round(100 * lex, 1),
+                        "fuzzy": round(100 * fz, 1),
+                        "keyword": round(100 * kw, 1),
+                    },
+                )
+            )
+        out.sort(key=lambda c: c.score, reverse=True)
+        return out[:limit]
+
+    def _rank_products(self, norm: Normalized, limit: int, exclude: int | None) -> list[Candidate]:
+        assert self._product_index is not None
+        scores = self._product_index.similarity(_word_features(norm.terms))
+        if exclude is not None:
+            scores[exclude] = 0.0
+        k = min(limit, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if len(scores) > k else np.arange(len(scores))
+        out = []
+        for index in top.tolist():
+            value = float(scores[index]) * self.weights.product
+            if value <= 0:
+                continue
+            product = self._products[index]
+            out.append(
+                Candidate(
+                    PRODUCT_PREFIX + product.offer_id,
+                    round(100.0 * min(1.0, value), 2),
+                    matched=product.name,
+                    parts={"product": round(100 * value, 1)},
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ decision
+
+    def decide(self, text: str, lang: str | None = None) -> Decision:
+        """The decision for one question: answer, suggest (up to three) or hand off."""
+        norm, candidates = self.rank(text)
+        return decide_from(candidates, norm, self.policy)
+
+    def with_policy(self, policy: DecisionPolicy) -> Matcher:
+        """The same index under other thresholds (for tuning without rebuilding)."""
+        clone = object.__new__(Matcher)
+        clone.__dict__.update(self.__dict__)
+        clone.policy = policy
+        return clone
+
+
+def decide_from(
+    candidates: Sequence[Candidate], norm: Normalized, policy: DecisionPolicy
+) -> Decision:
+    """Apply the thresholds to ranked candidates (separate so tuning can replay them)."""
+    lang = norm.lang
+    if not candidates:
+        reason = "nothing to match" if norm.empty else "no entry shares a word with it"
+        return Decision(Action.HANDOFF, (), lang, reason)
+    best = candidates[0]
+    runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+    if "exact" in best.parts:
+        return Decision(Action.ANSWER, tuple(candidates), lang, "exact product code")
+    if best.score >= policy.answer_min and best.score - runner_up >= policy.answer_margin:
+        return Decision(Action.ANSWER, tuple(candidates), lang, "confident match")
+    if best.score >= policy.suggest_min:
+        offered = [
+            c
+            for c in candidates[:3]
+            if c.score >= policy.suggest_min and best.score - c.score <= policy.suggest_window
+        ]
+        rest = [c for c in candidates if c not in offered]
+        why = "close runner-up" if best.score >= policy.answer_min else "not confident"
+        return Decision(Action.SUGGEST, tuple(offered + rest), lang, why)
+    return Decision(Action.HANDOFF, tuple(candidates), lang, "best match too weak")
