@@ -15,8 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from faq.errors import ContentError, Problem
 from faq.model import ANY_LANG, Content, Entry, Product, Seller, Sla, Template
@@ -50,14 +51,18 @@ class _Checker:
         self.problems.append(Problem(self.path, line, key, message))
 
     def compose(self, text: str) -> Node | None:
+        # YAML 1.2 (ruamel): "[Сколько идет доставка?, Когда придет заказ?]" is two
+        # questions, as content-format.md writes them (YAML 1.1 parsers choke on the "?"),
+        # and "yes"/"no" stay text instead of silently becoming booleans.
         try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
+            node: Node | None = YAML(typ="safe", pure=True).compose(text)
+            return node
+        except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else None
             what = exc.problem or exc.context or "invalid YAML"
             self.problems.append(Problem(self.path, line, None, f"invalid YAML: {what}"))
-        except yaml.YAMLError as exc:
+        except YAMLError as exc:
             self.problems.append(Problem(self.path, None, None, f"invalid YAML: {exc}"))
         return None
 
@@ -97,16 +102,26 @@ class _Checker:
         return found
 
     def scalar(self, node: Node) -> Any:
-        """The Python value of a scalar node, resolved the way YAML 1.1 does."""
-        return yaml.SafeLoader(io.StringIO("")).construct_object(node, deep=True)
+        """The Python value of a plain scalar node, by its resolved YAML 1.2 tag."""
+        tag = str(node.tag)
+        value = str(node.value)
+        if tag.endswith(":bool"):
+            return value.lower() == "true"
+        if tag.endswith(":int"):
+            try:
+                return int(value.replace("_", ""), 0)
+            except ValueError:
+                return value
+        if tag.endswith(":null"):
+            return None
+        return value
 
     def string(self, node: Node, key: str, *, allow_empty: bool = False) -> str | None:
-        if not isinstance(node, ScalarNode) or node.tag == "tag:yaml.org,2002:null":
+        if not isinstance(node, ScalarNode) or str(node.tag).endswith(":null"):
             self.problem(node, key, "expected text")
             return None
-        value = node.value if node.style or node.tag.endswith(":str") else self.scalar(node)
-        if not isinstance(value, str):
-            value = str(node.value)
+        # Numbers and booleans written where text is expected are kept as written.
+        value = str(node.value)
         if not allow_empty and not value.strip():
             self.problem(node, key, "must not be empty")
             return None
