@@ -76,6 +76,14 @@ class DecisionPolicy:
     suggest_min: float = 30.0
     #: A suggestion must be within this many points of the best candidate.
     suggest_window: float = 15.0
+    #: Both thresholds are multiplied by these for Chinese and Russian questions:
+    #: Chinese scores run lower (characters share less than whole words), so the same
+    #: confidence shows as a lower number.
+    zh_factor: float = 1.0
+    ru_factor: float = 1.0
+
+    def factor(self, lang: str | None) -> float:
+        return {"zh": self.zh_factor, "ru": self.ru_factor}.get(lang or "", 1.0)
 
 
 DEFAULT_WEIGHTS = ScoringWeights()
@@ -381,15 +389,17 @@ def decide_from(
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
     if "exact" in best.parts:
         return Decision(Action.ANSWER, tuple(candidates), lang, "exact product code")
-    if best.score >= policy.answer_min and best.score - runner_up >= policy.answer_margin:
+    factor = policy.factor(lang)
+    answer_min, suggest_min = policy.answer_min * factor, policy.suggest_min * factor
+    if best.score >= answer_min and best.score - runner_up >= policy.answer_margin:
         return Decision(Action.ANSWER, tuple(candidates), lang, "confident match")
-    if best.score >= policy.suggest_min:
+    if best.score >= suggest_min:
         offered = [
             c
             for c in candidates[:3]
-            if c.score >= policy.suggest_min and best.score - c.score <= policy.suggest_window
+            if c.score >= suggest_min and best.score - c.score <= policy.suggest_window
         ]
         rest = [c for c in candidates if c not in offered]
-        why = "close runner-up" if best.score >= policy.answer_min else "not confident"
+        why = "close runner-up" if best.score >= answer_min else "not confident"
         return Decision(Action.SUGGEST, tuple(offered + rest), lang, why)
     return Decision(Action.HANDOFF, tuple(candidates), lang, "best match too weak")
