@@ -196,8 +196,14 @@ class Matcher:
                 weight=weight,
             )
             self._spaces.append((space, kind))
-        self._keywords: list[set[str]] = [
-            {t for kw in e.keywords for t in normalize(kw, keep_filler=True).terms}
+        # A keyword of several words counts in proportion to the words the question has:
+        # "return policy" gives half the bonus to a question that only says "return".
+        self._keywords: list[list[frozenset[str]]] = [
+            [
+                frozenset(terms)
+                for kw in e.keywords
+                if (terms := normalize(kw, keep_filler=True).terms)
+            ]
             for e in seller.entries
         ]
         self._build_products(seller.products)
@@ -321,7 +327,9 @@ class Matcher:
         for index in top.tolist():
             lex = float(lexical[index])
             fz, variant = fuzzy.get(index, (0.0, -1))
-            kw = w.keyword if self._keywords[index] & query_terms else 0.0
+            kw = w.keyword * max(
+                (len(k & query_terms) / len(k) for k in self._keywords[index]), default=0.0
+            )
             score = (1.0 - w.fuzzy) * lex + w.fuzzy * fz + kw
             score = 100.0 * min(1.0, score)
             out.append(
