@@ -18,13 +18,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from bench.datasets import load_all
 from faq.content import load_content
-from faq.decision import Action, Candidate
 from faq.evaluate import Case, read_cases
-from faq.matcher import DecisionPolicy, Matcher, ScoringWeights, decide_from
+from faq.matcher import DecisionPolicy, Matcher, ScoringWeights
 from faq.model import Seller
-from faq.normalize import Normalized
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,13 +43,22 @@ WRONG_COST = 4.0
 
 @dataclass
 class Ranked:
-    case: Case
-    norm: Normalized
-    candidates: list[Candidate]
+    """Every dev question of one set, ranked once, as arrays for fast policy replay."""
+
+    scores: npt.NDArray[np.float64]  # (cases, TOP) candidate scores, 0 where missing
+    right: npt.NDArray[np.bool_]  # (cases, TOP) candidate is the expected target
+    exact: npt.NDArray[np.bool_]  # best candidate is an exact product hit
+    oos: npt.NDArray[np.bool_]  # expect is null
+    lang: list[str | None]
+
+
+TOP = 5
 
 
 def dev_sets() -> list[tuple[str, Seller, list[Case]]]:
-    sets = [(b.name, b.seller, list(b.dev)) for b in load_all(n for n in DEV_WEIGHT if n != "demo")]
+    """Every dev split: the public sets of ``bench.datasets`` and the demo seller's."""
+    names = [n for n in DEV_WEIGHT if n != "demo"]
+    sets = [(b.name, b.seller, list(b.dev)) for b in load_all(names)]
     demo_cases = sorted((ROOT / "examples" / "eval").glob("*.dev.jsonl"))
     if demo_cases:
         content = load_content(ROOT / "examples" / "sellers")
@@ -59,42 +69,46 @@ def dev_sets() -> list[tuple[str, Seller, list[Case]]]:
     return sets
 
 
-def rank_all(seller: Seller, cases: Sequence[Case], weights: ScoringWeights) -> list[Ranked]:
+def rank_all(seller: Seller, cases: Sequence[Case], weights: ScoringWeights) -> Ranked:
     matcher = Matcher(seller, weights=weights)
-    out = []
-    for case in cases:
-        norm, candidates = matcher.rank(case.text)
-        out.append(Ranked(case, norm, candidates))
-    return out
+    scores = np.zeros((len(cases), TOP))
+    right = np.zeros((len(cases), TOP), dtype=bool)
+    exact = np.zeros(len(cases), dtype=bool)
+    langs: list[str | None] = []
+    for i, case in enumerate(cases):
+        norm, candidates = matcher.rank(case.text, limit=TOP)
+        langs.append(norm.lang)
+        for j, cand in enumerate(candidates[:TOP]):
+            scores[i, j] = cand.score
+            right[i, j] = cand.target == case.expect
+        exact[i] = bool(candidates) and "exact" in candidates[0].parts
+    oos = np.array([c.expect is None for c in cases])
+    return Ranked(scores, right, exact, oos, langs)
 
 
-def figures(ranked: Sequence[Ranked], policy: DecisionPolicy) -> dict[str, float]:
-    n_in = n_out = top1 = answered_right = suggested = wrong = handed = 0
-    for r in ranked:
-        decision = decide_from(r.candidates, r.norm, policy)
-        best = decision.best.target if decision.best else None
-        if r.case.expect is None:
-            n_out += 1
-            handed += decision.action is Action.HANDOFF
-            wrong += decision.action is Action.ANSWER
-            continue
-        n_in += 1
-        top1 += best == r.case.expect
-        if decision.action is Action.ANSWER:
-            if best == r.case.expect:
-                answered_right += 1
-                suggested += 1
-            else:
-                wrong += 1
-        elif decision.action is Action.SUGGEST:
-            suggested += r.case.expect in (c.target for c in decision.suggestions)
-    total = n_in + n_out
+def figures(r: Ranked, policy: DecisionPolicy) -> dict[str, float]:
+    """The dev figures under ``policy``: the same rules as ``faq.matcher.decide_from``."""
+    factor = np.array([policy.factor(lang) for lang in r.lang])
+    answer_min, suggest_min = policy.answer_min * factor, policy.suggest_min * factor
+    s0, s1 = r.scores[:, 0], r.scores[:, 1]
+    has = s0 > 0
+    answer = has & (r.exact | ((s0 >= answer_min) & (s0 - s1 >= policy.answer_margin)))
+    suggest = has & ~answer & (s0 >= suggest_min)
+    handoff = ~answer & ~suggest
+    top3 = r.scores[:, :3]
+    offered = (top3 >= suggest_min[:, None]) & ((s0[:, None] - top3) <= policy.suggest_window)
+    offered &= top3 > 0
+    inside = ~r.oos
+    n_in, n_out = int(inside.sum()), int(r.oos.sum())
+    right_answer = answer & r.right[:, 0] & inside
+    right_suggest = suggest & (offered & r.right[:, :3]).any(axis=1) & inside
+    wrong = answer & ~(r.right[:, 0] & inside)
     return {
-        "top1": top1 / max(n_in, 1),
-        "answer": answered_right / max(n_in, 1),
-        "suggest": suggested / max(n_in, 1),
-        "wrong": wrong / max(total, 1),
-        "handoff": handed / n_out if n_out else 1.0,
+        "top1": float((r.right[:, 0] & inside).sum()) / max(n_in, 1),
+        "answer": float(right_answer.sum()) / max(n_in, 1),
+        "suggest": float((right_answer | right_suggest).sum()) / max(n_in, 1),
+        "wrong": float(wrong.sum()) / max(len(s0), 1),
+        "handoff": float((handoff & r.oos).sum()) / n_out if n_out else 1.0,
     }
 
 
@@ -125,10 +139,12 @@ def weight_grid(quick: bool) -> list[ScoringWeights]:
     if quick:
         return [base]
     grid = []
-    for char, pair, centroid, fuzzy in itertools.product(
-        (0.4, 0.8), (0.3,), (0.25, 0.45), (0.15, 0.3)
+    for char, pair, centroid, fuzzy, keyword in itertools.product(
+        (0.4, 0.6, 0.9), (0.0, 0.3), (0.25, 0.4, 0.55), (0.1, 0.2, 0.3), (0.05, 0.1)
     ):
-        grid.append(ScoringWeights(char=char, pair=pair, centroid=centroid, fuzzy=fuzzy))
+        grid.append(
+            ScoringWeights(char=char, pair=pair, centroid=centroid, fuzzy=fuzzy, keyword=keyword)
+        )
     return grid
 
 
@@ -176,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\nbest objective", round(value, 4))
     print(weights)
     print(policy)
-    print(f"| dev set | top1 | answer | suggest | wrong | handoff |\n|---|---|---|---|---|---|")
+    print("| dev set | top1 | answer | suggest | wrong | handoff |\n|---|---|---|---|---|---|")
     for name, f in per_set.items():
         print(
             f"| {name} | {f['top1']:.3f} | {f['answer']:.3f} | {f['suggest']:.3f} "

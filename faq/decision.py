@@ -50,6 +50,8 @@ class Decision:
     lang: str | None = None
     #: Why this action (a short phrase for logs and ``faq ask``).
     reason: str = ""
+    #: How many of the first candidates are offered as buttons (suggest only).
+    offered: int = 0
 
     @property
     def best(self) -> Candidate | None:
@@ -58,7 +60,7 @@ class Decision:
     @property
     def suggestions(self) -> tuple[Candidate, ...]:
         """The candidates offered as buttons when the action is suggest."""
-        return self.candidates[:3] if self.action is Action.SUGGEST else ()
+        return self.candidates[: self.offered] if self.action is Action.SUGGEST else ()
 
 
 class SellerMatcher(Protocol):

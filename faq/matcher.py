@@ -409,5 +409,5 @@ def decide_from(
         ]
         rest = [c for c in candidates if c not in offered]
         why = "close runner-up" if best.score >= answer_min else "not confident"
-        return Decision(Action.SUGGEST, tuple(offered + rest), lang, why)
+        return Decision(Action.SUGGEST, tuple(offered + rest), lang, why, offered=len(offered))
     return Decision(Action.HANDOFF, tuple(candidates), lang, "best match too weak")
