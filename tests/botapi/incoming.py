@@ -184,12 +184,16 @@ class UserActions(BotApiMethods):
             return message
 
     def user_presses_button(
-        self, user_id: int, message: MessageRef, data: str
+        self, user_id: int, message: MessageRef, data: str, *, forged: bool = False
     ) -> CallbackQueryRecord:
-        """A user presses an inline button of a bot message in their private chat."""
+        """A user presses an inline button of a bot message in their private chat.
+
+        ``forged=True`` sends ``data`` even if the message has no such button, as a
+        modified client can.
+        """
         with self._cond:
             chat = self._private_chat(user_id)
-            return self._press(chat, self._users[user_id], message, data)
+            return self._press(chat, self._users[user_id], message, data, forged=forged)
 
     def member_sends_text(
         self,
@@ -326,14 +330,20 @@ class UserActions(BotApiMethods):
         return message
 
     def _press(
-        self, chat: ChatRecord, user: UserRecord, message: MessageRef, data: str
+        self,
+        chat: ChatRecord,
+        user: UserRecord,
+        message: MessageRef,
+        data: str,
+        *,
+        forged: bool = False,
     ) -> CallbackQueryRecord:
         message_id = _message_id(message)
         target = chat.messages.get(message_id)
         if target is None or target.deleted or not target.from_bot:
             raise ValueError(f"no bot message {message_id} in chat {chat.id}")
         offered = [b.get("callback_data") for b in target.buttons]
-        if data not in offered:
+        if data not in offered and not forged:
             raise ValueError(f"message {message_id} has no button with data {data!r}: {offered}")
         query_id = str(4_000_000_000_000_000 + next(self._callback_seq))
         record = CallbackQueryRecord(id=query_id, user=user, message=target, data=data, update_id=0)
