@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
 import Stemmer
 
@@ -32,10 +31,14 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 #: Ozon posting numbers (12345678-0001, 12345678-0001-1) and any other run of 5+ digits.
 ORDER_NUMBER = re.compile(r"(?<![\w-])\d{6,12}-\d{1,6}(?:-\d{1,4})?(?![\w-])")
 _LONG_DIGITS = re.compile(r"\d{5,}")
+_DIGIT = re.compile(r"\d")
 #: A model code: letters and digits together, optionally split by hyphens (pb-20k, lw-snk-220,
 #: x5, 4k). At least one digit and one letter; a plain number or word is no code.
 _CODE = re.compile(r"(?<![\w])(?=[\w-]*\d)(?=[\w-]*[^\W\d_])[^\W_](?:[\w]|-(?=\w))+(?![\w])")
-_WORD = re.compile(r"[^\W\d_]+|\d+")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+#: Words: a run of Chinese characters, a run of other letters, or a run of digits
+#: ("pb多少钱" is "pb" and "多少钱").
+_WORD = re.compile(rf"[{_HAN}]+|[^\W\d_{_HAN}]+|\d+")
 
 #: Greetings and politeness filler per language. Compared after folding, before stemming.
 #: Chosen by reading buyer messages: these words carry no topic.
@@ -72,12 +75,19 @@ def fold(text: str) -> str:
     return text.casefold().replace("ё", "е")
 
 
+#: Characters looked at to tell the language of a text.
+LANG_SAMPLE = 300
+
+
 def detect_language(text: str) -> str | None:
     """Guess ``ru``, ``en`` or ``zh`` from the script of the letters; None without letters.
 
     Chinese wins with a quarter of the letters: one Chinese character carries as much
     as a whole Latin word, and Chinese buyers often mix in model codes and English words.
     """
+    # The first few hundred characters tell the script; a whole product description
+    # would only cost time.
+    text = text[:LANG_SAMPLE]
     cjk = len(_CJK.findall(text))
     folded = text.casefold()
     cyr = len(_CYRILLIC.findall(folded))
@@ -93,16 +103,26 @@ def detect_language(text: str) -> str | None:
 
 
 _STEMMERS = {"ru": Stemmer.Stemmer("russian"), "en": Stemmer.Stemmer("english")}
+#: Stems seen so far. Catalog texts repeat the same few thousand words; a plain dict
+#: lookup is several times cheaper than calling the stemmer (or an lru_cache wrapper).
+_STEMS: dict[str, str] = {}
+_STEM_CACHE_LIMIT = 500_000
 
 
-@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Snowball stem of one folded word (Russian for Cyrillic, English for Latin)."""
+    cached = _STEMS.get(word)
+    if cached is not None:
+        return cached
     if _CYRILLIC.search(word):
-        return str(_STEMMERS["ru"].stemWord(word))
-    if word.isascii() and word.isalpha():
-        return str(_STEMMERS["en"].stemWord(word))
-    return word
+        result = str(_STEMMERS["ru"].stemWord(word))
+    elif word.isascii() and word.isalpha():
+        result = str(_STEMMERS["en"].stemWord(word))
+    else:
+        result = word
+    if len(_STEMS) < _STEM_CACHE_LIMIT:
+        _STEMS[word] = result
+    return result
 
 
 @dataclass(frozen=True)
@@ -146,37 +166,32 @@ def normalize(text: str, *, keep_filler: bool = False) -> Normalized:
     """
     folded = fold(text)
     lang = detect_language(folded)
-    orders = tuple(m.group(0) for m in ORDER_NUMBER.finditer(folded))
-    folded = ORDER_NUMBER.sub(" ", folded)
-    codes = tuple(
-        compact_code(m.group(0))
-        for m in _CODE.finditer(folded)
-        if not m.group(0).isdigit() and len(compact_code(m.group(0))) >= 3
-    )
-    folded = _LONG_DIGITS.sub(" ", folded)
-    if not keep_filler and _CJK.search(folded):
+    orders: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+    if _DIGIT.search(folded):
+        orders = tuple(m.group(0) for m in ORDER_NUMBER.finditer(folded))
+        folded = ORDER_NUMBER.sub(" ", folded)
+        found = (compact_code(m.group(0)) for m in _CODE.finditer(folded))
+        codes = tuple(code for code in found if len(code) >= 3 and not code.isdigit())
+        folded = _LONG_DIGITS.sub(" ", folded)
+    has_cjk = _CJK.search(folded) is not None
+    if has_cjk and not keep_filler:
         folded = _strip_cjk_filler(folded)
     terms: list[str] = []
     clean_words: list[str] = []
-    for match in _WORD.finditer(folded):
-        word = match.group(0)
-        if _CJK.search(word):
-            # A CJK run (possibly with Latin glued on): one term per character.
-            for ch in word:
-                if _CJK.match(ch):
-                    terms.append(ch)
-                else:
-                    terms.append(ch)
+    for word in _WORD.findall(folded):
+        if has_cjk and _CJK.match(word):
+            # A run of Chinese characters: one term per character.
+            terms.extend(word)
             clean_words.append(word)
             continue
         if not keep_filler and word in FILLER:
             continue
         clean_words.append(word)
-        terms.append(stem(word))
-    terms = [t for t in terms if t]
+        terms.append(_STEMS.get(word) or stem(word))
     return Normalized(
         lang=lang,
-        terms=tuple(terms),
+        terms=tuple(t for t in terms if t),
         codes=codes,
         order_numbers=orders,
         clean=" ".join(clean_words),
