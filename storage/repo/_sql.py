@@ -1,0 +1,131 @@
+"""Building blocks the repositories share: insert-if-absent, conditional updates, claiming
+rows, and clipping text to its column.
+
+These are the places where SQLite and PostgreSQL need different statements for
+the same guarantee; the repositories above them stay backend-neutral.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, Result, Select, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm.util import identity_key
+
+from storage.models import Base
+
+
+def clip(value: str | None, length: int) -> str | None:
+    """``value`` cut to ``length`` characters: PostgreSQL refuses longer text, and a
+    buyer's long name or subject must not make the whole update fail."""
+    return value[:length] if value is not None else None
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE or DELETE (``Session.execute`` types its result loosely)."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
+def update_rows(
+    session: Session,
+    id_column: InstrumentedAttribute[int],
+    values: Mapping[str, Any],
+    *conditions: ColumnElement[bool],
+) -> list[int]:
+    """UPDATE the rows matching ``conditions``; return the ids of the rows changed.
+
+    A conditional UPDATE is how the repositories make a state change exactly once
+    (the row count is the answer to "did this call do it?"). Objects already loaded
+    in the session get the changed columns expired, so they re-read them: the ORM's
+    own synchronisation skips columns that were never loaded, which left stale
+    values behind.
+    """
+    model = cast(type[Base], id_column.class_)
+    stmt = (
+        update(model)
+        .where(*conditions)
+        .values(dict(values))
+        .returning(id_column)
+        .execution_options(synchronize_session=False)
+    )
+    ids = list(session.scalars(stmt))
+    for row_id in ids:
+        cached = session.identity_map.get(identity_key(model, row_id))
+        if cached is not None:
+            session.expire(cached, list(values))
+    return ids
+
+
+def dialect_name(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_ignore(session: Session, model: type[Base], values: Mapping[str, Any]) -> bool:
+    """Insert one row unless it would violate a unique constraint; True if inserted.
+
+    Race-safe: the database decides, not a prior SELECT. On PostgreSQL, when another
+    transaction is inserting the same key, this waits for it to commit and then does
+    nothing (or inserts, if it rolled back). Any unique constraint of the table
+    counts as a conflict.
+    """
+    name = dialect_name(session)
+    if name in ("postgresql", "sqlite"):
+        dialect = postgresql if name == "postgresql" else sqlite
+        stmt = (
+            dialect.insert(model)
+            .values(dict(values))
+            .on_conflict_do_nothing()
+            # SQLAlchemy only fetches the row count of an INSERT when asked to.
+            .execution_options(preserve_rowcount=True)
+        )
+        return rowcount(session.execute(stmt)) == 1
+    # Other backends: a savepoint keeps the enclosing transaction usable after the error.
+    try:
+        with session.begin_nested():
+            session.execute(insert(model).values(dict(values)))
+    except IntegrityError:
+        return False
+    return True
+
+
+def claim_ids(
+    session: Session,
+    id_column: InstrumentedAttribute[int],
+    candidates: Select[int],
+    claimable: ColumnElement[bool],
+    claim_values: Mapping[str, Any],
+) -> list[int]:
+    """Atomically mark rows as claimed by this caller; return the ids it got.
+
+    Args:
+        id_column: the primary key column of the queue table.
+        candidates: selects ids of rows that look claimable, in the order to take
+            them, limited to the batch size.
+        claimable: the condition that must still hold for a row at the moment it is
+            claimed (e.g. ``status = 'pending'``).
+        claim_values: the columns to set on claimed rows.
+
+    On PostgreSQL the candidates are selected ``FOR UPDATE SKIP LOCKED``: rows that
+    another worker is claiming right now are skipped rather than waited for, so
+    workers never block each other and never take the same row; the locks last until
+    the caller commits. Elsewhere (SQLite: one writer at a time, the transaction
+    began with ``BEGIN IMMEDIATE``) each row is taken by a conditional UPDATE whose
+    row count says whether this caller won it, which stays correct even if two
+    transactions did overlap.
+    """
+    table_update = update(id_column.class_).execution_options(synchronize_session=False)
+    if dialect_name(session) == "postgresql":
+        ids: Sequence[int] = session.scalars(candidates.with_for_update(skip_locked=True)).all()
+        if ids:
+            session.execute(table_update.where(id_column.in_(ids)).values(dict(claim_values)))
+        return list(ids)
+    claimed = []
+    for row_id in session.scalars(candidates).all():
+        stmt = table_update.where(id_column == row_id, claimable).values(dict(claim_values))
+        if rowcount(session.execute(stmt)) == 1:
+            claimed.append(row_id)
+    return claimed

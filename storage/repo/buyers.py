@@ -1,0 +1,146 @@
+"""Buyers: find or create by Telegram id, their settings, and their alias per seller."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import ALIAS_LEN, LANG_LEN, NAME_LEN, Buyer, BuyerAlias
+from storage.repo._sql import clip, insert_ignore
+from storage.types import utcnow
+
+#: Alias length by attempt: 4 hex characters while they are likely free (65,536 per
+#: seller; a collision needs eight in a row, which stays rare until a seller has tens
+#: of thousands of buyers), then 6, then 8 so the loop always ends.
+ALIAS_SHORT_ATTEMPTS = 8
+ALIAS_MEDIUM_ATTEMPTS = 16
+ALIAS_MAX_ATTEMPTS = 64
+
+
+def get_buyer(session: Session, buyer_id: int) -> Buyer | None:
+    """The buyer with internal id ``buyer_id``."""
+    return session.get(Buyer, buyer_id)
+
+
+def get_buyer_by_telegram_id(session: Session, telegram_id: int) -> Buyer | None:
+    """The (not forgotten) buyer with this Telegram user id."""
+    return session.scalars(select(Buyer).where(Buyer.telegram_id == telegram_id)).one_or_none()
+
+
+def get_or_create_buyer(
+    session: Session,
+    telegram_id: int,
+    *,
+    language: str | None = None,
+    username: str | None = None,
+    first_name: str | None = None,
+    now: datetime | None = None,
+) -> Buyer:
+    """The buyer for ``telegram_id``, created on first contact.
+
+    Username and first name are refreshed when given (people rename themselves);
+    ``language`` is only the initial guess: once set, it changes through
+    :func:`set_language`, so a buyer's choice is not overwritten by their client's
+    locale. Safe when two processes see the buyer's first message at once.
+    """
+    language, username, first_name = (
+        clip(language, LANG_LEN),
+        clip(username, NAME_LEN),
+        clip(first_name, NAME_LEN),
+    )
+    buyer = get_buyer_by_telegram_id(session, telegram_id)
+    if buyer is None:
+        insert_ignore(
+            session,
+            Buyer,
+            {
+                "telegram_id": telegram_id,
+                "language": language,
+                "username": username,
+                "first_name": first_name,
+                "created_at": now or utcnow(),
+            },
+        )
+        buyer = session.scalars(select(Buyer).where(Buyer.telegram_id == telegram_id)).one()
+    # Assigning an unchanged value writes nothing: the ORM compares before UPDATE.
+    if username is not None:
+        buyer.username = username
+    if first_name is not None:
+        buyer.first_name = first_name
+    if buyer.language is None and language is not None:
+        buyer.language = language
+    session.flush()
+    return buyer
+
+
+def set_language(session: Session, buyer_id: int, language: str) -> None:
+    """Remember the language the buyer chose."""
+    buyer = session.get_one(Buyer, buyer_id)
+    buyer.language = language[:LANG_LEN]
+    session.flush()
+
+
+def set_current_seller(session: Session, buyer_id: int, seller_id: str | None) -> None:
+    """Set which seller the buyer's private chat is about (from a deep link), or none."""
+    buyer = session.get_one(Buyer, buyer_id)
+    buyer.current_seller_id = seller_id
+    session.flush()
+
+
+def _alias_candidate(key: bytes, seller_id: str, buyer_id: int, attempt: int) -> str:
+    if attempt < ALIAS_SHORT_ATTEMPTS:
+        length = 4
+    elif attempt < ALIAS_MEDIUM_ATTEMPTS:
+        length = 6
+    else:
+        length = ALIAS_LEN
+    message = f"{seller_id}\x1f{buyer_id}\x1f{attempt}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:length].upper()
+
+
+def get_alias(session: Session, buyer_id: int, seller_id: str) -> str | None:
+    """The buyer's alias at this seller, if one was made."""
+    stmt = select(BuyerAlias.alias).where(
+        BuyerAlias.buyer_id == buyer_id, BuyerAlias.seller_id == seller_id
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def buyer_alias(
+    session: Session, buyer_id: int, seller_id: str, key: bytes, now: datetime | None = None
+) -> str:
+    """The buyer's stable alias at this seller ("A7F3"), made on first use.
+
+    The alias is an HMAC of the internal buyer id under ``key`` (a secret of the
+    deployment), so staff cannot compute it from a Telegram id nor count buyers
+    from it. Candidates are tried in a fixed order until one is free at the seller;
+    the unique constraint settles races, including two calls for the same buyer.
+
+    Raises:
+        ValueError: if ``key`` is empty (aliases would be recomputable by anyone).
+    """
+    if not key:
+        raise ValueError("alias key must not be empty")
+    existing = get_alias(session, buyer_id, seller_id)
+    if existing is not None:
+        return existing
+    for attempt in range(ALIAS_MAX_ATTEMPTS):
+        alias = _alias_candidate(key, seller_id, buyer_id, attempt)
+        values = {
+            "buyer_id": buyer_id,
+            "seller_id": seller_id,
+            "alias": alias,
+            "created_at": now or utcnow(),
+        }
+        if insert_ignore(session, BuyerAlias, values):
+            return alias
+        # Either another call made this buyer's alias meanwhile, or the candidate
+        # belongs to another buyer of the seller: then try the next one.
+        existing = get_alias(session, buyer_id, seller_id)
+        if existing is not None:
+            return existing
+    raise RuntimeError(f"no free alias for buyer {buyer_id} at seller {seller_id!r}")

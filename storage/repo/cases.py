@@ -1,0 +1,362 @@
+"""Cases: opening, finding, claiming, closing, the reply clock, ratings and the event log.
+
+State changes are conditional UPDATEs (``... WHERE status = 'open'``) whose row
+count says whether this call made the change, so two staff members pressing the
+same button, or two processes handling related updates, cannot both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    ACTOR_LEN,
+    KIND_LEN,
+    LANG_LEN,
+    OFFER_ID_LEN,
+    SUBJECT_LEN,
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    CaseMessage,
+    CaseStatus,
+)
+from storage.repo import reminders
+from storage.repo._sql import clip, update_rows
+from storage.repo.sellers import next_case_number
+from storage.types import utcnow
+
+#: Newest cases shown when a buyer asks for their history.
+DEFAULT_HISTORY_LIMIT = 20
+
+
+def _update(
+    session: Session, case_id: int, values: dict[str, Any], *conditions: ColumnElement[bool]
+) -> bool:
+    """Change the case if ``conditions`` hold; True if it did."""
+    return bool(update_rows(session, Case.id, values, Case.id == case_id, *conditions))
+
+
+def get_case(session: Session, case_id: int) -> Case | None:
+    """The case with internal id ``case_id``."""
+    return session.get(Case, case_id)
+
+
+def get_case_by_number(session: Session, seller_id: str, number: int) -> Case | None:
+    """The seller's case with public number ``number`` (what staff type in commands)."""
+    stmt = select(Case).where(Case.seller_id == seller_id, Case.number == number)
+    return session.scalars(stmt).one_or_none()
+
+
+def find_open_case(session: Session, buyer_id: int, seller_id: str) -> Case | None:
+    """The buyer's open case with this seller (there is at most one)."""
+    stmt = select(Case).where(
+        Case.buyer_id == buyer_id, Case.seller_id == seller_id, Case.status == CaseStatus.OPEN
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def open_case(
+    session: Session,
+    *,
+    buyer_id: int,
+    seller_id: str,
+    subject: str | None = None,
+    lang: str | None = None,
+    offer_id: str | None = None,
+    order_numbers: Iterable[str] = (),
+    actor: str = "buyer",
+    now: datetime | None = None,
+) -> tuple[Case, bool]:
+    """Open a numbered case for the buyer with the seller, or return the one already open.
+
+    Returns:
+        ``(case, created)``; ``created`` is False when an open case existed (the
+        buyer's new message belongs to it).
+    """
+    existing = find_open_case(session, buyer_id, seller_id)
+    if existing is not None:
+        return existing, False
+    now = now or utcnow()
+    try:
+        # A savepoint: if another transaction opened the case first (the partial unique
+        # index refuses ours), rolling back to it also gives back the case number.
+        with session.begin_nested():
+            case = Case(
+                seller_id=seller_id,
+                number=next_case_number(session, seller_id, now),
+                buyer_id=buyer_id,
+                status=CaseStatus.OPEN,
+                subject=clip(subject, SUBJECT_LEN),
+                lang=clip(lang, LANG_LEN),
+                offer_id=clip(offer_id, OFFER_ID_LEN),
+                order_numbers=list(order_numbers),
+                opened_at=now,
+            )
+            session.add(case)
+            session.flush()
+    except IntegrityError:
+        existing = find_open_case(session, buyer_id, seller_id)
+        if existing is None:
+            raise
+        return existing, False
+    add_event(session, case.id, CaseEventKind.OPENED, actor=actor, now=now)
+    return case, True
+
+
+def find_case_by_thread(session: Session, chat_id: int, thread_id: int) -> Case | None:
+    """The case whose forum topic is ``thread_id`` in the staff chat ``chat_id``."""
+    stmt = select(Case).where(Case.staff_chat_id == chat_id, Case.thread_id == thread_id)
+    return session.scalars(stmt).one_or_none()
+
+
+def find_case_by_staff_message(session: Session, chat_id: int, message_id: int) -> Case | None:
+    """The case a message in the staff chat belongs to (a relayed copy or the bot's card).
+
+    Plain-group mode has no topics: staff answer by replying, and the replied-to
+    message leads to the case.
+    """
+    stmt = (
+        select(Case)
+        .join(CaseMessage, CaseMessage.case_id == Case.id)
+        .where(CaseMessage.staff_chat_id == chat_id, CaseMessage.staff_message_id == message_id)
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def find_case_by_buyer_message(session: Session, chat_id: int, message_id: int) -> Case | None:
+    """The case a message in the buyer's chat belongs to (the buyer replied to it)."""
+    stmt = (
+        select(Case)
+        .join(CaseMessage, CaseMessage.case_id == Case.id)
+        .where(CaseMessage.buyer_chat_id == chat_id, CaseMessage.buyer_message_id == message_id)
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def list_buyer_cases(
+    session: Session,
+    buyer_id: int,
+    *,
+    seller_id: str | None = None,
+    limit: int = DEFAULT_HISTORY_LIMIT,
+) -> list[Case]:
+    """The buyer's cases, newest first, optionally with one seller only."""
+    stmt = select(Case).where(Case.buyer_id == buyer_id)
+    if seller_id is not None:
+        stmt = stmt.where(Case.seller_id == seller_id)
+    stmt = stmt.order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def list_open_cases(session: Session, seller_id: str | None = None) -> list[Case]:
+    """Open cases, oldest first (the order staff should work through them)."""
+    stmt = select(Case).where(Case.status == CaseStatus.OPEN)
+    if seller_id is not None:
+        stmt = stmt.where(Case.seller_id == seller_id)
+    return list(session.scalars(stmt.order_by(Case.opened_at, Case.id)))
+
+
+def set_topic(session: Session, case_id: int, staff_chat_id: int, thread_id: int | None) -> None:
+    """Attach the case to its staff chat and forum topic (thread None in plain-group mode).
+
+    Called again with a new thread id when a deleted topic is recreated.
+    """
+    _update(session, case_id, {"staff_chat_id": staff_chat_id, "thread_id": thread_id})
+
+
+def update_details(
+    session: Session,
+    case_id: int,
+    *,
+    subject: str | None = None,
+    offer_id: str | None = None,
+    add_order_number: str | None = None,
+) -> Case:
+    """Fill in what the desk learnt about the case later; None leaves a field as it is."""
+    case = session.get_one(Case, case_id)
+    if subject is not None:
+        case.subject = subject[:SUBJECT_LEN]
+    if offer_id is not None:
+        case.offer_id = offer_id[:OFFER_ID_LEN]
+    if add_order_number is not None and add_order_number not in case.order_numbers:
+        # A new list, not an in-place append: plain JSON columns do not track mutation.
+        case.order_numbers = [*case.order_numbers, add_order_number]
+    session.flush()
+    return case
+
+
+def claim_case(
+    session: Session,
+    case_id: int,
+    user_id: int,
+    *,
+    force: bool = False,
+    now: datetime | None = None,
+) -> bool:
+    """Make staff member ``user_id`` the case's owner; True if they own it now.
+
+    Without ``force`` only an unclaimed (or already theirs) case can be claimed, so
+    two people pressing "take" at once get one winner. ``force`` is the admin's
+    takeover.
+    """
+    now = now or utcnow()
+    conditions = [Case.status == CaseStatus.OPEN]
+    if not force:
+        conditions.append(or_(Case.claimed_by.is_(None), Case.claimed_by == user_id))
+    claimed = _update(session, case_id, {"claimed_by": user_id, "claimed_at": now}, *conditions)
+    if claimed:
+        add_event(session, case_id, CaseEventKind.CLAIMED, actor=f"staff:{user_id}", now=now)
+    return claimed
+
+
+def unclaim_case(
+    session: Session, case_id: int, *, actor: str, now: datetime | None = None
+) -> bool:
+    """Give the case back to the team; True if it had an owner."""
+    unclaimed = _update(
+        session, case_id, {"claimed_by": None, "claimed_at": None}, Case.claimed_by.is_not(None)
+    )
+    if unclaimed:
+        add_event(session, case_id, CaseEventKind.UNCLAIMED, actor=actor, now=now)
+    return unclaimed
+
+
+def close_case(session: Session, case_id: int, *, actor: str, now: datetime | None = None) -> bool:
+    """Close an open case: stop its clock and cancel its reminders. True if it was open."""
+    now = now or utcnow()
+    values = {"status": CaseStatus.CLOSED, "closed_at": now, "awaiting_reply_since": None}
+    if not _update(session, case_id, values, Case.status == CaseStatus.OPEN):
+        return False
+    reminders.cancel_for_case(session, case_id, now=now)
+    add_event(session, case_id, CaseEventKind.CLOSED, actor=actor, now=now)
+    return True
+
+
+def reopen_case(session: Session, case_id: int, *, actor: str, now: datetime | None = None) -> bool:
+    """Reopen a closed case; False if it is open already or the buyer has another open
+    case with the seller (only one may be open)."""
+    now = now or utcnow()
+    values = {"status": CaseStatus.OPEN, "closed_at": None}
+    try:
+        with session.begin_nested():
+            reopened = _update(session, case_id, values, Case.status == CaseStatus.CLOSED)
+    except IntegrityError:
+        return False
+    if reopened:
+        add_event(session, case_id, CaseEventKind.REOPENED, actor=actor, now=now)
+    return reopened
+
+
+def start_reply_clock(session: Session, case_id: int, now: datetime | None = None) -> bool:
+    """Start the reply clock at ``now`` unless it is already running; True if started.
+
+    Only the call that starts the clock should schedule reminders: the conditional
+    UPDATE makes that exactly one call even when buyer messages arrive concurrently.
+    """
+    return _update(
+        session,
+        case_id,
+        {"awaiting_reply_since": now or utcnow()},
+        Case.status == CaseStatus.OPEN,
+        Case.awaiting_reply_since.is_(None),
+    )
+
+
+def clear_reply_clock(session: Session, case_id: int, now: datetime | None = None) -> bool:
+    """Stop the reply clock and cancel the reminders it scheduled; True if it was running."""
+    was_running = _update(
+        session, case_id, {"awaiting_reply_since": None}, Case.awaiting_reply_since.is_not(None)
+    )
+    reminders.cancel_for_case(session, case_id, now=now)
+    return was_running
+
+
+def record_buyer_message(session: Session, case_id: int, now: datetime | None = None) -> bool:
+    """Note a buyer message on the case; True if it started the reply clock.
+
+    When True the caller schedules the deadline reminders (their offsets are policy,
+    which lives in the bot).
+    """
+    now = now or utcnow()
+    _update(session, case_id, {"last_buyer_message_at": now})
+    return start_reply_clock(session, case_id, now)
+
+
+def record_staff_reply(session: Session, case_id: int, now: datetime | None = None) -> bool:
+    """Note a staff reply: stops the clock, cancels reminders; True if it was the first reply.
+
+    The first reply's time is kept for the time-to-first-response statistic.
+    """
+    now = now or utcnow()
+    first = _update(
+        session, case_id, {"first_staff_reply_at": now}, Case.first_staff_reply_at.is_(None)
+    )
+    _update(session, case_id, {"last_staff_message_at": now})
+    clear_reply_clock(session, case_id, now)
+    return first
+
+
+def rate_case(
+    session: Session,
+    case_id: int,
+    rating: int,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Store the buyer's rating (1-5) and optional comment; a later rating replaces it.
+
+    Raises:
+        ValueError: if ``rating`` is outside 1-5.
+    """
+    if not 1 <= rating <= 5:
+        raise ValueError(f"rating must be 1-5, got {rating}")
+    now = now or utcnow()
+    case = session.get_one(Case, case_id)
+    case.rating = rating
+    if comment is not None:
+        case.rating_comment = comment
+    case.rated_at = now
+    add_event(
+        session, case_id, CaseEventKind.RATED, actor="buyer", data={"rating": rating}, now=now
+    )
+
+
+def add_event(
+    session: Session,
+    case_id: int,
+    kind: str,
+    *,
+    actor: str | None = None,
+    data: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> CaseEvent:
+    """Append an entry to the case's history. ``data`` must be JSON-serialisable.
+
+    Raises:
+        ValueError: if ``kind`` is longer than its column (kinds are made by code).
+    """
+    if len(kind) > KIND_LEN:
+        raise ValueError(f"event kind longer than {KIND_LEN} characters: {kind!r}")
+    event = CaseEvent(
+        case_id=case_id,
+        kind=kind,
+        actor=clip(actor, ACTOR_LEN),
+        data=dict(data or {}),
+        at=now or utcnow(),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def list_events(session: Session, case_id: int) -> list[CaseEvent]:
+    """The case's history, oldest first."""
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case_id)
+    return list(session.scalars(stmt.order_by(CaseEvent.at, CaseEvent.id)))

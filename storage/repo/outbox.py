@@ -1,0 +1,283 @@
+"""The durable outbox: Bot API calls stored with their cause, claimed and sent by workers.
+
+Life of a row: ``pending`` → (claimed) ``sending`` → ``sent`` | ``failed``, or back to
+``pending`` with a later ``not_before`` when Telegram says "retry after". A claim
+is a lease: if the worker dies, the row becomes claimable again once
+``claimed_until`` passes, so delivery is at-least-once.
+
+Order per chat: a row is only claimable when no earlier row for the same chat is
+still pending or sending. Messages to one chat therefore go out one at a time in
+the order they were enqueued (a buyer's three messages reach the topic as three
+messages in order), a batch never holds two rows for one chat (its rows can be
+sent in parallel), and a chat that is rate limited holds back only its own queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import DEDUPE_KEY_LEN, KIND_LEN, WORKER_ID_LEN, OutboxMessage, OutboxStatus
+from storage.repo._sql import claim_ids, insert_ignore, rowcount, update_rows
+from storage.types import utcnow
+
+#: Rows per claim. A batch holds at most one row per chat, and Telegram allows about
+#: 30 messages a second in all, so 20 keeps a batch within one second of sending.
+DEFAULT_BATCH = 20
+#: How long a claim lasts. A send takes well under a second; a minute covers a slow
+#: network and a 429 wait, yet a dead worker's rows are retried within a minute.
+DEFAULT_LEASE = timedelta(seconds=60)
+
+_UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    chat_id: int,
+    payload: Mapping[str, Any],
+    thread_id: int | None = None,
+    case_id: int | None = None,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """Store a call to make; it is sent after the surrounding transaction commits.
+
+    Args:
+        kind: the sender's name for the call (see :class:`storage.models.OutboxKind`).
+        chat_id: the target chat; also the key of the per-chat order.
+        payload: JSON-serialisable arguments of the call.
+        dedupe_key: when given, a second enqueue with the same key does nothing.
+        not_before: do not send earlier (default: now).
+
+    Returns:
+        The new row, or None when ``dedupe_key`` was already used.
+
+    Raises:
+        ValueError: if ``kind`` or ``dedupe_key`` is too long for its column.
+    """
+    now = now or utcnow()
+    # Both are identifiers made by code: clipping them would hide the bug.
+    if len(kind) > KIND_LEN:
+        raise ValueError(f"outbox kind longer than {KIND_LEN} characters: {kind!r}")
+    if dedupe_key is not None and len(dedupe_key) > DEDUPE_KEY_LEN:
+        raise ValueError(f"dedupe key longer than {DEDUPE_KEY_LEN} characters")
+    values: dict[str, Any] = {
+        "kind": kind,
+        "payload": dict(payload),
+        "chat_id": chat_id,
+        "thread_id": thread_id,
+        "case_id": case_id,
+        "dedupe_key": dedupe_key,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "not_before": not_before or now,
+        "created_at": now,
+    }
+    if dedupe_key is None:
+        message = OutboxMessage(**values)
+        session.add(message)
+        session.flush()
+        return message
+    if not insert_ignore(session, OutboxMessage, values):
+        return None
+    stmt = select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
+    return session.scalars(stmt).one()
+
+
+def get_message(session: Session, message_id: int) -> OutboxMessage | None:
+    """The outbox row with this id."""
+    return session.get(OutboxMessage, message_id)
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Due pending rows, and rows whose worker's lease ran out."""
+    return or_(
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
+    )
+
+
+def claim_batch(
+    session: Session,
+    worker_id: str,
+    now: datetime | None = None,
+    limit: int = DEFAULT_BATCH,
+    lease: timedelta = DEFAULT_LEASE,
+) -> list[OutboxMessage]:
+    """Claim up to ``limit`` due rows for ``worker_id``, oldest first, at most one per chat.
+
+    Commit right after claiming, before sending, so other workers see the claim. Each
+    claim counts as an attempt. Two workers claiming at once never get the same row
+    (see :func:`storage.repo._sql.claim_ids`).
+    """
+    now = now or utcnow()
+    earlier = aliased(OutboxMessage)
+    earlier_unsent = exists().where(
+        earlier.chat_id == OutboxMessage.chat_id,
+        earlier.id < OutboxMessage.id,
+        earlier.status.in_(_UNSENT),
+    )
+    candidates = (
+        select(OutboxMessage.id)
+        .where(_claimable(now), ~earlier_unsent)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    ids = claim_ids(
+        session,
+        OutboxMessage.id,
+        candidates,
+        _claimable(now),
+        {
+            "status": OutboxStatus.SENDING,
+            "claimed_by": worker_id[:WORKER_ID_LEN],
+            "claimed_until": now + lease,
+            "attempts": OutboxMessage.attempts + 1,
+        },
+    )
+    if not ids:
+        return []
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .order_by(OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def _update_owned(
+    session: Session, message_id: int, worker_id: str, values: dict[str, Any]
+) -> bool:
+    """Change a row only while it is claimed by ``worker_id``; True if it was."""
+    changed = update_rows(
+        session,
+        OutboxMessage.id,
+        values,
+        OutboxMessage.id == message_id,
+        OutboxMessage.status == OutboxStatus.SENDING,
+        OutboxMessage.claimed_by == worker_id[:WORKER_ID_LEN],
+    )
+    return bool(changed)
+
+
+def mark_sent(
+    session: Session,
+    message_id: int,
+    worker_id: str,
+    sent_message_ids: Sequence[int] = (),
+    now: datetime | None = None,
+) -> bool:
+    """Record a successful send and the ids Telegram gave the new messages.
+
+    Returns False if the row is no longer this worker's (its lease ran out and
+    another worker took it): the message may then go out twice, which the caller
+    should log.
+    """
+    values = {
+        "status": OutboxStatus.SENT,
+        "sent_message_ids": list(sent_message_ids),
+        "sent_at": now or utcnow(),
+        "claimed_by": None,
+        "claimed_until": None,
+        "last_error": None,
+    }
+    return _update_owned(session, message_id, worker_id, values)
+
+
+def retry_later(
+    session: Session, message_id: int, worker_id: str, not_before: datetime, error: str
+) -> bool:
+    """Put a claimed row back for another try at ``not_before`` (429 ``retry_after``,
+    backoff after a network error); later rows for its chat wait behind it."""
+    values = {
+        "status": OutboxStatus.PENDING,
+        "not_before": not_before,
+        "claimed_by": None,
+        "claimed_until": None,
+        "last_error": error,
+    }
+    return _update_owned(session, message_id, worker_id, values)
+
+
+def mark_failed(session: Session, message_id: int, worker_id: str, error: str) -> bool:
+    """Give up on a claimed row (the buyer blocked the bot, too many attempts)."""
+    values = {
+        "status": OutboxStatus.FAILED,
+        "claimed_by": None,
+        "claimed_until": None,
+        "last_error": error,
+    }
+    return _update_owned(session, message_id, worker_id, values)
+
+
+def release(session: Session, message_ids: Iterable[int], worker_id: str) -> int:
+    """Return claimed rows untried (the worker is stopping); their attempt is not counted."""
+    ids = list(message_ids)
+    if not ids:
+        return 0
+    values = {
+        "status": OutboxStatus.PENDING,
+        "claimed_by": None,
+        "claimed_until": None,
+        "attempts": OutboxMessage.attempts - 1,
+    }
+    released = update_rows(
+        session,
+        OutboxMessage.id,
+        values,
+        OutboxMessage.id.in_(ids),
+        OutboxMessage.status == OutboxStatus.SENDING,
+        OutboxMessage.claimed_by == worker_id[:WORKER_ID_LEN],
+    )
+    return len(released)
+
+
+def fail_pending_for_chat(session: Session, chat_id: int, error: str) -> int:
+    """Fail every pending row for ``chat_id`` (the buyer blocked the bot: nothing will
+    get through); returns how many."""
+    failed = update_rows(
+        session,
+        OutboxMessage.id,
+        {"status": OutboxStatus.FAILED, "last_error": error},
+        OutboxMessage.chat_id == chat_id,
+        OutboxMessage.status == OutboxStatus.PENDING,
+    )
+    return len(failed)
+
+
+def retarget_thread(session: Session, chat_id: int, old_thread_id: int, new_thread_id: int) -> int:
+    """Point unsent rows at a recreated forum topic (the old one was deleted)."""
+    moved = update_rows(
+        session,
+        OutboxMessage.id,
+        {"thread_id": new_thread_id},
+        OutboxMessage.chat_id == chat_id,
+        OutboxMessage.thread_id == old_thread_id,
+        OutboxMessage.status.in_(_UNSENT),
+    )
+    return len(moved)
+
+
+def count_by_status(session: Session) -> dict[OutboxStatus, int]:
+    """How many rows are in each status (for health checks and admin stats)."""
+    stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    counts = dict.fromkeys(OutboxStatus, 0)
+    for status, count in session.execute(stmt):
+        counts[status] = count
+    return counts
+
+
+def purge_sent(session: Session, older_than: datetime) -> int:
+    """Delete rows sent before ``older_than``: they hold message text nobody needs any more."""
+    stmt = delete(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < older_than
+    )
+    return rowcount(session.execute(stmt))

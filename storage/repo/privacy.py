@@ -1,0 +1,84 @@
+"""Forgetting a buyer: personal data goes, anonymous statistics stay.
+
+It spans every aggregate that holds buyer data, so it lives in its own module
+rather than in any one of them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    CaseMessage,
+    CaseStatus,
+    OutboxMessage,
+)
+from storage.repo import cases as cases_repo
+from storage.repo._sql import update_rows
+from storage.repo.buyers import get_buyer_by_telegram_id
+from storage.types import utcnow
+
+
+def forget_buyer(session: Session, telegram_id: int, now: datetime | None = None) -> bool:
+    """Erase what ties the desk's records to the person with ``telegram_id``.
+
+    Removed: the Telegram id, username and first name; the buyer's case subjects,
+    order numbers and rating comments; event details; the message mappings (they
+    hold the buyer's chat id) and every outbox row to the buyer or about their
+    cases (they hold message texts). Their open cases are closed, since the desk can
+    no longer reach them. Kept, anonymous: the buyer row (language, dates), cases'
+    timings, statuses, products and ratings, event kinds, the per-seller aliases
+    (an HMAC of the internal id, meaningless without the Telegram id) and the FAQ
+    question log, which never held ids. A later message from the same person
+    starts a new buyer.
+
+    Returns:
+        False if no (unforgotten) buyer has this Telegram id.
+    """
+    now = now or utcnow()
+    buyer = get_buyer_by_telegram_id(session, telegram_id)
+    if buyer is None:
+        return False
+    case_ids = list(session.scalars(select(Case.id).where(Case.buyer_id == buyer.id)))
+    open_ids = list(
+        session.scalars(
+            select(Case.id).where(Case.buyer_id == buyer.id, Case.status == CaseStatus.OPEN)
+        )
+    )
+    for case_id in open_ids:
+        # Closing also stops the clock and cancels the case's reminders.
+        cases_repo.close_case(session, case_id, actor="system", now=now)
+
+    session.execute(
+        delete(CaseMessage).where(
+            or_(CaseMessage.case_id.in_(case_ids), CaseMessage.buyer_chat_id == telegram_id)
+        )
+    )
+    session.execute(
+        delete(OutboxMessage).where(
+            or_(OutboxMessage.case_id.in_(case_ids), OutboxMessage.chat_id == telegram_id)
+        )
+    )
+    update_rows(
+        session,
+        Case.id,
+        {"subject": None, "order_numbers": [], "rating_comment": None},
+        Case.id.in_(case_ids),
+    )
+    update_rows(session, CaseEvent.id, {"data": {}}, CaseEvent.case_id.in_(case_ids))
+    for case_id in case_ids:
+        cases_repo.add_event(session, case_id, CaseEventKind.FORGOTTEN, actor="buyer", now=now)
+
+    buyer.telegram_id = None
+    buyer.username = None
+    buyer.first_name = None
+    buyer.current_seller_id = None
+    buyer.forgotten_at = now
+    session.flush()
+    return True

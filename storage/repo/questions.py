@@ -1,0 +1,179 @@
+"""The FAQ question log: one anonymous row per matcher decision, and the statistics over it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from storage.models import ENTRY_ID_LEN, LANG_LEN, FaqQuestionLog, QuestionOutcome
+from storage.repo._sql import clip, update_rows
+from storage.types import utcnow
+
+#: The matcher's hand-off action, as ``faq.decision.Action.HANDOFF`` spells it
+#: (storage may not import faq, so the value is repeated here and tested there).
+HANDOFF_ACTION = "handoff"
+#: Most frequent unanswered questions listed by default.
+DEFAULT_GAPS_LIMIT = 50
+
+
+class UtcDay(FunctionElement[date]):
+    """The UTC calendar day of a :class:`UTCDateTime` column, on either backend."""
+
+    type = Date()
+    name = "utc_day"
+    inherit_cache = True
+
+
+@compiles(UtcDay)
+def _utc_day_default(element: UtcDay, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps UTC text ("2025-01-31 23:59:59.000000"); date() cuts the day off it.
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(UtcDay, "postgresql")
+def _utc_day_postgresql(element: UtcDay, compiler: Any, **kw: Any) -> str:
+    # timestamptz::date would use the session's time zone; pin the day to UTC.
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC') AS DATE)"
+
+
+@dataclass(frozen=True)
+class ActionDayCount:
+    day: date
+    action: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Deflection:
+    """How many questions the FAQ settled without a person."""
+
+    total: int
+    handed_off: int
+    #: Answered or suggested, but the buyer said it did not help.
+    not_helped: int
+
+    @property
+    def deflected(self) -> int:
+        return self.total - self.handed_off - self.not_helped
+
+    @property
+    def rate(self) -> float:
+        """Share of questions deflected, in [0, 1]; 0 when there were none."""
+        return self.deflected / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class QuestionGap:
+    """A question the FAQ did not settle, with how often it was asked."""
+
+    question: str
+    count: int
+    #: The best score the matcher gave it (how near the FAQ came).
+    best_score: float | None
+    last_at: datetime
+
+
+def log_question(
+    session: Session,
+    *,
+    seller_id: str,
+    question: str,
+    action: str,
+    best_entry: str | None = None,
+    score: float | None = None,
+    lang: str | None = None,
+    now: datetime | None = None,
+) -> FaqQuestionLog:
+    """Log one matcher decision. No buyer or chat id goes in: the log stays anonymous."""
+    row = FaqQuestionLog(
+        seller_id=seller_id,
+        question=question,
+        action=action,
+        best_entry=clip(best_entry, ENTRY_ID_LEN),
+        score=score,
+        lang=clip(lang, LANG_LEN),
+        at=now or utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_outcome(session: Session, log_id: int, outcome: QuestionOutcome) -> bool:
+    """Store the buyer's "helped? yes / no" for a logged question; False if unknown id."""
+    changed = update_rows(
+        session, FaqQuestionLog.id, {"outcome": outcome}, FaqQuestionLog.id == log_id
+    )
+    return bool(changed)
+
+
+def counts_by_action_per_day(
+    session: Session, since: datetime, until: datetime, seller_id: str | None = None
+) -> list[ActionDayCount]:
+    """Questions per UTC day and action in ``[since, until)``, by day then action."""
+    day = UtcDay(FaqQuestionLog.at)
+    stmt = select(day, FaqQuestionLog.action, func.count()).where(
+        FaqQuestionLog.at >= since, FaqQuestionLog.at < until
+    )
+    if seller_id is not None:
+        stmt = stmt.where(FaqQuestionLog.seller_id == seller_id)
+    stmt = stmt.group_by(day, FaqQuestionLog.action).order_by(day, FaqQuestionLog.action)
+    return [ActionDayCount(d, action, count) for d, action, count in session.execute(stmt)]
+
+
+def deflection(
+    session: Session, since: datetime, until: datetime, seller_id: str | None = None
+) -> Deflection:
+    """Deflection over ``[since, until)``: questions neither handed off nor marked unhelpful."""
+    stmt = select(FaqQuestionLog.action, FaqQuestionLog.outcome, func.count()).where(
+        FaqQuestionLog.at >= since, FaqQuestionLog.at < until
+    )
+    if seller_id is not None:
+        stmt = stmt.where(FaqQuestionLog.seller_id == seller_id)
+    stmt = stmt.group_by(FaqQuestionLog.action, FaqQuestionLog.outcome)
+    total = handed_off = not_helped = 0
+    for action, outcome, count in session.execute(stmt):
+        total += count
+        if action == HANDOFF_ACTION:
+            handed_off += count
+        elif outcome == QuestionOutcome.NOT_HELPED:
+            not_helped += count
+    return Deflection(total=total, handed_off=handed_off, not_helped=not_helped)
+
+
+def faq_gaps(
+    session: Session, seller_id: str, since: datetime, limit: int = DEFAULT_GAPS_LIMIT
+) -> list[QuestionGap]:
+    """The seller's questions since ``since`` that the FAQ did not settle, most asked first.
+
+    Grouped by exact text: the log keeps what buyers wrote, and normalising it is the
+    FAQ tooling's job.
+    """
+    count = func.count().label("n")
+    stmt = (
+        select(
+            FaqQuestionLog.question,
+            count,
+            func.max(FaqQuestionLog.score),
+            func.max(FaqQuestionLog.at),
+        )
+        .where(
+            FaqQuestionLog.seller_id == seller_id,
+            FaqQuestionLog.at >= since,
+            (FaqQuestionLog.action == HANDOFF_ACTION)
+            | (FaqQuestionLog.outcome == QuestionOutcome.NOT_HELPED),
+        )
+        .group_by(FaqQuestionLog.question)
+        .order_by(count.desc(), func.max(FaqQuestionLog.at).desc())
+        .limit(limit)
+    )
+    return [
+        QuestionGap(question=q, count=n, best_score=score, last_at=last)
+        for q, n, score, last in session.execute(stmt)
+    ]
