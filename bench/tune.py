@@ -1,6 +1,6 @@
 """Tune the matcher's weights and decision thresholds on development splits only.
 
-Run: ``python -m bench.tune`` (add ``--quick`` for a smaller grid).
+Run: ``python -m bench.tune`` (``--mode quick`` for a smoke run, ``--mode grid`` for all).
 
 The dev splits are CLINC150 val + oos_val, BANKING77-OOS valid, xSID valid (en, zh, ru)
 and the demo seller's ``examples/eval/*.dev.jsonl``; test splits are never read here.
@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -134,30 +135,48 @@ def policy_grid(quick: bool) -> list[DecisionPolicy]:
     ]
 
 
-def weight_grid(quick: bool) -> list[ScoringWeights]:
+def _with(weights: ScoringWeights, changes: dict[str, Any]) -> ScoringWeights:
+    return replace(weights, **changes)
+
+
+def weight_grid(mode: str) -> list[ScoringWeights]:
+    """Weight settings to try: the defaults alone, one change at a time, or a full grid."""
     base = ScoringWeights()
-    if quick:
+    if mode == "quick":
         return [base]
-    grid = []
-    for char, pair, centroid, fuzzy, keyword in itertools.product(
-        (0.4, 0.6, 0.9), (0.0, 0.3), (0.25, 0.4, 0.55), (0.1, 0.2, 0.3), (0.05, 0.1)
-    ):
-        grid.append(
-            ScoringWeights(char=char, pair=pair, centroid=centroid, fuzzy=fuzzy, keyword=keyword)
-        )
+    options: dict[str, tuple[float, ...]] = {
+        "char": (0.4, 0.6, 0.9),
+        "pair": (0.0, 0.3),
+        "centroid": (0.25, 0.4, 0.55),
+        "fuzzy": (0.1, 0.2, 0.3),
+        "keyword": (0.05, 0.1),
+    }
+    if mode == "grid":
+        return [
+            _with(base, dict(zip(options, values, strict=True)))
+            for values in itertools.product(*options.values())
+        ]
+    grid = [base]
+    for name, values in options.items():
+        grid += [_with(base, {name: v}) for v in values if v != getattr(base, name)]
     return grid
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small grid")
+    parser.add_argument(
+        "--mode",
+        choices=("quick", "coordinate", "grid"),
+        default="coordinate",
+        help="weights: defaults only, one change at a time (default), or every combination",
+    )
     parser.add_argument("--json", help="write every setting's figures to this file")
     args = parser.parse_args(argv)
     sets = dev_sets()
-    policies = policy_grid(args.quick)
+    policies = policy_grid(args.mode == "quick")
     best: tuple[float, ScoringWeights, DecisionPolicy, dict[str, dict[str, float]]] | None = None
     rows = []
-    for weights in weight_grid(args.quick):
+    for weights in weight_grid(args.mode):
         ranked = {name: rank_all(seller, cases, weights) for name, seller, cases in sets}
         top1 = {name: round(figures(r, DecisionPolicy())["top1"], 4) for name, r in ranked.items()}
         local_best = None
