@@ -103,8 +103,8 @@ def sweep_cutoffs(
     for case in cases:
         best = matcher.decide(case.text).best
         score = best.score if best else 0.0
-        right = best is not None and best.target == case.expect
-        scored.append((score, case.expect is not None, right))
+        is_right = best is not None and best.target == case.expect
+        scored.append((score, case.expect is not None, is_right))
     in_scope = sum(s[1] for s in scored) or 1
     oos = sum(not s[1] for s in scored) or 1
     results: list[CutoffResult] = []

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.datasets import SPLITS, REPO_ROOT, Benchmark, Split, load_all
+from bench.datasets import REPO_ROOT, SPLITS, Benchmark, Split, load_all
 from bench.methods import Method, available_methods
-from bench.report import markdown_table, write_json
+from bench.report import fmt, markdown_table, write_json
 from faq.decision import SellerMatcher
 from faq.errors import ContentError
 from faq.evaluate import Case, evaluate, read_cases
@@ -48,6 +48,8 @@ QUICK_SEED = 20240601
 #: The xSID rows of the per-language block: (label, benchmark) per question language.
 XSID_SAME_LANG = {"en": "xsid-en", "zh": "xsid-zh", "ru": "xsid-ru"}
 XSID_CROSS = {"zh": "xsid-en-faq-zh", "ru": "xsid-en-faq-ru"}
+#: Keys of one per-language row in ``--json``.
+GAP_KEYS = ("method", "questions", "en_top1", "top1", "minus_en")
 
 
 def subsample(cases: Sequence[Case], n: int, seed: int = QUICK_SEED) -> list[Case]:
@@ -89,14 +91,17 @@ def run_benchmarks(
     return rows
 
 
-def demo_results(methods: Sequence[Method]) -> tuple[list[dict[str, Any]], list[str]]:
+def demo_results(methods: Sequence[Method], split: Split) -> tuple[list[dict[str, Any]], list[str]]:
     """Evaluate ``examples/eval/*.jsonl`` against ``examples/sellers``, if both exist.
 
-    The loader is ``faq.content.load_content(Path)``, imported lazily like the
-    matcher: until it exists, the demo is skipped with a note.
+    Files named ``*.<split>.jsonl`` are used when there are any (dev questions are
+    for tuning, test for reporting), else every file. The loader is
+    ``faq.content.load_content(Path)``, imported lazily like the matcher: until it
+    exists, the demo is skipped with a note.
     """
     sellers_dir = REPO_ROOT / "examples" / "sellers"
-    eval_files = sorted((REPO_ROOT / "examples" / "eval").glob("*.jsonl"))
+    eval_dir = REPO_ROOT / "examples" / "eval"
+    eval_files = sorted(eval_dir.glob(f"*.{split}.jsonl")) or sorted(eval_dir.glob("*.jsonl"))
     if not sellers_dir.is_dir() or not eval_files:
         return [], ["demo seller: examples/sellers or examples/eval/*.jsonl missing, skipped"]
     try:
@@ -171,16 +176,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     methods, notes = available_methods()
     benchmarks = load_all(args.only)
     results = run_benchmarks(benchmarks, methods, args.split, args.quick)
-    demo, demo_notes = demo_results(methods)
+    demo, demo_notes = demo_results(methods, args.split)
     notes += demo_notes
 
-    table_rows = [[r["dataset"], r["method"], *(r[c] for c in COLUMNS)] for r in results + demo]
+    table_rows = [
+        [r["dataset"], r["method"], *(fmt(r[c], 3 if c.endswith("_ms") else 4) for c in COLUMNS)]
+        for r in results + demo
+    ]
     print(f"## Matching quality ({args.split} split{', quick sample' if args.quick else ''})\n")
     print(markdown_table(["dataset", "method", *COLUMNS], table_rows, "ll" + "r" * len(COLUMNS)))
     gaps = lang_gap_rows(results)
     if gaps:
         print("\n### xSID top-1 by question language, minus English top-1\n")
         print(markdown_table(["method", "questions", "en top1", "top1", "minus en"], gaps, "llrrr"))
+        print(
+            "\nSame language: FAQ and questions in that language. en FAQ: the English FAQ, "
+            "questions in zh/ru. The ru test file has 533 rows to en's 500 (some sentences "
+            "were translated twice), so ru and en are close to, not exactly, parallel."
+        )
     print("\nDatasets:")
     for bench in benchmarks:
         n = len(bench.cases(args.split))
@@ -200,7 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "notes": notes,
                 "results": results + demo,
                 "xsid_lang_gap": [
-                    dict(zip(["method", "questions", "en_top1", "top1", "minus_en"], g, strict=True))
+                    dict(
+                        zip(["method", "questions", "en_top1", "top1", "minus_en"], g, strict=True)
+                    )
                     for g in gaps
                 ],
             },

@@ -26,7 +26,9 @@ def markdown_table(
     align = align or "l" + "r" * (len(headers) - 1)
     rule = ["---:" if a == "r" else "---" for a in align]
     lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(rule) + " |"]
-    lines += ["| " + " | ".join(fmt(c) if not isinstance(c, str) else c for c in r) + " |" for r in rows]
+    lines += [
+        "| " + " | ".join(fmt(c) if not isinstance(c, str) else c for c in r) + " |" for r in rows
+    ]
     return "\n".join(lines)
 
 
