@@ -34,7 +34,7 @@ from rapidfuzz import fuzz, process
 from faq.decision import PRODUCT_PREFIX, Action, Candidate, Decision
 from faq.index import FloatArray, SparseIndex
 from faq.model import Product, Seller
-from faq.normalize import Normalized, compact_code, normalize
+from faq.normalize import Normalized, catalog_terms, compact_code, normalize
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -100,9 +100,10 @@ DEFAULT_POLICY = DecisionPolicy()
 def _word_features(terms: Sequence[str]) -> Counter[str]:
     """Stems; for Chinese also adjacent character pairs (a stand-in for words)."""
     features: Counter[str] = Counter(terms)
-    for a, b in itertools.pairwise(terms):
-        if _CJK.match(a) and _CJK.match(b):
-            features[a + b] += 1
+    if any(t[0] >= "\u3400" for t in terms):
+        for a, b in itertools.pairwise(terms):
+            if _CJK.match(a) and _CJK.match(b):
+                features[a + b] += 1
     return features
 
 
@@ -228,14 +229,13 @@ class Matcher:
             # The name counts twice: it says what the product is; the description
             # and attributes add the details buyers ask about.
             name = normalize(product.name, keep_filler=True)
-            body = normalize(
-                " ".join((product.description, *product.attributes.values())), keep_filler=True
-            )
+            body = catalog_terms(" ".join((product.description, *product.attributes.values())))
             for extra in name.codes:
                 self._codes.setdefault(extra, index)
             doc = _word_features(name.terms)
-            doc.update(_word_features(name.terms))
-            doc.update(_word_features(body.terms))
+            for key in list(doc):
+                doc[key] *= 2
+            doc.update(_word_features(body))
             docs.append(doc)
         self._product_index = SparseIndex(docs) if docs else None
         self._code_list = sorted(self._codes)

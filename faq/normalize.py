@@ -196,3 +196,21 @@ def normalize(text: str, *, keep_filler: bool = False) -> Normalized:
         order_numbers=orders,
         clean=" ".join(clean_words),
     )
+
+
+def catalog_terms(text: str) -> list[str]:
+    """Stemmed words of a long catalog text, the fast way.
+
+    Product descriptions are indexed by the hundred thousand: no language detection,
+    order numbers or model codes (the offer id and the name carry those), no filler
+    removal (a description has no greetings). Digit runs of 5+ still go.
+    """
+    folded = _LONG_DIGITS.sub(" ", fold(text))
+    terms: list[str] = []
+    stems = _STEMS
+    for word in _WORD.findall(folded):
+        if word[0] >= "\u3400" and _CJK.match(word):
+            terms.extend(word)
+        else:
+            terms.append(stems.get(word) or stem(word))
+    return terms
