@@ -25,8 +25,16 @@ import numpy.typing as npt
 from bench.datasets import load_all
 from faq.content import load_content
 from faq.evaluate import Case, read_cases
-from faq.matcher import DecisionPolicy, Matcher, ScoringWeights
+from faq.matcher import (
+    HYBRID_WEIGHTS,
+    MODES,
+    DecisionPolicy,
+    Matcher,
+    ScoringWeights,
+    semantic_query,
+)
 from faq.model import Seller
+from faq.semantic import ENCODER_NAMES, EmbeddingCache, Encoder, Vectors, load_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,6 +64,8 @@ class Ranked:
 
 
 TOP = 5
+#: Passage embeddings of the dev FAQs, kept between tuning runs (gitignored).
+CACHE = EmbeddingCache(ROOT / "bench" / "out" / "cache")
 
 
 def dev_sets() -> list[tuple[str, Seller, list[Case]]]:
@@ -72,14 +82,38 @@ def dev_sets() -> list[tuple[str, Seller, list[Case]]]:
     return sets
 
 
-def rank_all(seller: Seller, cases: Sequence[Case], weights: ScoringWeights) -> Ranked:
-    matcher = Matcher(seller, weights=weights)
+class QueryVectors:
+    """Every dev question encoded once per encoder, reused across weight settings."""
+
+    def __init__(self, encoders: Sequence[Encoder]) -> None:
+        self.encoders = list(encoders)
+        self._vectors: dict[tuple[str, str], Vectors] = {}
+
+    def get(self, text: str) -> dict[str, Vectors]:
+        out = {}
+        for encoder in self.encoders:
+            key = (encoder.name, text)
+            if key not in self._vectors:
+                self._vectors[key] = encoder.encode_queries([semantic_query(text)])[0]
+            out[encoder.name] = self._vectors[key]
+        return out
+
+
+def rank_all(
+    seller: Seller,
+    cases: Sequence[Case],
+    weights: ScoringWeights,
+    queries: QueryVectors | None = None,
+) -> Ranked:
+    encoders = queries.encoders if queries else []
+    matcher = Matcher(seller, weights=weights, encoders=encoders, cache=CACHE)
     scores = np.zeros((len(cases), TOP))
     right = np.zeros((len(cases), TOP), dtype=bool)
     exact = np.zeros(len(cases), dtype=bool)
     langs: list[str | None] = []
     for i, case in enumerate(cases):
-        norm, candidates = matcher.rank(case.text, limit=TOP)
+        vectors = queries.get(case.text) if queries and matcher.mode == "hybrid" else None
+        norm, candidates = matcher.rank(case.text, limit=TOP, vectors=vectors)
         langs.append(norm.lang)
         for j, cand in enumerate(candidates[:TOP]):
             scores[i, j] = cand.score
@@ -150,9 +184,9 @@ def _with(weights: ScoringWeights, changes: dict[str, Any]) -> ScoringWeights:
     return replace(weights, **changes)
 
 
-def weight_grid(mode: str) -> list[ScoringWeights]:
+def weight_grid(mode: str, matcher: str) -> list[ScoringWeights]:
     """Weight settings to try: the defaults alone, one change at a time, or a full grid."""
-    base = ScoringWeights()
+    base = HYBRID_WEIGHTS if matcher == "hybrid" else ScoringWeights()
     if mode == "quick":
         return [base]
     options: dict[str, tuple[float, ...]] = {
@@ -162,6 +196,17 @@ def weight_grid(mode: str) -> list[ScoringWeights]:
         "fuzzy": (0.1, 0.2, 0.3),
         "keyword": (0.05, 0.1),
     }
+    if matcher == "hybrid":
+        options = {
+            "use": (0.3, 0.4, 0.5, 0.6, 0.7),
+            "use_floor": (0.1, 0.2, 0.3),
+            "use_ceiling": (0.7, 0.8, 0.9),
+            "e5": (0.0, 0.15, 0.3),
+            "e5_floor": (0.7, 0.75, 0.8),
+            "semantic_centroid": (0.1, 0.3, 0.5),
+            "fuzzy": (0.05, 0.1, 0.2),
+            "keyword": (0.04, 0.08),
+        }
     if mode == "grid":
         return [
             _with(base, dict(zip(options, values, strict=True)))
@@ -181,14 +226,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="coordinate",
         help="weights: defaults only, one change at a time (default), or every combination",
     )
+    parser.add_argument("--matcher", choices=MODES, default="fuzzy", help="which matcher to tune")
     parser.add_argument("--json", help="write every setting's figures to this file")
     args = parser.parse_args(argv)
     sets = dev_sets()
+    queries = None
+    if args.matcher == "hybrid":
+        encoders = [e for name in ENCODER_NAMES if (e := load_encoder(name)) is not None]
+        queries = QueryVectors(encoders)
     policies = policy_grid(args.mode == "quick")
     best: tuple[float, ScoringWeights, DecisionPolicy, dict[str, dict[str, float]]] | None = None
     rows = []
-    for weights in weight_grid(args.mode):
-        ranked = {name: rank_all(seller, cases, weights) for name, seller, cases in sets}
+    for weights in weight_grid(args.mode, args.matcher):
+        ranked = {name: rank_all(seller, cases, weights, queries) for name, seller, cases in sets}
         top1 = {name: round(figures(r, DecisionPolicy())["top1"], 4) for name, r in ranked.items()}
         local_best = None
         # Coordinate search: the shared thresholds, then the per-language factors,

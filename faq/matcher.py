@@ -23,10 +23,12 @@ thresholds (``DecisionPolicy``), tuned on development data only (``bench/tune.py
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -35,7 +37,17 @@ from faq.decision import PRODUCT_PREFIX, Action, Candidate, Decision
 from faq.index import FloatArray, SparseIndex
 from faq.model import Product, Seller
 from faq.normalize import ORDER_NUMBER, Normalized, catalog_terms, compact_code, normalize
-from faq.semantic import EmbeddingCache, Encoder, SemanticIndex, Vectors
+from faq.semantic import (
+    ENCODER_NAMES,
+    EmbeddingCache,
+    Encoder,
+    SemanticIndex,
+    Vectors,
+    installed,
+    load_encoder,
+)
+
+log = logging.getLogger(__name__)
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -152,7 +164,7 @@ def _product_passage(product: Product) -> str:
     return f"{product.name}. {attrs}. {product.description[:200]}"
 
 
-def _semantic_query(text: str) -> str:
+def semantic_query(text: str) -> str:
     """The question as an encoder reads it: order numbers out, length bounded."""
     return ORDER_NUMBER.sub(" ", text[:MAX_QUESTION_CHARS]).strip()
 
@@ -273,7 +285,7 @@ class Matcher:
 
     def query_vectors(self, text: str) -> dict[str, Vectors]:
         """The question encoded by every semantic encoder in use (for replaying ``rank``)."""
-        query = _semantic_query(text)
+        query = semantic_query(text)
         return {name: index.query(query) for name, index in self._semantic}
 
     # ------------------------------------------------------------------ products
@@ -512,3 +524,56 @@ def decide_from(
         why = "close runner-up" if best.score >= answer_min else "not confident"
         return Decision(Action.SUGGEST, tuple(offered + rest), lang, why, offered=len(offered))
     return Decision(Action.HANDOFF, tuple(candidates), lang, "best match too weak")
+
+
+#: Matcher kinds: ``fuzzy`` is lexical only; ``hybrid`` adds sentence embeddings.
+MODES = ("fuzzy", "hybrid")
+
+#: Hybrid weights and thresholds, from ``python -m bench.tune --matcher hybrid`` on the
+#: dev splits (see ``DecisionPolicy`` for the procedure).
+HYBRID_WEIGHTS = replace(DEFAULT_WEIGHTS, use=0.5)
+HYBRID_POLICY = DEFAULT_POLICY
+
+
+def default_mode() -> str:
+    """``hybrid`` where the sentence encoder is installed, else ``fuzzy``."""
+    return "hybrid" if installed("use") else "fuzzy"
+
+
+def make_matcher(
+    seller: Seller,
+    mode: str | None = None,
+    cache_dir: Path | None = None,
+    weights: ScoringWeights | None = None,
+    policy: DecisionPolicy | None = None,
+) -> Matcher:
+    """The matcher the bot and the CLI use for ``seller``.
+
+    Args:
+        seller: whose FAQ and catalog to index.
+        mode: ``fuzzy`` or ``hybrid``; None picks :func:`default_mode`. Hybrid without
+            the encoder installed falls back to fuzzy with a logged notice.
+        cache_dir: where passage embeddings are kept between runs (None: memory only).
+        weights, policy: override the tuned defaults of the mode.
+    """
+    mode = mode or default_mode()
+    if mode not in MODES:
+        raise ValueError(f"unknown matcher {mode!r}; choose one of {', '.join(MODES)}")
+    if mode == "hybrid":
+        hybrid_weights = weights or HYBRID_WEIGHTS
+        encoders = [
+            encoder
+            for name in ENCODER_NAMES
+            if hybrid_weights.semantic_share(name) > 0
+            and (encoder := load_encoder(name)) is not None
+        ]
+        if encoders:
+            return Matcher(
+                seller,
+                hybrid_weights,
+                policy or HYBRID_POLICY,
+                encoders=encoders,
+                cache=EmbeddingCache(cache_dir),
+            )
+        log.warning("hybrid matcher unavailable (no sentence encoder installed): using fuzzy")
+    return Matcher(seller, weights or DEFAULT_WEIGHTS, policy or DEFAULT_POLICY)
