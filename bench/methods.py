@@ -1,20 +1,26 @@
-"""The matchers a benchmark compares: the naive baseline and, when it exists, the real one.
+"""The matchers a benchmark compares: the naive baseline, fuzzy-only and hybrid.
 
-``faq.matcher`` is imported lazily, at run time, so the harness works (with the
-baseline alone) before the real matcher lands, and reports why it was skipped.
+``hybrid`` needs the optional sentence encoders (``pip install -e '.[semantic]'``);
+without them the report says so and shows the other two.
 """
 
 from __future__ import annotations
 
-import importlib
-import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.baseline import NaiveMatcher
-from faq.decision import MatcherFactory
+from faq.decision import MatcherFactory, SellerMatcher
+from faq.matcher import make_matcher
+from faq.model import Seller
+from faq.semantic import installed
 
 BASELINE = "baseline"
-MATCHER = "Matcher"
+FUZZY = "fuzzy"
+HYBRID = "hybrid"
+
+#: Passage embeddings kept between benchmark runs (gitignored).
+CACHE_DIR = Path(__file__).resolve().parent / "out" / "cache"
 
 
 @dataclass(frozen=True)
@@ -25,31 +31,20 @@ class Method:
     factory: MatcherFactory
 
 
-def load_matcher() -> tuple[MatcherFactory | None, str]:
-    """``faq.matcher.Matcher`` if it imports, else None and a note saying why not.
+def _fuzzy(seller: Seller) -> SellerMatcher:
+    return make_matcher(seller, "fuzzy")
 
-    A missing module is expected (not written yet); any other import error is a
-    bug in it, so its last line is passed on rather than hidden.
-    """
-    try:
-        module = importlib.import_module("faq.matcher")
-    except ModuleNotFoundError as exc:
-        if exc.name == "faq.matcher":
-            return None, "faq.matcher does not exist yet: baseline only"
-        return None, f"faq.matcher failed to import: {exc!r}"
-    except Exception as exc:  # a broken module must not stop the baseline run
-        last = traceback.format_exception_only(exc)[-1].strip()
-        return None, f"faq.matcher failed to import: {last}"
-    factory = getattr(module, "Matcher", None)
-    if factory is None:
-        return None, "faq.matcher has no Matcher class: baseline only"
-    return factory, "faq.matcher.Matcher"
+
+def _hybrid(seller: Seller) -> SellerMatcher:
+    return make_matcher(seller, "hybrid", cache_dir=CACHE_DIR)
 
 
 def available_methods() -> tuple[list[Method], list[str]]:
-    """The baseline, then the real matcher if importable; plus notes for the report."""
-    methods = [Method(BASELINE, NaiveMatcher)]
-    factory, note = load_matcher()
-    if factory is not None:
-        methods.append(Method(MATCHER, factory))
-    return methods, [note]
+    """The baseline, the fuzzy matcher and, when installed, the hybrid; plus notes."""
+    methods = [Method(BASELINE, NaiveMatcher), Method(FUZZY, _fuzzy)]
+    notes = []
+    if installed("use"):
+        methods.append(Method(HYBRID, _hybrid))
+    else:
+        notes.append("hybrid skipped: the sentence encoders are not installed")
+    return methods, notes

@@ -30,7 +30,7 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
         .base_file_url(f"{settings.api_url}/file/bot")
         .build()
     )
-    buyer.register(app, FaqDesk(content))
+    buyer.register(app, FaqDesk(content, settings.matcher, settings.cache_dir))
     app.add_error_handler(_log_error)
     return app
 

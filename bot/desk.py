@@ -6,11 +6,12 @@ No Telegram types here: handlers turn updates into calls and replies into messag
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.texts import pick_language, text
 from faq.decision import Action
-from faq.matcher import Matcher
-from faq.model import Content, Seller
+from faq.matcher import Matcher, make_matcher
+from faq.model import ANY_LANG, Content, Seller
 
 #: Longest button label Telegram shows in full on a phone, roughly.
 BUTTON_CHARS = 60
@@ -28,8 +29,12 @@ class Reply:
 class FaqDesk:
     """Answers buyers' questions for every seller of the content directory."""
 
-    def __init__(self, content: Content) -> None:
+    def __init__(
+        self, content: Content, matcher: str | None = None, cache_dir: Path | None = None
+    ) -> None:
         self.content = content
+        self.matcher_mode = matcher
+        self.cache_dir = cache_dir
         self._matchers: dict[str, Matcher] = {}
 
     def seller(self, seller_id: str) -> Seller | None:
@@ -42,15 +47,17 @@ class FaqDesk:
     def matcher(self, seller: Seller) -> Matcher:
         matcher = self._matchers.get(seller.id)
         if matcher is None:
-            matcher = self._matchers[seller.id] = Matcher(seller)
+            matcher = make_matcher(seller, self.matcher_mode, self.cache_dir)
+            self._matchers[seller.id] = matcher
         return matcher
 
     def language(self, seller: Seller, *hints: str | None) -> str:
-        """The buyer's language if the seller serves it, else the seller's first language."""
-        lang = pick_language(*hints)
-        if lang in seller.languages:
-            return lang
-        return seller.default_language if seller.default_language in ("ru", "en", "zh") else lang
+        """The language to speak to the buyer: the first hint the bot has texts for.
+
+        Hints come in order of trust: the language of what the buyer just wrote, then
+        their Telegram setting. Without any, the seller's first language.
+        """
+        return pick_language(*hints, seller.default_language)
 
     def welcome(self, seller: Seller, lang: str) -> str:
         return seller.greeting.get(lang) or text("welcome", lang, shop=seller.name)
@@ -78,7 +85,12 @@ class FaqDesk:
         entry = seller.entry(target)
         if entry is None:
             return text("stale_button", lang)
-        return entry.answer_in(lang, seller.languages)
+        answer = entry.answer_in(lang, seller.languages)
+        if lang not in entry.answer and ANY_LANG not in entry.answer:
+            # The question matched across languages but the seller wrote no answer in
+            # the buyer's language: say so rather than switch language unannounced.
+            answer = f"{text('answer_other_language', lang)}\n\n{answer}"
+        return answer
 
     def label(self, seller: Seller, target: str, lang: str) -> str:
         """A button label: the entry's first question in ``lang``, or the product name."""

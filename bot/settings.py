@@ -9,6 +9,8 @@ from pathlib import Path
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite:///./data/sellerdesk.db"
 DEFAULT_CONTENT_DIR = "./examples/sellers"
+DEFAULT_CACHE_DIR = "./data/cache"
+MATCHERS = ("fuzzy", "hybrid")
 
 
 class SettingsError(ValueError):
@@ -41,6 +43,10 @@ class Settings:
     content_dir: Path
     admin_chat_id: int | None
     admin_user_ids: frozenset[int]
+    #: ``fuzzy``, ``hybrid``, or None: hybrid where the sentence encoders are installed.
+    matcher: str | None = None
+    #: Where passage embeddings are cached between runs.
+    cache_dir: Path = Path(DEFAULT_CACHE_DIR)
 
     def __repr__(self) -> str:  # the token must never reach a log
         return (
@@ -83,7 +89,12 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         )
     except ValueError as exc:
         raise SettingsError("ADMIN_USER_IDS must be Telegram user ids separated by commas") from exc
+    matcher = get("MATCHER").lower() or None
+    if matcher is not None and matcher not in MATCHERS:
+        raise SettingsError(f"MATCHER must be one of {', '.join(MATCHERS)}, not {matcher!r}")
     return Settings(
+        matcher=matcher,
+        cache_dir=Path(get("CACHE_DIR", DEFAULT_CACHE_DIR)),
         token=get("TELEGRAM_BOT_TOKEN"),
         api_url=get("TELEGRAM_API_URL", DEFAULT_API_URL).rstrip("/"),
         database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),

@@ -44,6 +44,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Please type your question as text.",
         "zh": "请用文字输入您的问题。",
     },
+    "answer_other_language": {
+        "ru": "Ответ есть только на другом языке:",
+        "en": "This answer is only available in another language:",
+        "zh": "此答案只有其他语言版本：",
+    },
     "stale_button": {
         "ru": "Эта кнопка устарела. Задайте вопрос ещё раз.",
         "en": "This button is out of date. Please ask again.",

