@@ -34,7 +34,8 @@ class CountingEncoder:
     def _vectors(self, texts: Sequence[str]) -> Vectors:
         rows = [np.random.default_rng(abs(hash(t)) % 2**32).normal(size=self.dim) for t in texts]
         array = np.array(rows, dtype=np.float32).reshape(-1, self.dim)
-        return array / np.linalg.norm(array, axis=1, keepdims=True)
+        unit: Vectors = array / np.linalg.norm(array, axis=1, keepdims=True)
+        return unit
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
         return self._vectors(texts)
