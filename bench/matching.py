@@ -18,6 +18,7 @@ import importlib
 import random
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,24 @@ def run_benchmarks(
     return rows
 
 
+def russian_only(content: Content) -> Content:
+    """The same sellers with only their Russian question variants (and all answers).
+
+    A Chinese seller may write the FAQ in one language while buyers ask in three: this
+    run shows what the matcher makes of en and zh questions against ru variants.
+    """
+    sellers = {}
+    for seller_id, seller in content.sellers.items():
+        entries = tuple(
+            replace(e, questions={k: v for k, v in e.questions.items() if k == "ru"})
+            if "ru" in e.questions
+            else e
+            for e in seller.entries
+        )
+        sellers[seller_id] = replace(seller, entries=entries)
+    return Content(sellers=sellers, root=content.root)
+
+
 def demo_results(methods: Sequence[Method], split: Split) -> tuple[list[dict[str, Any]], list[str]]:
     """Evaluate ``examples/eval/*.jsonl`` against ``examples/sellers``, if both exist.
 
@@ -110,12 +129,15 @@ def demo_results(methods: Sequence[Method], split: Split) -> tuple[list[dict[str
         return [], [f"demo seller: faq.content.load_content not available ({exc}), skipped"]
     try:
         content: Content = load_content(sellers_dir)
+        variants = {"": content, " (ru-only FAQ)": russian_only(content)}
         rows: list[dict[str, Any]] = []
         for path in eval_files:
             cases = read_cases(path)
-            for method in methods:
-                result = run_one(cases, content, method)
-                rows.append({"dataset": f"demo:{path.stem}", "method": method.name, **result})
+            for label, variant in variants.items():
+                for method in methods:
+                    result = run_one(cases, variant, method)
+                    name = f"demo:{path.stem}{label}"
+                    rows.append({"dataset": name, "method": method.name, **result})
     except (ContentError, KeyError, OSError) as exc:
         return [], [f"demo seller: could not be evaluated: {exc}"]
     return rows, []
