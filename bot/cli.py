@@ -15,8 +15,8 @@ from faq.content import load_content
 from faq.decision import Action, Decision
 from faq.errors import ContentError
 from faq.evaluate import evaluate, read_cases
-from faq.matcher import Matcher
-from faq.model import Content
+from faq.matcher import MODES, Matcher, make_matcher
+from faq.model import Content, Seller
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -37,6 +37,12 @@ def _load(root: Path, out: TextIO) -> Content | None:
         for problem in exc.problems:
             print(f"  {problem}", file=out)
         return None
+
+
+def _matcher_for(args: argparse.Namespace, seller: Seller) -> Matcher:
+    """The matcher the bot would use, unless ``--matcher`` says otherwise."""
+    settings = load_settings()
+    return make_matcher(seller, args.matcher or settings.matcher, settings.cache_dir)
 
 
 def cmd_faq_check(args: argparse.Namespace) -> int:
@@ -84,7 +90,8 @@ def cmd_faq_ask(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(content.sellers))
         print(f"No seller {args.seller!r} in {root}; known: {known}", file=sys.stderr)
         return EXIT_USAGE
-    decision = Matcher(seller).decide(args.question)
+    matcher = _matcher_for(args, seller)
+    decision = matcher.decide(args.question)
     if args.json:
         print(
             json.dumps(
@@ -107,6 +114,7 @@ def cmd_faq_ask(args: argparse.Namespace) -> int:
             )
         )
         return EXIT_OK
+    print(f"matcher: {matcher.mode}")
     print(format_decision(decision))
     best = decision.best
     if decision.action is Action.ANSWER and best is not None:
@@ -136,7 +144,7 @@ def cmd_faq_eval(args: argparse.Namespace) -> int:
         print(f"Cannot read {args.cases}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        result = evaluate(cases, content, Matcher)
+        result = evaluate(cases, content, lambda seller: _matcher_for(args, seller))
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -197,12 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the buyer's question")
     ask.add_argument("--content", help="content directory (default: CONTENT_DIR)")
     ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.add_argument("--matcher", choices=MODES, help="default: MATCHER, else hybrid if installed")
     ask.set_defaults(func=cmd_faq_ask)
 
     ev = faq_commands.add_parser("eval", help="evaluate the matcher on labelled cases")
     ev.add_argument("cases", help="JSON Lines file of cases")
     ev.add_argument("--content", help="content directory (default: CONTENT_DIR)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--matcher", choices=MODES, help="default: MATCHER, else hybrid if installed")
     ev.set_defaults(func=cmd_faq_eval)
     return parser
 

@@ -41,7 +41,8 @@ def test_ask_prints_decision_and_answer(
     )
     assert code == 0
     out = capsys.readouterr().out
-    assert out.startswith("decision: answer")
+    assert out.startswith("matcher: ")
+    assert "decision: answer" in out
     assert "delivery-time" in out
     assert "Доставка из Китая занимает 10–20 дней." in out
 
