@@ -35,16 +35,20 @@ def _fuzzy(seller: Seller) -> SellerMatcher:
     return make_matcher(seller, "fuzzy")
 
 
-def _hybrid(seller: Seller) -> SellerMatcher:
-    return make_matcher(seller, "hybrid", cache_dir=CACHE_DIR)
+def available_methods(cache_dir: Path = CACHE_DIR) -> tuple[list[Method], list[str]]:
+    """The baseline, the fuzzy matcher and, when installed, the hybrid; plus notes.
 
+    Args:
+        cache_dir: where the hybrid matcher keeps passage embeddings.
+    """
 
-def available_methods() -> tuple[list[Method], list[str]]:
-    """The baseline, the fuzzy matcher and, when installed, the hybrid; plus notes."""
+    def hybrid(seller: Seller) -> SellerMatcher:
+        return make_matcher(seller, "hybrid", cache_dir=cache_dir)
+
     methods = [Method(BASELINE, NaiveMatcher), Method(FUZZY, _fuzzy)]
     notes = []
     if installed("use"):
-        methods.append(Method(HYBRID, _hybrid))
+        methods.append(Method(HYBRID, hybrid))
     else:
         notes.append("hybrid skipped: the sentence encoders are not installed")
     return methods, notes
