@@ -64,6 +64,7 @@ DEDUPE_KEY_LEN = 128
 KIND_LEN = 32
 ACTOR_LEN = 64
 ENTRY_ID_LEN = 128
+SETTING_NAME_LEN = 64
 
 
 class Base(DeclarativeBase):
@@ -167,6 +168,12 @@ class Buyer(Base):
     #: The seller the private chat is currently about (set by a deep link), so a
     #: plain message can be routed to the right case.
     current_seller_id: Mapped[str | None] = mapped_column(String(SELLER_ID_LEN))
+    #: The product a product deep link opened the chat on; a case opened next is about it.
+    current_offer_id: Mapped[str | None] = mapped_column(String(OFFER_ID_LEN))
+    #: The case the buyer just rated: their next text is its rating comment. Not a
+    #: foreign key: cases already point at buyers, and the cycle would complicate
+    #: deletes for no gain (a stale id only means "no comment pending").
+    comment_case_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -299,6 +306,20 @@ class CaseEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(ACTOR_LEN))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeskSetting(Base):
+    """A value the deployment keeps in its database, such as the generated alias key.
+
+    In the database rather than a file so that several bot processes sharing one
+    PostgreSQL database agree on it without sharing a disk.
+    """
+
+    __tablename__ = "desk_settings"
+
+    name: Mapped[str] = mapped_column(String(SETTING_NAME_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ProcessedUpdate(Base):

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import ALIAS_LEN, LANG_LEN, NAME_LEN, Buyer, BuyerAlias
+from storage.models import ALIAS_LEN, LANG_LEN, NAME_LEN, OFFER_ID_LEN, Buyer, BuyerAlias
 from storage.repo._sql import clip, insert_ignore
 from storage.types import utcnow
 
@@ -84,10 +84,21 @@ def set_language(session: Session, buyer_id: int, language: str) -> None:
     session.flush()
 
 
-def set_current_seller(session: Session, buyer_id: int, seller_id: str | None) -> None:
-    """Set which seller the buyer's private chat is about (from a deep link), or none."""
+def set_current_seller(
+    session: Session, buyer_id: int, seller_id: str | None, offer_id: str | None = None
+) -> None:
+    """Set which seller (and product, from a product deep link) the buyer's private chat
+    is about, or none. Choosing a seller forgets the product of the previous link."""
     buyer = session.get_one(Buyer, buyer_id)
     buyer.current_seller_id = seller_id
+    buyer.current_offer_id = clip(offer_id, OFFER_ID_LEN)
+    session.flush()
+
+
+def set_comment_case(session: Session, buyer_id: int, case_id: int | None) -> None:
+    """Mark the case whose rating comment the buyer's next text is (None: no comment awaited)."""
+    buyer = session.get_one(Buyer, buyer_id)
+    buyer.comment_case_id = case_id
     session.flush()
 
 

@@ -21,8 +21,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import DEDUPE_KEY_LEN, KIND_LEN, WORKER_ID_LEN, OutboxMessage, OutboxStatus
-from storage.repo._sql import claim_ids, insert_ignore, rowcount, update_rows
+from storage.models import (
+    DEDUPE_KEY_LEN,
+    KIND_LEN,
+    WORKER_ID_LEN,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+)
+from storage.repo._sql import claim_ids, dialect_name, insert_ignore, rowcount, update_rows
 from storage.types import utcnow
 
 #: Rows per claim. A batch holds at most one row per chat, and Telegram allows about
@@ -94,6 +101,25 @@ def enqueue(
 def get_message(session: Session, message_id: int) -> OutboxMessage | None:
     """The outbox row with this id."""
     return session.get(OutboxMessage, message_id)
+
+
+def get_message_by_key(session: Session, dedupe_key: str) -> OutboxMessage | None:
+    """The outbox row enqueued with ``dedupe_key``, whatever its status."""
+    stmt = select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
+    return session.scalars(stmt).one_or_none()
+
+
+def has_unsent_copy(session: Session, from_chat_id: int) -> bool:
+    """Is a copy of a message from ``from_chat_id`` still waiting or being sent?
+
+    Tells "this message was never relayed" from "its copy is in flight". The source
+    chat is only in the JSON payload, which is read in Python rather than with
+    backend-specific JSON operators; unsent copies are few (they go out in seconds).
+    """
+    stmt = select(OutboxMessage.payload).where(
+        OutboxMessage.kind == OutboxKind.COPY_MESSAGE, OutboxMessage.status.in_(_UNSENT)
+    )
+    return any(payload.get("from_chat_id") == from_chat_id for payload in session.scalars(stmt))
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
@@ -281,3 +307,27 @@ def purge_sent(session: Session, older_than: datetime) -> int:
         OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < older_than
     )
     return rowcount(session.execute(stmt))
+
+
+def append_message_id(session: Session, dedupe_key: str, message_id: int) -> bool:
+    """Add ``message_id`` to the ``message_ids`` of the pending row with ``dedupe_key``.
+
+    How an album is copied as one album: Telegram delivers its items as separate
+    updates, so the first item enqueues a copy due a moment later and the others
+    join it here while it still waits. False when there is no such row or it is
+    already being sent (the item then goes on its own).
+    """
+    stmt = select(OutboxMessage).where(
+        OutboxMessage.dedupe_key == dedupe_key, OutboxMessage.status == OutboxStatus.PENDING
+    )
+    if dialect_name(session) == "postgresql":
+        # Hold the row against a claim until this transaction ends.
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).one_or_none()
+    if row is None:
+        return False
+    ids = sorted({*row.payload.get("message_ids", []), message_id})
+    # A new dict, not an in-place change: plain JSON columns do not track mutation.
+    row.payload = {**row.payload, "message_ids": ids}
+    session.flush()
+    return True

@@ -79,6 +79,8 @@ def forget_buyer(session: Session, telegram_id: int, now: datetime | None = None
     buyer.username = None
     buyer.first_name = None
     buyer.current_seller_id = None
+    buyer.current_offer_id = None
+    buyer.comment_case_id = None
     buyer.forgotten_at = now
     session.flush()
     return True

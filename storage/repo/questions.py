@@ -105,6 +105,11 @@ def log_question(
     return row
 
 
+def get_question(session: Session, log_id: int) -> FaqQuestionLog | None:
+    """One logged question by id (a "helped?" button carries it)."""
+    return session.get(FaqQuestionLog, log_id)
+
+
 def record_outcome(session: Session, log_id: int, outcome: QuestionOutcome) -> bool:
     """Store the buyer's "helped? yes / no" for a logged question; False if unknown id."""
     changed = update_rows(

@@ -112,14 +112,16 @@ def test_make_revision_writes_the_next_numbered_script(
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", copy)
     url = f"sqlite:///{tmp_path / 'dev.db'}"
     migrate.upgrade(url)
+    head = migrate.head_revision()
+    expected = f"{int(head) + 1:04d}"
     migrate.make_revision(url, "add nothing")
-    (script,) = (copy / "versions").glob("0002_*.py")
+    (script,) = (copy / "versions").glob(f"{expected}_*.py")
     source = script.read_text(encoding="utf-8")
-    assert 'revision: str = "0002"' in source
-    assert 'down_revision: str | None = "0001"' in source
+    assert f'revision: str = "{expected}"' in source
+    assert f'down_revision: str | None = "{head}"' in source
     compile(source, str(script), "exec")
     migrate.upgrade(url)
-    assert migrate.head_revision() == "0002"
+    assert migrate.head_revision() == expected
 
 
 def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
