@@ -1,16 +1,21 @@
-"""Wiring of the Telegram application: settings, desk, handlers, error logging."""
+"""Wiring of the Telegram application: settings, the desk, handlers, the outbox sender,
+error logging."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot.desk import FaqDesk
+from bot.database import Database
+from bot.outbox import OutboxSender
+from bot.service import DeskService
 from bot.settings import Settings
 from faq.model import Content
-from handlers import buyer
+from handlers import buttons, buyer, staff
+from storage.repo import sellers
 
 log = logging.getLogger("sellerdesk")
 
@@ -21,18 +26,53 @@ async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 def build_application(settings: Settings, content: Content) -> Application:  # type: ignore[type-arg]
-    """The PTB application for ``settings``, serving every seller of ``content``."""
+    """The PTB application for ``settings``, serving every seller of ``content``.
+
+    Its ``post_init`` migrates the database and starts the outbox sender;
+    ``post_stop`` stops the sender and ``post_shutdown`` closes the database
+    (``run_polling`` calls them; tests that drive the application call them too).
+    """
+    db = Database(settings.database_url)
+    service = DeskService(settings, content, db)
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        ctx = await asyncio.to_thread(service.prepare)
+        await asyncio.to_thread(_mark_sellers_seen, db, content)
+        service.sender = OutboxSender(db, app.bot, ctx)
+        service.sender.start()
+        log.info("serving %d seller(s): %s", len(content.sellers), ", ".join(content.sellers))
+
+    async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
+        if service.sender is not None:
+            await service.sender.stop()
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        db.dispose()
+
     app = (
         ApplicationBuilder()
         .token(settings.token)
         # The bot calls <root>/bot<token>/<method>, so a local Bot API server can stand in.
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .post_shutdown(post_shutdown)
         .build()
     )
-    buyer.register(app, FaqDesk(content, settings.matcher, settings.cache_dir))
+    # Note: order matters. Buyer commands, then buyer messages; staff likewise; the
+    # handlers' filters keep the two kinds of chat apart.
+    buyer.register(app, service)
+    staff.register(app, service)
+    buttons.register(app, service)
     app.add_error_handler(_log_error)
     return app
+
+
+def _mark_sellers_seen(db: Database, content: Content) -> None:
+    with db.transaction() as session:
+        for seller_id in content.sellers:
+            sellers.mark_seller_seen(session, seller_id)
 
 
 def run_polling(settings: Settings, content: Content) -> int:
@@ -43,6 +83,5 @@ def run_polling(settings: Settings, content: Content) -> int:
     # httpx logs every request URL, and the URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     app = build_application(settings, content)
-    log.info("serving %d seller(s): %s", len(content.sellers), ", ".join(content.sellers))
     app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

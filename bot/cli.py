@@ -1,4 +1,5 @@
-"""The ``sellerdesk`` command line: run the bot, check and try the FAQ, manage the database."""
+"""The ``sellerdesk`` command line: run the bot, check and try the FAQ, manage the database,
+print statistics."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -184,6 +186,54 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_polling(settings, content)
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage import migrate
+
+    settings = load_settings()
+    url = args.url or settings.database_url
+    migrate.upgrade(url)
+    print(f"database at revision {migrate.head_revision()}")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from bot.stats import format_stats, seller_stats
+    from storage.db import make_engine, session_factory
+    from storage.migrate import SchemaMismatchError, check
+    from storage.repo.sellers import list_sellers
+
+    settings = load_settings()
+    url = args.url or settings.database_url
+    try:
+        check(url)
+    except SchemaMismatchError as exc:
+        print(f"Database not ready: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    until = datetime.now(UTC)
+    since = until - timedelta(days=args.days) if args.days else datetime(1970, 1, 1, tzinfo=UTC)
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            known = [s.seller_id for s in list_sellers(session)]
+            if args.seller and args.seller not in known:
+                print(f"No seller {args.seller!r} in the database; known: {', '.join(known)}")
+                return EXIT_USAGE
+            figures = [
+                seller_stats(session, seller_id, since, until)
+                for seller_id in ([args.seller] if args.seller else known)
+            ]
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps([f.as_json() for f in figures], ensure_ascii=False))
+    else:
+        period = f"last {args.days} day(s)" if args.days else "all time"
+        print(f"sellerdesk stats, {period}")
+        for item in figures:
+            print(format_stats(item))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sellerdesk", description="A Telegram help desk for marketplace sellers."
@@ -214,6 +264,19 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--matcher", choices=MODES, help="default: MATCHER, else hybrid if installed")
     ev.set_defaults(func=cmd_faq_eval)
+
+    db = commands.add_parser("db", help="manage the database")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply the schema migrations")
+    upgrade.add_argument("--url", help="database URL (default: DATABASE_URL)")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+
+    stats = commands.add_parser("stats", help="cases, deflection, reply times and ratings")
+    stats.add_argument("seller", nargs="?", help="one seller id (default: every seller)")
+    stats.add_argument("--days", type=int, help="only the last N days (default: all time)")
+    stats.add_argument("--url", help="database URL (default: DATABASE_URL)")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.set_defaults(func=cmd_stats)
     return parser
 
 

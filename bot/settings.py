@@ -47,6 +47,9 @@ class Settings:
     matcher: str | None = None
     #: Where passage embeddings are cached between runs.
     cache_dir: Path = Path(DEFAULT_CACHE_DIR)
+    #: Key of the buyer aliases staff see ("Buyer #A7F3"). Empty: a key generated on
+    #: first start and kept in the database (table ``desk_settings``).
+    secret_key: str = ""
 
     def __repr__(self) -> str:  # the token must never reach a log
         return (
@@ -101,4 +104,5 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         content_dir=Path(get("CONTENT_DIR", DEFAULT_CONTENT_DIR)),
         admin_chat_id=admin_chat_id,
         admin_user_ids=admin_ids,
+        secret_key=get("SECRET_KEY"),
     )

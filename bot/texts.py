@@ -1,4 +1,9 @@
-"""What the bot says to buyers, per language (ru, en, zh); English is the fallback."""
+"""What the bot says, per language (ru, en, zh); English is the fallback.
+
+Buyer texts come first, then what staff read in the support chat. Texts shown with
+HTML parse mode (the case card) escape ``<`` and ``&`` themselves; values filled into
+them are escaped by the caller.
+"""
 
 from __future__ import annotations
 
@@ -29,15 +34,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "您可能想问：",
     },
     "handoff": {
-        "ru": (
-            "В справке магазина нет ответа на этот вопрос. Напишите продавцу в чат заказа "
-            "на Ozon: там отвечают в течение 24 часов."
-        ),
-        "en": (
-            "The shop's help pages have no answer to this. Please write to the seller in "
-            "your order's chat on Ozon: they reply within 24 hours."
-        ),
-        "zh": "店铺的常见问题中没有这个问题的答案。请在Ozon订单聊天中联系卖家，24小时内回复。",
+        "ru": "Передаю ваш вопрос сотрудникам магазина.",
+        "en": "I am passing your question to the shop's staff.",
+        "zh": "我正在将您的问题转给店铺客服。",
     },
     "text_only": {
         "ru": "Пожалуйста, напишите вопрос текстом.",
@@ -54,9 +53,317 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "This button is out of date. Please ask again.",
         "zh": "此按钮已失效，请重新提问。",
     },
+    "product_chosen": {
+        "ru": "Вопрос о товаре: {product}.",
+        "en": "Your question is about: {product}.",
+        "zh": "您咨询的商品：{product}。",
+    },
+    "button_helped": {
+        "ru": "👍 Помогло",
+        "en": "👍 That helped",
+        "zh": "👍 有帮助",
+    },
+    "button_human": {
+        "ru": "🙋 Связаться с человеком",
+        "en": "🙋 Talk to a person",
+        "zh": "🙋 联系人工客服",
+    },
+    "helped_thanks": {
+        "ru": "Рады, что помогло!",
+        "en": "Glad it helped!",
+        "zh": "很高兴能帮到您！",
+    },
+    "case_opened": {
+        "ru": (
+            "Обращение №{number} передано сотрудникам магазина «{shop}». Ответ придёт сюда "
+            "до {deadline}. Пишите сюда всё, что хотите добавить: фото, номер заказа."
+        ),
+        "en": (
+            "Case #{number} is with {shop} staff. The answer will come here by {deadline}. "
+            "Send here anything you want to add: photos, the order number."
+        ),
+        "zh": (
+            "工单 #{number} 已转交{shop}客服，将于 {deadline} 前在此回复。"
+            "如需补充（照片、订单号），请直接在此发送。"
+        ),
+    },
+    "case_already_open": {
+        "ru": "Обращение №{number} уже открыто: напишите сюда, и сотрудники увидят сообщение.",
+        "en": "Case #{number} is already open: write here and the staff will see it.",
+        "zh": "工单 #{number} 已在处理中：请直接在此留言，客服会看到。",
+    },
+    "case_reopened": {
+        "ru": "Обращение №{number} снова открыто.",
+        "en": "Case #{number} is open again.",
+        "zh": "工单 #{number} 已重新打开。",
+    },
+    "case_closed_rate": {
+        "ru": "Обращение №{number} закрыто. Оцените, пожалуйста, помощь от 1 до 5:",
+        "en": "Case #{number} is closed. Please rate the help from 1 to 5:",
+        "zh": "工单 #{number} 已关闭。请为本次服务打分（1–5）：",
+    },
+    "rated_thanks": {
+        "ru": "Спасибо за оценку! Если хотите, напишите комментарий одним сообщением или /skip.",
+        "en": "Thank you for the rating! If you like, write a comment in one message, or /skip.",
+        "zh": "感谢您的评分！如愿意，请用一条消息写下评论，或发送 /skip。",
+    },
+    "comment_thanks": {
+        "ru": "Спасибо, комментарий передан магазину.",
+        "en": "Thank you, your comment has been passed to the shop.",
+        "zh": "谢谢，您的评论已转交店铺。",
+    },
+    "comment_skipped": {
+        "ru": "Хорошо. Если появятся вопросы, просто напишите.",
+        "en": "All right. If you have more questions, just write.",
+        "zh": "好的。如有其他问题，请随时留言。",
+    },
+    "cases_none": {
+        "ru": "У вас пока нет обращений.",
+        "en": "You have no cases yet.",
+        "zh": "您还没有工单。",
+    },
+    "cases_header": {
+        "ru": "Ваши обращения:",
+        "en": "Your cases:",
+        "zh": "您的工单：",
+    },
+    "status_open": {
+        "ru": "открыто",
+        "en": "open",
+        "zh": "处理中",
+    },
+    "status_closed": {
+        "ru": "закрыто",
+        "en": "closed",
+        "zh": "已关闭",
+    },
+    "language_pick": {
+        "ru": "Выберите язык:",
+        "en": "Choose your language:",
+        "zh": "请选择语言：",
+    },
+    "language_set": {
+        "ru": "Язык: русский.",
+        "en": "Language: English.",
+        "zh": "语言：中文。",
+    },
+    "edited_prefix": {
+        "ru": "✏️ Исправлено:",
+        "en": "✏️ Edited:",
+        "zh": "✏️ 已修改：",
+    },
+    "not_allowed": {
+        "ru": "Это действие вам недоступно.",
+        "en": "You cannot do this.",
+        "zh": "您无权执行此操作。",
+    },
+    # ---------------------------------------------------------------- staff side
+    # Shown in the seller's support chat, in the seller's first language.
+    "card_title": {
+        "ru": "Обращение №{number}",
+        "en": "Case #{number}",
+        "zh": "工单 #{number}",
+    },
+    "card_buyer": {"ru": "Покупатель", "en": "Buyer", "zh": "买家"},
+    "card_language": {"ru": "Язык", "en": "Language", "zh": "语言"},
+    "card_shop": {"ru": "Магазин", "en": "Shop", "zh": "店铺"},
+    "card_product": {"ru": "Товар", "en": "Product", "zh": "商品"},
+    "card_orders": {"ru": "Заказ", "en": "Order", "zh": "订单"},
+    "card_question": {"ru": "Вопрос", "en": "Question", "zh": "问题"},
+    "card_answered": {"ru": "Бот ответил", "en": "The bot answered", "zh": "机器人已回答"},
+    "card_near": {
+        "ru": "Близкие записи FAQ",
+        "en": "FAQ entries that came close",
+        "zh": "相近的常见问题",
+    },
+    "card_none": {"ru": "нет", "en": "none", "zh": "无"},
+    "card_help": {
+        "ru": (
+            "Пишите в эту тему: сообщения уйдут покупателю от имени магазина. /note — заметка для "
+            "коллег, /t &lt;шаблон&gt; — быстрый ответ."
+        ),
+        "en": (
+            "Write in this topic: messages go to the buyer under the shop's name. /note for "
+            "colleagues, /t &lt;template&gt; for a quick reply."
+        ),
+        "zh": (
+            "在此话题中回复的消息将以店铺名义发给买家。/note 为内部备注，/t &lt;模板&gt; 发送快捷"
+            "回复。"
+        ),
+    },
+    "card_help_plain": {
+        "ru": (
+            "Отвечайте ответом (reply) на сообщения этого обращения: они уйдут покупателю от "
+            "имени магазина. /note — заметка, /t &lt;шаблон&gt; — быстрый ответ."
+        ),
+        "en": (
+            "Answer by replying to this case's messages: replies go to the buyer under the shop's "
+            "name. /note for colleagues, /t &lt;template&gt; for a quick reply."
+        ),
+        "zh": (
+            "请回复（reply）本工单的消息，回复将以店铺名义发给买家。/note 为内部备注，/t &lt;模板&"
+            "gt; 发送快捷回复。"
+        ),
+    },
+    "button_claim": {"ru": "Взять", "en": "Claim", "zh": "认领"},
+    "button_close": {"ru": "Закрыть", "en": "Close", "zh": "关闭"},
+    "button_templates": {"ru": "Шаблоны", "en": "Templates", "zh": "模板"},
+    "staff_claimed": {
+        "ru": "Обращение №{number} взял(а) {name}.",
+        "en": "Case #{number} claimed by {name}.",
+        "zh": "工单 #{number} 已由 {name} 认领。",
+    },
+    "staff_claimed_already": {
+        "ru": "Обращение уже взял другой сотрудник.",
+        "en": "Someone else has already claimed this case.",
+        "zh": "该工单已被其他同事认领。",
+    },
+    "staff_closed": {
+        "ru": "Обращение №{number} закрыто ({name}). Покупателя попросили оценить помощь.",
+        "en": "Case #{number} closed by {name}. The buyer is asked to rate it.",
+        "zh": "工单 #{number} 已由 {name} 关闭，已邀请买家评分。",
+    },
+    "staff_reopened": {
+        "ru": "Обращение №{number} снова открыто ({name}).",
+        "en": "Case #{number} reopened by {name}.",
+        "zh": "工单 #{number} 已由 {name} 重新打开。",
+    },
+    "staff_reopened_by_buyer": {
+        "ru": "Покупатель ответил в закрытом обращении №{number}: оно снова открыто.",
+        "en": "The buyer replied in closed case #{number}: it is open again.",
+        "zh": "买家在已关闭的工单 #{number} 中回复，工单已重新打开。",
+    },
+    "staff_cannot_reopen": {
+        "ru": "Нельзя открыть: у покупателя уже есть открытое обращение в этом магазине.",
+        "en": "Cannot reopen: the buyer already has an open case with this shop.",
+        "zh": "无法重新打开：该买家在本店已有处理中的工单。",
+    },
+    "staff_already_open": {
+        "ru": "Обращение и так открыто.",
+        "en": "The case is already open.",
+        "zh": "工单已处于打开状态。",
+    },
+    "staff_case_closed": {
+        "ru": (
+            "Обращение №{number} закрыто, покупатель этого не получил. Отправьте /reopen, чтобы "
+            "продолжить."
+        ),
+        "en": "Case #{number} is closed; the buyer did not get this. Send /reopen to continue.",
+        "zh": "工单 #{number} 已关闭，买家未收到此消息。发送 /reopen 以继续。",
+    },
+    "staff_rating": {
+        "ru": "⭐ Покупатель оценил обращение №{number}: {rating}/5.",
+        "en": "⭐ The buyer rated case #{number}: {rating}/5.",
+        "zh": "⭐ 买家为工单 #{number} 打分：{rating}/5。",
+    },
+    "staff_comment": {
+        "ru": "💬 Комментарий покупателя к оценке:\n{comment}",
+        "en": "💬 The buyer's comment on the rating:\n{comment}",
+        "zh": "💬 买家的评价留言：\n{comment}",
+    },
+    "staff_note_saved": {
+        "ru": "📝 Заметка сохранена, покупатель её не видит.",
+        "en": "📝 Note saved; the buyer does not see it.",
+        "zh": "📝 备注已保存，买家看不到。",
+    },
+    "staff_note_usage": {
+        "ru": "Напишите текст заметки после /note.",
+        "en": "Write the note after /note.",
+        "zh": "请在 /note 后写备注内容。",
+    },
+    "staff_templates": {
+        "ru": "Шаблоны ответов (уйдут покупателю на его языке):",
+        "en": "Quick replies (sent in the buyer's language):",
+        "zh": "快捷回复（将以买家的语言发送）：",
+    },
+    "staff_no_templates": {
+        "ru": "У магазина нет шаблонов (templates.yaml).",
+        "en": "The shop has no templates (templates.yaml).",
+        "zh": "店铺没有快捷回复模板（templates.yaml）。",
+    },
+    "staff_unknown_template": {
+        "ru": "Нет шаблона «{template}». Есть: {known}.",
+        "en": "No template “{template}”. Known: {known}.",
+        "zh": "没有模板“{template}”。可用：{known}。",
+    },
+    "staff_template_sent": {
+        "ru": "Отправлен шаблон «{template}»:\n{text}",
+        "en": "Sent template “{template}”:\n{text}",
+        "zh": "已发送模板“{template}”：\n{text}",
+    },
+    "staff_hint_general": {
+        "ru": (
+            "Здесь нет обращения. Покупателям отвечают в темах обращений; там же работают /note, "
+            "/t, /claim, /close, /reopen."
+        ),
+        "en": (
+            "This is no case. Buyers are answered in the cases' topics, where /note, /t, /claim, "
+            "/close and /reopen work."
+        ),
+        "zh": (
+            "这里不是工单。请在工单话题中回复买家，/note、/t、/claim、/close、/reopen 也在话题中使"
+            "用。"
+        ),
+    },
+    "staff_hint_plain": {
+        "ru": "Чтобы ответить покупателю, ответьте (reply) на сообщение обращения.",
+        "en": "To answer a buyer, reply to a message of their case.",
+        "zh": "如需回复买家，请回复（reply）该工单的某条消息。",
+    },
+    "staff_not_staff": {
+        "ru": "Действовать в обращениях могут только сотрудники магазина.",
+        "en": "Only the shop's staff act on its cases.",
+        "zh": "只有店铺客服可以处理工单。",
+    },
+    "staff_buyer_blocked": {
+        "ru": "⛔ Покупатель заблокировал бота: сообщения до него не доходят.",
+        "en": "⛔ The buyer has blocked the bot: messages do not reach them.",
+        "zh": "⛔ 买家已屏蔽机器人，消息无法送达。",
+    },
+    "staff_buyer_edited": {
+        "ru": "✏️ Покупатель исправил сообщение:\n{text}",
+        "en": "✏️ The buyer edited the message:\n{text}",
+        "zh": "✏️ 买家修改了消息：\n{text}",
+    },
+    "staff_topic_recreated": {
+        "ru": "Тема обращения №{number} была удалена; обращение продолжается здесь.",
+        "en": "The topic of case #{number} was deleted; the case continues here.",
+        "zh": "工单 #{number} 的话题已被删除，工单在此继续。",
+    },
+    "staff_no_topic_rights": {
+        "ru": (
+            "У бота нет права управлять темами, поэтому обращение №{number} ведётся в общем чате: "
+            "отвечайте (reply) на его сообщения. Дайте боту право «Управление темами»."
+        ),
+        "en": (
+            "The bot has no right to manage topics, so case #{number} continues in the main chat: "
+            "reply to its messages. Give the bot the “Manage topics” right."
+        ),
+        "zh": (
+            "机器人没有管理话题的权限，工单 #{number} 将在主聊天中继续：请回复其消息。请授予机器人"
+            "“管理话题”权限。"
+        ),
+    },
+    "admin_no_topic_rights": {
+        "ru": (
+            "Магазин {seller}: у бота нет права управлять темами в чате {chat}. Обращение "
+            "№{number} ведётся без темы."
+        ),
+        "en": (
+            "Shop {seller}: the bot has no right to manage topics in chat {chat}. Case #{number} "
+            "continues without a topic."
+        ),
+        "zh": (
+            "店铺 {seller}：机器人在聊天 {chat} 中没有管理话题的权限。工单 #{number} 将不使用话题"
+            "继续。"
+        ),
+    },
+    "topic_closed_mark": {"ru": "✅", "en": "✅", "zh": "✅"},
 }
 
 LANGUAGES = ("ru", "en", "zh")
+#: How each language calls itself, for the /language buttons.
+LANGUAGE_NAMES = {"ru": "Русский", "en": "English", "zh": "中文"}
 
 
 def pick_language(*candidates: str | None) -> str:

@@ -1,0 +1,73 @@
+"""The bot's database handle: migrations at start, and transactions run off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import migrate
+from storage.db import make_engine, session_factory, unit_of_work
+from storage.models import Base
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def is_in_memory(url: str) -> bool:
+    """True for an in-memory SQLite URL (``sqlite://``, ``sqlite:///:memory:``)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    return parsed.get_backend_name() == "sqlite" and (
+        database in ("", ":memory:") or parsed.query.get("mode") == "memory"
+    )
+
+
+class Database:
+    """One engine and its sessions, used from worker threads.
+
+    Every transaction runs in a thread (:meth:`run`), so a slow disk or a lock wait
+    never stalls the event loop that polls Telegram and sends the outbox. An
+    in-memory SQLite database is one shared connection (see ``storage.db``), so its
+    transactions are serialised here; a file or a server handles concurrency itself.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        self._memory = is_in_memory(url)
+        self._lock = threading.Lock()
+
+    def prepare(self) -> None:
+        """Bring the schema up to date: Alembic migrations, or the models for a
+        throwaway in-memory database (a migration would open a database of its own)."""
+        if self._memory:
+            Base.metadata.create_all(self.engine)
+            return
+        migrate.upgrade(self.url)
+        log.info("database schema at revision %s", migrate.head_revision())
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work (commit at the end, roll back on error)."""
+        with (
+            self._lock if self._memory else contextlib.nullcontext(),
+            unit_of_work(self.sessions) as session,
+        ):
+            yield session
+
+    async def run(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking database ``work`` in a worker thread and return its result."""
+        return await asyncio.to_thread(work, *args, **kwargs)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,40 @@
+"""Inline button presses: routed to the buyer or the staff side by where the button is."""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+
+from bot.inbound import PressResult
+from bot.service import DeskService
+from handlers.common import press
+
+
+def register(app: Application, service: DeskService) -> None:  # type: ignore[type-arg]
+    """Add the one callback query handler."""
+    support = set(service.support_chats)
+
+    async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        pressed = press(update)
+        if query is None:
+            return
+        result = PressResult()
+        if pressed is not None and query.message is not None:
+            if query.message.chat.type == ChatType.PRIVATE:
+                result = await service.call(service.buyers.press, pressed)
+            elif pressed.chat_id in support:
+                result = await service.call(service.staff.press, pressed)
+        # The answer only stops the button's spinner; a late or repeated press may
+        # find the query expired, which changes nothing.
+        with contextlib.suppress(TelegramError):
+            await query.answer(result.notice)
+        if result.remove_buttons:
+            with contextlib.suppress(TelegramError):
+                await query.edit_message_reply_markup(None)
+
+    app.add_handler(CallbackQueryHandler(on_press))

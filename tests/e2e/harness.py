@@ -1,0 +1,141 @@
+"""Running the real bot against the Bot API double, and talking to it as people do.
+
+A test writes a scenario as a conversation::
+
+    async def scenario(desk: Desk) -> None:
+        await desk.buyer_says("/start lotus-wear")
+        reply = await desk.buyer_gets()
+        ...
+
+The bot runs in the test's event loop (polling, handlers, the outbox sender), so
+every blocking wait on the double goes through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.app import build_application
+from bot.settings import Settings
+from faq.content import load_content
+from storage.db import make_engine, session_factory
+from tests.botapi import BotApiDouble
+from tests.botapi.model import StoredMessage, TopicRecord
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
+BUYER = 5001
+STAFF = 700000101
+SUPPORT = -1001000000001
+ADMIN_CHAT = -1009000000009
+#: Seconds a scenario may take before the test fails (they take well under one).
+SCENARIO_TIMEOUT_S = 60
+
+
+class Desk:
+    """The people around the bot: a buyer in private, staff in the support chat."""
+
+    def __init__(self, api: BotApiDouble, buyer: int = BUYER, support: int = SUPPORT) -> None:
+        self.api = api
+        self.buyer = buyer
+        self.support = support
+        self.seen = 0
+
+    async def wait(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+        return await asyncio.to_thread(self.api.wait_for, predicate, timeout)
+
+    # ------------------------------------------------------------------ buyer
+
+    def buyer_says(self, text: str, reply_to: int | None = None) -> StoredMessage:
+        return self.api.user_sends_text(self.buyer, text, reply_to=reply_to)
+
+    async def buyer_gets(self, count: int = 1) -> StoredMessage:
+        """The next ``count``-th new bot message in the buyer's chat."""
+        self.seen += count
+        return await asyncio.to_thread(
+            self.api.wait_for_message, self.buyer, count=self.seen, timeout=5.0
+        )
+
+    async def buyer_asks(self, text: str) -> StoredMessage:
+        self.buyer_says(text)
+        return await self.buyer_gets()
+
+    def buyer_messages(self) -> list[StoredMessage]:
+        return self.api.messages_in(self.buyer)
+
+    # ------------------------------------------------------------------ staff
+
+    async def topic(self, index: int = 0) -> TopicRecord:
+        """The ``index``-th topic the bot made in the support chat."""
+        topics = await self.wait(lambda: self.api.topics(self.support)[index:])
+        return topics[0]  # type: ignore[no-any-return]
+
+    async def in_topic(
+        self, thread_id: int | None, where: Callable[[StoredMessage], bool], timeout: float = 5.0
+    ) -> StoredMessage:
+        """Wait for a bot message in the support chat (a topic, or the whole chat)."""
+
+        def found() -> list[StoredMessage]:
+            return [m for m in self.api.messages_in(self.support, thread_id) if where(m)]
+
+        return (await self.wait(found, timeout))[-1]  # type: ignore[no-any-return]
+
+    def staff_says(
+        self, text: str, thread_id: int | None, user: int = STAFF, reply_to: int | None = None
+    ) -> StoredMessage:
+        return self.api.member_sends_text(self.support, user, text, thread_id, reply_to)
+
+
+def settings_for(api: BotApiDouble, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "token": api.token,
+        "api_url": api.url,
+        "database_url": f"sqlite:///{tmp_path / 'desk.db'}",
+        "content_dir": DEMO,
+        "admin_chat_id": ADMIN_CHAT,
+        "admin_user_ids": frozenset(),
+        "matcher": "fuzzy",
+        "secret_key": "test-secret",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def run_desk(
+    api: BotApiDouble,
+    settings: Settings,
+    scenario: Callable[[Desk], Awaitable[None]],
+    content_dir: Path | None = None,
+    desk: Desk | None = None,
+) -> None:
+    """Run the real application (polling, sender) against ``api`` for ``scenario``."""
+    content = load_content(content_dir or settings.content_dir)
+
+    async def main() -> None:
+        app = build_application(settings, content)
+        async with app:
+            assert app.post_init is not None
+            await app.post_init(app)
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            try:
+                await scenario(desk or Desk(api))
+            finally:
+                await app.updater.stop()
+                await app.stop()
+                if app.post_stop is not None:
+                    await app.post_stop(app)
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+    asyncio.run(asyncio.wait_for(main(), SCENARIO_TIMEOUT_S))
+
+
+def open_db(settings: Settings) -> Session:
+    """A session on the bot's database, to check what it stored."""
+    return session_factory(make_engine(settings.database_url))()
