@@ -41,6 +41,9 @@ MAX_ENCODE_CHARS = 512
 
 ENCODER_NAMES = ("use", "e5")
 
+#: Encoding at least this many texts at once is logged (it takes noticeable time).
+LOG_ENCODING_FROM = 1000
+
 
 class Encoder(Protocol):
     """Turns texts into unit vectors; queries and passages may be encoded differently."""
@@ -216,6 +219,13 @@ class EmbeddingCache:
             unseen = {k: t for k, t in zip(keys, texts, strict=True) if k not in table}
             missing = sorted(unseen.items())
             if missing:
+                if len(missing) >= LOG_ENCODING_FROM:
+                    # A big catalog takes minutes the first time; say why start is slow.
+                    log.info(
+                        "encoding %d new texts with %s (cached for later starts)",
+                        len(missing),
+                        encoder.name,
+                    )
                 vectors = encoder.encode_passages([t for _, t in missing])
                 for (k, _), v in zip(missing, vectors, strict=True):
                     table[k] = v
