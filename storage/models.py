@@ -151,6 +151,10 @@ class CaseEventKind(StrEnum):
     REOPENED = "reopened"
     RATED = "rated"
     FORGOTTEN = "forgotten"
+    ESCALATED = "escalated"
+    COMPLAINED = "complained"
+    TAKEN_OVER = "taken_over"
+    HANDED_BACK = "handed_back"
 
 
 class Buyer(Base):
@@ -259,6 +263,12 @@ class Case(Base):
     #: staff have answered everything. Deadlines count from here.
     awaiting_reply_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the case first reached the platform admin chat (a missed deadline or a
+    #: complaint); NULL while the seller's staff handle it alone.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The platform admin who took the case over: their messages in the admin chat
+    #: reach the buyer, signed as the platform. NULL once handed back.
+    admin_id: Mapped[int | None] = mapped_column(BigInteger)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -360,3 +360,38 @@ def list_events(session: Session, case_id: int) -> list[CaseEvent]:
     """The case's history, oldest first."""
     stmt = select(CaseEvent).where(CaseEvent.case_id == case_id)
     return list(session.scalars(stmt.order_by(CaseEvent.at, CaseEvent.id)))
+
+
+def mark_escalated(session: Session, case_id: int, now: datetime | None = None) -> bool:
+    """Note that the case reached the platform admins; True the first time only, so a
+    complaint after a missed deadline is recognised as a repeat."""
+    return _update(session, case_id, {"escalated_at": now or utcnow()}, Case.escalated_at.is_(None))
+
+
+def take_over(
+    session: Session, case_id: int, admin_id: int, *, now: datetime | None = None
+) -> bool:
+    """Make platform admin ``admin_id`` speak for the open case; True if they hold it now.
+
+    Another admin's takeover is replaced: admins coordinate among themselves, and the
+    last one to act is the one the buyer hears.
+    """
+    now = now or utcnow()
+    taken = _update(session, case_id, {"admin_id": admin_id}, Case.status == CaseStatus.OPEN)
+    if taken:
+        add_event(session, case_id, CaseEventKind.TAKEN_OVER, actor=f"admin:{admin_id}", now=now)
+    return taken
+
+
+def hand_back(session: Session, case_id: int, *, actor: str, now: datetime | None = None) -> bool:
+    """Return a taken-over case to the seller's staff; True if an admin held it."""
+    handed = _update(session, case_id, {"admin_id": None}, Case.admin_id.is_not(None))
+    if handed:
+        add_event(session, case_id, CaseEventKind.HANDED_BACK, actor=actor, now=now)
+    return handed
+
+
+def list_admin_cases(session: Session, admin_id: int) -> list[Case]:
+    """Open cases admin ``admin_id`` has taken over, oldest first."""
+    stmt = select(Case).where(Case.admin_id == admin_id, Case.status == CaseStatus.OPEN)
+    return list(session.scalars(stmt.order_by(Case.opened_at, Case.id)))
