@@ -14,7 +14,7 @@ from bot.outbox import OutboxSender
 from bot.service import DeskService
 from bot.settings import Settings
 from faq.model import Content
-from handlers import buttons, buyer, staff
+from handlers import admin, buttons, buyer, staff
 from storage.repo import sellers
 
 log = logging.getLogger("sellerdesk")
@@ -40,6 +40,12 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
         await asyncio.to_thread(_mark_sellers_seen, db, content)
         service.sender = OutboxSender(db, app.bot, ctx)
         service.sender.start()
+        if app.job_queue is None:  # the job-queue extra is a dependency; say so if missing
+            raise RuntimeError("python-telegram-bot[job-queue] is needed for deadlines")
+        # The scheduler only ticks; what is due lives in the database (bot.sla).
+        app.job_queue.run_repeating(
+            _sla_tick, interval=settings.sla_tick_seconds, first=0, name="sla-sweep"
+        )
         log.info("serving %d seller(s): %s", len(content.sellers), ", ".join(content.sellers))
 
     async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
@@ -48,6 +54,12 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         db.dispose()
+
+    async def _sla_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await service.sla_tick()
+        except Exception:  # one failed sweep must not stop the next ones
+            log.exception("deadline sweep failed")
 
     app = (
         ApplicationBuilder()
@@ -64,6 +76,7 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
     # handlers' filters keep the two kinds of chat apart.
     buyer.register(app, service)
     staff.register(app, service)
+    admin.register(app, service)
     buttons.register(app, service)
     app.add_error_handler(_log_error)
     return app

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session
 
 from bot import cases as desk
-from bot import outgoing
+from bot import escalation, outgoing
 from bot.cases import DeskContext
 from bot.database import Database
 from bot.inbound import Incoming, Kind, NotMappedYet, Press, PressResult
@@ -198,6 +198,35 @@ class BuyerDesk:
             buyers.set_comment_case(session, buyer.id, None)
             self._say(w, "comment_skipped", self._lang(buyer, self._seller(buyer), msg.user_lang))
 
+    def complain(self, msg: Incoming) -> None:
+        """``/complain``: take the buyer's case to the platform admins (the open case
+        with the current shop, else their latest case)."""
+        with self.db.transaction() as session:
+            buyer = self._begin(session, msg.update_id, msg.user_id)
+            if buyer is None:
+                return
+            w = _Where(session, buyer, msg.chat_id)
+            seller = self._seller(buyer)
+            case = cases_repo.find_open_case(session, buyer.id, seller.id) if seller else None
+            if case is None:
+                latest = cases_repo.list_buyer_cases(session, buyer.id, limit=1)
+                case = latest[0] if latest else None
+            self._complain(w, case, self._lang(buyer, seller, msg.user_lang))
+
+    def _complain(self, w: _Where, case: Case | None, lang: str) -> None:
+        seller = self.ctx.seller(case.seller_id) if case else None
+        if case is None or seller is None:
+            self._say(w, "complain_none", lang)
+        elif not desk.is_open(case):
+            # Nothing is pending on a closed case; a new message opens a new one.
+            self._say(w, "complain_closed", lang, number=str(case.number))
+        elif self.ctx.admin_chat_id is None:
+            self._say(w, "complain_unavailable", lang)
+        elif escalation.complaint(w.session, self.ctx, case, seller):
+            self._say(w, "complain_sent", lang, number=str(case.number))
+        else:
+            self._say(w, "complain_already", lang, number=str(case.number))
+
     # ------------------------------------------------------------------ messages
 
     def message(self, msg: Incoming, *, final: bool = True) -> None:
@@ -241,6 +270,17 @@ class BuyerDesk:
                 self._say(w, "text_only", lang)
 
     def _relay(self, w: _Where, case: Case, seller: Seller, msg: Incoming) -> None:
+        if case.admin_id is not None and self.ctx.admin_chat_id is not None:
+            # A platform admin holds the case: they read the buyer in the admin chat.
+            outgoing.copy_messages(
+                w.session,
+                chat_id=self.ctx.admin_chat_id,
+                from_chat_id=msg.chat_id,
+                message_ids=[msg.message_id],
+                side=Side.ADMIN,
+                case_id=case.id,
+                record=None,
+            )
         desk.relay_to_staff(
             w.session,
             case,
@@ -391,6 +431,7 @@ class BuyerDesk:
                 "human": self._press_human,
                 "rate": self._press_rate,
                 "lang": self._press_lang,
+                "complain": self._press_complain,
             }.get(kind)
             result = handler(w, press, rest) if handler else None
             if result is None:
@@ -513,4 +554,13 @@ class BuyerDesk:
             return None
         buyers.set_language(w.session, w.buyer.id, rest)
         self._say(w, "language_set", rest)
+        return PressResult(remove_buttons=True)
+
+    def _press_complain(self, w: _Where, press: Press, rest: str) -> PressResult | None:
+        case = cases_repo.get_case(w.session, int(rest)) if rest.isdigit() else None
+        # Only the case's own buyer may complain about it.
+        if case is None or case.buyer_id != w.buyer.id:
+            return None
+        seller = self.ctx.seller(case.seller_id)
+        self._complain(w, case, self._lang(w.buyer, seller, press.user_lang))
         return PressResult(remove_buttons=True)

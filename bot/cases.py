@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot import outgoing
+from bot import deadlines, outgoing
 from bot.desk import FaqDesk
 from bot.outgoing import Side
 from bot.texts import pick_language, text
@@ -251,6 +251,10 @@ def open_case(
         return case, False
     if buyer.comment_case_id is not None:
         buyers.set_comment_case(session, buyer.id, None)
+    # The clock starts with the case, not with its first relayed message: a case
+    # opened from a button has no message to relay and still needs its deadline.
+    if cases.start_reply_clock(session, case.id, now):
+        deadlines.start_clock(session, case.id, seller, now)
     alias = buyers.buyer_alias(session, buyer.id, seller.id, ctx.alias_key, now)
     cases.set_topic(session, case.id, seller.support_chat_id, None)
     if seller.topics:
@@ -297,7 +301,8 @@ def relay_to_staff(
     reply_to: int | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Copy a buyer's message into the case's topic and start the reply clock.
+    """Copy a buyer's message into the case's topic and start the reply clock (and its
+    reminder schedule) unless it is running.
 
     Album items join one copy (see :data:`ALBUM_COLLECT`); a reply to an earlier
     case message becomes a reply to that message's counterpart in the topic.
@@ -317,7 +322,9 @@ def relay_to_staff(
         reply_to=reply_to,
         now=now,
     )
-    cases.record_buyer_message(session, case.id, now)
+    if cases.record_buyer_message(session, case.id, now):
+        # The first unanswered message since staff last replied: the next reply's clock.
+        deadlines.start_clock(session, case.id, seller, now)
 
 
 def relay_to_buyer(

@@ -303,7 +303,9 @@ class OutboxSender:
         if record is None:
             return
         direction = Direction(record)
-        to_staff = job.side is Side.STAFF
+        # The admin chat is a staff-side chat: its messages map to the case the same
+        # way, so an admin replying to one addresses the case.
+        to_staff = job.side in (Side.STAFF, Side.ADMIN)
         if direction is Direction.SYSTEM:
             for message_id in sent:
                 if to_staff:

@@ -95,7 +95,7 @@ def copy_messages(
     message_ids: Sequence[int],
     side: Side,
     case_id: int,
-    record: Direction,
+    record: Direction | None,
     reply_ref: tuple[int, int] | None = None,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,

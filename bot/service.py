@@ -6,12 +6,14 @@ import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
+from bot.admin import AdminDesk
 from bot.buyers import BuyerDesk
 from bot.cases import DeskContext
 from bot.database import Database
 from bot.desk import FaqDesk
 from bot.outbox import OutboxSender
 from bot.settings import Settings
+from bot.sla import SlaSweep
 from bot.staff import StaffDesk
 from faq.model import Content
 from storage.repo import settings as stored_settings
@@ -48,7 +50,7 @@ class DeskService:
         self.db = db
         self.faq = FaqDesk(content, settings.matcher, settings.cache_dir)
         self.sender: OutboxSender | None = None
-        self._sides: tuple[BuyerDesk, StaffDesk] | None = None
+        self._sides: tuple[BuyerDesk, StaffDesk, AdminDesk, SlaSweep] | None = None
 
     def prepare(self) -> DeskContext:
         """Migrate the database and load the alias key (blocking: run off the loop)."""
@@ -60,10 +62,15 @@ class DeskService:
             admin_chat_id=self.settings.admin_chat_id,
             admin_user_ids=self.settings.admin_user_ids,
         )
-        self._sides = (BuyerDesk(self.db, ctx), StaffDesk(self.db, ctx))
+        self._sides = (
+            BuyerDesk(self.db, ctx),
+            StaffDesk(self.db, ctx),
+            AdminDesk(self.db, ctx),
+            SlaSweep(self.db, ctx),
+        )
         return ctx
 
-    def _prepared(self) -> tuple[BuyerDesk, StaffDesk]:
+    def _prepared(self) -> tuple[BuyerDesk, StaffDesk, AdminDesk, SlaSweep]:
         if self._sides is None:
             raise RuntimeError("the desk is not prepared")
         return self._sides
@@ -75,6 +82,18 @@ class DeskService:
     @property
     def staff(self) -> StaffDesk:
         return self._prepared()[1]
+
+    @property
+    def admin(self) -> AdminDesk:
+        return self._prepared()[2]
+
+    @property
+    def sla(self) -> SlaSweep:
+        return self._prepared()[3]
+
+    async def sla_tick(self) -> int:
+        """One deadline sweep (the scheduler's job); wakes the sender for what it queued."""
+        return await self.call(lambda sweep: sweep.tick(), self.sla)
 
     @property
     def support_chats(self) -> list[int]:

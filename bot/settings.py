@@ -11,6 +11,9 @@ DEFAULT_DATABASE_URL = "sqlite:///./data/sellerdesk.db"
 DEFAULT_CONTENT_DIR = "./examples/sellers"
 DEFAULT_CACHE_DIR = "./data/cache"
 MATCHERS = ("fuzzy", "hybrid")
+#: Seconds between deadline sweeps. Deadlines are hours in production; a few seconds
+#: keeps a reminder within seconds of due at the cost of one cheap indexed query.
+DEFAULT_SLA_TICK_S = 5.0
 
 
 class SettingsError(ValueError):
@@ -50,6 +53,8 @@ class Settings:
     #: Key of the buyer aliases staff see ("Buyer #A7F3"). Empty: a key generated on
     #: first start and kept in the database (table ``desk_settings``).
     secret_key: str = ""
+    #: Seconds between deadline sweeps (``SLA_TICK_SECONDS``).
+    sla_tick_seconds: float = DEFAULT_SLA_TICK_S
 
     def __repr__(self) -> str:  # the token must never reach a log
         return (
@@ -95,7 +100,15 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
     matcher = get("MATCHER").lower() or None
     if matcher is not None and matcher not in MATCHERS:
         raise SettingsError(f"MATCHER must be one of {', '.join(MATCHERS)}, not {matcher!r}")
+    tick = get("SLA_TICK_SECONDS", str(DEFAULT_SLA_TICK_S))
+    try:
+        sla_tick = float(tick)
+    except ValueError:
+        sla_tick = 0.0
+    if not sla_tick > 0:
+        raise SettingsError(f"SLA_TICK_SECONDS must be a positive number of seconds, not {tick!r}")
     return Settings(
+        sla_tick_seconds=sla_tick,
         matcher=matcher,
         cache_dir=Path(get("CACHE_DIR", DEFAULT_CACHE_DIR)),
         token=get("TELEGRAM_BOT_TOKEN"),

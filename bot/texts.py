@@ -358,6 +358,201 @@ TEXTS: dict[str, dict[str, str]] = {
             "继续。"
         ),
     },
+    # ------------------------------------------------------------------ deadlines
+    "unit_d": {"ru": "{n} д", "en": "{n} d", "zh": "{n}天"},
+    "unit_h": {"ru": "{n} ч", "en": "{n} h", "zh": "{n}小时"},
+    "unit_m": {"ru": "{n} мин", "en": "{n} min", "zh": "{n}分钟"},
+    "unit_s": {"ru": "{n} с", "en": "{n} s", "zh": "{n}秒"},
+    "sla_staff": {"ru": "сотрудники", "en": "staff", "zh": "各位客服"},
+    "sla_owner": {"ru": "ответственный", "en": "case owner", "zh": "负责人"},
+    # HTML: {who} is a mention, the other values are escaped by the caller.
+    "sla_reminder": {
+        "ru": (
+            "⏰ Обращение №{number}: {who}, покупатель ждёт ответа уже {waited}. "
+            "До срока ответа осталось {left}."
+        ),
+        "en": (
+            "⏰ Case #{number}: {who}, the buyer has been waiting for {waited}. "
+            "{left} left before the reply deadline."
+        ),
+        "zh": "⏰ 工单 #{number}：{who}，买家已等待 {waited}。距离回复期限还剩 {left}。",
+    },
+    "sla_overdue": {
+        "ru": (
+            "⏰ Обращение №{number}: {who}, покупатель ждёт ответа уже {waited}. "
+            "Срок ответа пропущен на {late}."
+        ),
+        "en": (
+            "⏰ Case #{number}: {who}, the buyer has been waiting for {waited}. "
+            "The reply deadline passed {late} ago."
+        ),
+        "zh": "⏰ 工单 #{number}：{who}，买家已等待 {waited}。已超过回复期限 {late}。",
+    },
+    "staff_escalated": {
+        "ru": (
+            "🚨 Обращение №{number} без ответа дольше допустимого: "
+            "администраторы платформы уведомлены."
+        ),
+        "en": "🚨 Case #{number} has gone unanswered too long: the platform admins have been told.",
+        "zh": "🚨 工单 #{number} 超时未回复：已通知平台管理员。",
+    },
+    "staff_complaint": {
+        "ru": (
+            "🚨 Покупатель пожаловался на обращение №{number}: его видят администраторы платформы."
+        ),
+        "en": "🚨 The buyer complained about case #{number}: the platform admins are on it.",
+        "zh": "🚨 买家投诉了工单 #{number}：平台管理员正在处理。",
+    },
+    "buyer_late": {
+        "ru": (
+            "Извините, магазин пока не ответил на обращение №{number}. Мы напомнили сотрудникам. "
+            "Если хотите, пожалуйтесь администрации платформы."
+        ),
+        "en": (
+            "Sorry, the shop has not answered case #{number} yet. We have reminded the staff. "
+            "If you wish, you can complain to the platform."
+        ),
+        "zh": "抱歉，店铺尚未回复工单 #{number}。我们已提醒客服。如您愿意，可以向平台投诉。",
+    },
+    "button_complain": {"ru": "Пожаловаться", "en": "Complain", "zh": "投诉"},
+    "complain_none": {
+        "ru": "У вас нет обращений, на которые можно пожаловаться.",
+        "en": "You have no case to complain about.",
+        "zh": "您没有可投诉的工单。",
+    },
+    "complain_closed": {
+        "ru": (
+            "Обращение №{number} уже закрыто, поэтому жалобу на него подать нельзя. Если вопрос "
+            "не решён, напишите сюда: откроется новое обращение."
+        ),
+        "en": (
+            "Case #{number} is closed, so there is nothing to complain about there. If your "
+            "problem is not solved, write here and a new case will be opened."
+        ),
+        "zh": "工单 #{number} 已关闭，无法投诉。如问题未解决，请直接在此留言，将为您创建新工单。",
+    },
+    "complain_unavailable": {
+        "ru": "Жалобы пока не принимаются. Напишите сюда, и сотрудники магазина увидят сообщение.",
+        "en": "Complaints are not accepted yet. Write here and the shop's staff will see it.",
+        "zh": "暂不受理投诉。请直接在此留言，店铺客服会看到。",
+    },
+    "complain_sent": {
+        "ru": "Жалоба на обращение №{number} передана администрации платформы.",
+        "en": "Your complaint about case #{number} has been passed to the platform.",
+        "zh": "您对工单 #{number} 的投诉已转交平台。",
+    },
+    "complain_already": {
+        "ru": "Жалоба на обращение №{number} уже у администрации платформы.",
+        "en": "The platform already has your complaint about case #{number}.",
+        "zh": "平台已收到您对工单 #{number} 的投诉。",
+    },
+    "buyer_platform_joined": {
+        "ru": "К обращению №{number} подключилась администрация платформы.",
+        "en": "The platform's support has joined case #{number}.",
+        "zh": "平台客服已加入工单 #{number}。",
+    },
+    "platform_signed": {
+        "ru": "🛡 Администрация платформы: {text}",
+        "en": "🛡 Platform support: {text}",
+        "zh": "🛡 平台客服：{text}",
+    },
+    "platform_name": {"ru": "администрация платформы", "en": "platform support", "zh": "平台客服"},
+    "staff_taken_over": {
+        "ru": "🛡 Администрация платформы взяла обращение №{number} на себя.",
+        "en": "🛡 The platform admins have taken over case #{number}.",
+        "zh": "🛡 平台管理员已接管工单 #{number}。",
+    },
+    "staff_handed_back": {
+        "ru": "Администрация платформы вернула обращение №{number} магазину.",
+        "en": "The platform admins have handed case #{number} back to you.",
+        "zh": "平台管理员已将工单 #{number} 交还给您。",
+    },
+    "staff_platform_said": {
+        "ru": "Покупателю отправлено: {text}",
+        "en": "Sent to the buyer: {text}",
+        "zh": "已发送给买家：{text}",
+    },
+    # The admin chat (see bot.escalation.ADMIN_LANG).
+    "admin_missed": {
+        "ru": "Пропущен срок ответа: «{shop}», обращение №{number}",
+        "en": "Reply deadline missed: {shop}, case #{number}",
+        "zh": "超过回复期限：{shop}，工单 #{number}",
+    },
+    "admin_complaint": {
+        "ru": "Жалоба покупателя: «{shop}», обращение №{number}",
+        "en": "Buyer complaint: {shop}, case #{number}",
+        "zh": "买家投诉：{shop}，工单 #{number}",
+    },
+    "admin_waiting_since": {"ru": "Ждёт ответа с", "en": "Waiting since", "zh": "等待开始于"},
+    "admin_topic_link": {
+        "ru": "Открыть тему обращения",
+        "en": "Open the case topic",
+        "zh": "打开工单话题",
+    },
+    "admin_help": {
+        "ru": (
+            "Ответьте на это сообщение командой /takeover, /resolve или /handback "
+            "(или: /takeover {seller} {number})."
+        ),
+        "en": (
+            "Reply to this message with /takeover, /resolve or /handback "
+            "(or: /takeover {seller} {number})."
+        ),
+        "zh": (
+            "回复此消息并发送 /takeover、/resolve 或 /handback（或：/takeover {seller} {number}）。"
+        ),
+    },
+    "admin_history": {
+        "ru": "История обращения №{number}:",
+        "en": "History of case #{number}:",
+        "zh": "工单 #{number} 的记录：",
+    },
+    "admin_only": {
+        "ru": "Эта команда только для администраторов платформы.",
+        "en": "This command is for platform admins only.",
+        "zh": "此命令仅限平台管理员使用。",
+    },
+    "admin_which_case": {
+        "ru": (
+            "Какое обращение? Ответьте на сообщение о нём или укажите: /takeover <магазин> <номер>."
+        ),
+        "en": "Which case? Reply to a message about it, or name it: /takeover <seller> <number>.",
+        "zh": "哪个工单？请回复相关消息，或指定：/takeover <店铺> <编号>。",
+    },
+    "admin_case_closed": {
+        "ru": "Обращение №{number} закрыто.",
+        "en": "Case #{number} is closed.",
+        "zh": "工单 #{number} 已关闭。",
+    },
+    "admin_taken": {
+        "ru": (
+            "Обращение №{number} («{shop}») у вас: ваши сообщения здесь в ответ на сообщения "
+            "о нём получит покупатель от имени платформы."
+        ),
+        "en": (
+            "Case #{number} ({shop}) is yours: your messages here replying to its messages "
+            "reach the buyer, signed as the platform."
+        ),
+        "zh": "工单 #{number}（{shop}）已由您接管：您在此回复其消息，买家将以平台名义收到。",
+    },
+    "admin_handed_back": {
+        "ru": "Обращение №{number} возвращено магазину.",
+        "en": "Case #{number} is back with the shop.",
+        "zh": "工单 #{number} 已交还店铺。",
+    },
+    "admin_resolved": {
+        "ru": "Обращение №{number} закрыто администрацией.",
+        "en": "Case #{number} is resolved and closed.",
+        "zh": "工单 #{number} 已由管理员关闭。",
+    },
+    "admin_take_first": {
+        "ru": (
+            "Чтобы написать покупателю, сначала ответьте на "
+            "сообщение об обращении командой /takeover."
+        ),
+        "en": "To write to the buyer, first reply to a message about the case with /takeover.",
+        "zh": "如需联系买家，请先回复工单消息并发送 /takeover。",
+    },
     "topic_closed_mark": {"ru": "✅", "en": "✅", "zh": "✅"},
 }
 

@@ -23,6 +23,7 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
         "cases": lambda s: s.buyers.list_cases,
         "language": lambda s: s.buyers.language,
         "skip": lambda s: s.buyers.skip,
+        "complain": lambda s: s.buyers.complain,
     }
     for name, work in commands.items():
         app.add_handler(

@@ -1,0 +1,31 @@
+"""Admin chat handlers: parse the update, call the desk (bot.admin)."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, MessageHandler, filters
+
+from bot.service import DeskService
+from handlers.common import on_message_retrying
+
+
+def register(app: Application, service: DeskService) -> None:  # type: ignore[type-arg]
+    """Add the admin chat handlers (none without ``ADMIN_CHAT_ID``): commands, then
+    messages. Note: register after the staff handlers; a support chat used as the admin
+    chat stays a support chat."""
+    chat_id = service.settings.admin_chat_id
+    if chat_id is None:
+        return
+    admin_chat = filters.Chat(chat_id=chat_id)
+    people = ~filters.StatusUpdate.ALL & ~filters.VIA_BOT
+    app.add_handler(
+        MessageHandler(
+            admin_chat & filters.UpdateType.MESSAGE & filters.COMMAND & people,
+            on_message_retrying(service, lambda s: s.admin.command),
+        )
+    )
+    app.add_handler(
+        MessageHandler(
+            admin_chat & filters.UpdateType.MESSAGE & ~filters.COMMAND & people,
+            on_message_retrying(service, lambda s: s.admin.message),
+        )
+    )

@@ -1,0 +1,52 @@
+"""One bot process that only sweeps deadlines and sends the outbox (no polling), for
+the test that runs two of them on one PostgreSQL database.
+
+Usage: ``python -m tests.sla_runner API_URL TOKEN DATABASE_URL CONTENT_DIR SECONDS``.
+Prints ``ready`` once its scheduler ticks, then runs for SECONDS and stops cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.app import build_application
+from bot.settings import Settings
+from faq.content import load_content
+
+#: Seconds between sweeps: short, so the two processes contend for the same rows.
+TICK_S = 0.05
+
+
+async def main(
+    api_url: str, token: str, database_url: str, content_dir: str, seconds: float
+) -> None:
+    settings = Settings(
+        token=token,
+        api_url=api_url,
+        database_url=database_url,
+        content_dir=Path(content_dir),
+        admin_chat_id=-1009000000009,
+        admin_user_ids=frozenset(),
+        matcher="fuzzy",
+        secret_key="test-secret",
+        sla_tick_seconds=TICK_S,
+    )
+    app = build_application(settings, load_content(settings.content_dir))
+    async with app:
+        assert app.post_init is not None
+        await app.post_init(app)
+        await app.start()
+        print("ready", flush=True)
+        await asyncio.sleep(seconds)
+        await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)
+
+
+if __name__ == "__main__":
+    url, token, db_url, content, seconds = sys.argv[1:6]
+    asyncio.run(main(url, token, db_url, content, float(seconds)))
