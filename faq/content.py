@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from faq.errors import ContentError, Problem
-from faq.model import ANY_LANG, Content, Entry, Product, Seller, Sla, Template
+from faq.model import ANY_LANG, Content, Entry, Product, Returns, Seller, Sla, Template
 
 SELLER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
 ENTRY_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -226,8 +227,42 @@ def _load_yaml(path: Path, checker: _Checker) -> Node | None:
 # --------------------------------------------------------------------------- seller.yaml
 
 _SELLER_REQUIRED = ("name", "support_chat_id", "languages")
-_SELLER_OPTIONAL = ("topics", "staff", "greeting", "sla")
+_SELLER_OPTIONAL = ("topics", "staff", "greeting", "sla", "returns", "timezone", "digest_hour")
 _SLA_KEYS = ("first_reply", "remind_after", "escalate_after")
+_RETURNS_KEYS = ("decide_within",)
+#: Hours of the day a digest may be sent at.
+_HOURS = range(24)
+
+
+def _parse_returns(c: _Checker, node: Node) -> Returns:
+    keys = c.mapping(node, "returns", (), _RETURNS_KEYS)
+    default = Returns()
+    if keys is None or "decide_within" not in keys:
+        return default
+    decide = c.duration(keys["decide_within"][1], "returns.decide_within")
+    return Returns(decide_within=decide or default.decide_within)
+
+
+def _parse_timezone(c: _Checker, node: Node) -> str | None:
+    name = c.string(node, "timezone")
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        c.problem(
+            node, "timezone", f"unknown time zone {name!r}; use an IANA name such as Europe/Moscow"
+        )
+        return None
+    return name
+
+
+def _parse_hour(c: _Checker, node: Node) -> int | None:
+    value = c.scalar(node) if isinstance(node, ScalarNode) else None
+    if isinstance(value, bool) or not isinstance(value, int) or value not in _HOURS:
+        c.problem(node, "digest_hour", "expected an hour of the day, 0 to 23")
+        return None
+    return value
 
 
 def _parse_sla(c: _Checker, node: Node) -> Sla:
@@ -293,6 +328,16 @@ def load_seller_file(path: Path, seller_id: str) -> tuple[dict[str, Any], list[P
             out["greeting"] = greeting
     if "sla" in keys:
         out["sla"] = _parse_sla(c, keys["sla"][1])
+    if "returns" in keys:
+        out["returns"] = _parse_returns(c, keys["returns"][1])
+    if "timezone" in keys:
+        zone = _parse_timezone(c, keys["timezone"][1])
+        if zone is not None:
+            out["timezone"] = zone
+    if "digest_hour" in keys:
+        hour = _parse_hour(c, keys["digest_hour"][1])
+        if hour is not None:
+            out["digest_hour"] = hour
     return out, c.problems
 
 

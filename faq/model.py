@@ -83,6 +83,22 @@ class Sla:
 
 
 @dataclass(frozen=True)
+class Returns:
+    """Return requests of a seller (seller.yaml ``returns``).
+
+    Marketplaces approve a return left undecided for a day on their own, so the
+    default decision deadline is 24 hours; reminders follow the seller's ``sla``
+    offsets that fall before it.
+    """
+
+    decide_within: timedelta = timedelta(hours=24)
+
+
+#: Hour of the daily digest in the seller's time zone: before a working day starts.
+DEFAULT_DIGEST_HOUR = 9
+
+
+@dataclass(frozen=True)
 class Seller:
     """Everything the bot knows about one seller."""
 
@@ -94,6 +110,10 @@ class Seller:
     staff: tuple[int, ...] = ()
     greeting: dict[str, str] = field(default_factory=dict)
     sla: Sla = field(default_factory=Sla)
+    returns: Returns = field(default_factory=Returns)
+    #: IANA time zone of the seller (``Europe/Moscow``): when their day starts.
+    timezone: str = "UTC"
+    digest_hour: int = DEFAULT_DIGEST_HOUR
     entries: tuple[Entry, ...] = ()
     products: tuple[Product, ...] = ()
     templates: tuple[Template, ...] = ()

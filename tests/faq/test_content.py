@@ -211,3 +211,32 @@ def test_demo_content_loads() -> None:
     assert content.sellers
     for seller in content.sellers.values():
         assert len(seller.entries) >= 25
+
+
+def test_returns_timezone_and_digest_hour_are_read(write_seller: WriteSeller) -> None:
+    seller_yaml = (
+        SELLER_YAML + "returns:\n  decide_within: 2h\ntimezone: Europe/Moscow\ndigest_hour: 7\n"
+    )
+    seller = load_seller(write_seller(seller=seller_yaml))
+    assert seller.returns.decide_within == timedelta(hours=2)
+    assert seller.timezone == "Europe/Moscow"
+    assert seller.digest_hour == 7
+
+
+def test_returns_defaults(write_seller: WriteSeller) -> None:
+    seller = load_seller(write_seller(seller=SELLER_YAML))
+    assert seller.returns.decide_within == timedelta(hours=24)
+    assert (seller.timezone, seller.digest_hour) == ("UTC", 9)
+
+
+def test_returns_timezone_and_digest_hour_errors(write_seller: WriteSeller) -> None:
+    seller_yaml = (
+        SELLER_YAML
+        + "returns:\n  decide_within: soon\n  decide_whithin: 1h\n"
+        + "timezone: Mars/Olympus\ndigest_hour: 24\n"
+    )
+    joined = "\n".join(problems_of(write_seller(seller=seller_yaml)))
+    assert "returns.decide_within: expected a duration" in joined
+    assert "returns.decide_whithin: unknown key (did you mean 'decide_within'?)" in joined
+    assert "timezone: unknown time zone 'Mars/Olympus'" in joined
+    assert "digest_hour: expected an hour of the day" in joined
