@@ -65,6 +65,8 @@ KIND_LEN = 32
 ACTOR_LEN = 64
 ENTRY_ID_LEN = 128
 SETTING_NAME_LEN = 64
+#: Ozon order numbers are 8+4(+n) digits; 32 leaves room for other formats later.
+ORDER_LEN = 32
 
 
 class Base(DeclarativeBase):
@@ -89,6 +91,41 @@ def _str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
 class CaseStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+class CaseKind(StrEnum):
+    """What a case is about; a buyer may have one open case of each kind per seller."""
+
+    #: A question or problem the FAQ could not settle.
+    QUESTION = "question"
+    #: A return request filed through ``/return`` (see :class:`ReturnRequest`).
+    RETURN = "return"
+
+
+class ReturnStep(StrEnum):
+    """Where a return request is: the buyer's flow steps, then its fate."""
+
+    ORDER = "order"
+    PRODUCT = "product"
+    REASON = "reason"
+    PHOTOS = "photos"
+    COMMENT = "comment"
+    #: Sent to staff as a return case.
+    SUBMITTED = "submitted"
+    CANCELLED = "cancelled"
+    #: The buyer went silent longer than the flow timeout.
+    EXPIRED = "expired"
+
+
+#: Steps of a flow still being filled in by the buyer (one per buyer at a time).
+RETURN_FLOW_STEPS = ("order", "product", "reason", "photos", "comment")
+
+
+class ReturnDecision(StrEnum):
+    #: Approve pressed; the return method is still to be chosen.
+    APPROVING = "approving"
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 class Direction(StrEnum):
@@ -228,6 +265,7 @@ class Case(Base):
             "uq_cases_open_buyer_seller",
             "buyer_id",
             "seller_id",
+            "kind",
             unique=True,
             sqlite_where=text("status = 'open'"),
             postgresql_where=text("status = 'open'"),
@@ -244,6 +282,9 @@ class Case(Base):
     buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"))
     status: Mapped[CaseStatus] = mapped_column(
         _str_enum(CaseStatus, "case_status"), default=CaseStatus.OPEN
+    )
+    kind: Mapped[CaseKind] = mapped_column(
+        _str_enum(CaseKind, "case_kind"), default=CaseKind.QUESTION, server_default="question"
     )
     subject: Mapped[str | None] = mapped_column(String(SUBJECT_LEN))
     lang: Mapped[str | None] = mapped_column(String(LANG_LEN))
@@ -430,3 +471,63 @@ class FaqQuestionLog(Base):
         _str_enum(QuestionOutcome, "question_outcome")
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReturnRequest(Base):
+    """A buyer's return request: the ``/return`` flow's answers while it is filled in
+    (in the database, so a restart mid-flow loses nothing), then staff's decision.
+
+    Holds buyer data (order number, product, comment): ``forget_buyer`` must clear it.
+    """
+
+    __tablename__ = "return_requests"
+    __table_args__ = (
+        # One flow in progress per buyer: a second /return replaces the first.
+        Index(
+            "uq_return_requests_active_buyer",
+            "buyer_id",
+            unique=True,
+            sqlite_where=text("step IN ('order', 'product', 'reason', 'photos', 'comment')"),
+            postgresql_where=text("step IN ('order', 'product', 'reason', 'photos', 'comment')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    seller_id: Mapped[str] = mapped_column(String(SELLER_ID_LEN))
+    step: Mapped[ReturnStep] = mapped_column(_str_enum(ReturnStep, "return_step"))
+    lang: Mapped[str | None] = mapped_column(String(LANG_LEN))
+    order_number: Mapped[str | None] = mapped_column(String(ORDER_LEN))
+    offer_id: Mapped[str | None] = mapped_column(String(OFFER_ID_LEN))
+    product: Mapped[str | None] = mapped_column(String(SUBJECT_LEN))
+    reason: Mapped[str | None] = mapped_column(String(KIND_LEN))
+    #: Ids of the buyer's photo messages in their chat, copied to staff on submit.
+    photo_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    comment: Mapped[str | None] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), unique=True)
+    decision: Mapped[ReturnDecision | None] = mapped_column(
+        _str_enum(ReturnDecision, "return_decision")
+    )
+    #: What the next staff message in the topic is: ``reject`` (the reason) or
+    #: ``question`` (for the buyer); NULL: an ordinary message.
+    staff_awaiting: Mapped[str | None] = mapped_column(String(KIND_LEN))
+    method: Mapped[str | None] = mapped_column(String(ENTRY_ID_LEN))
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The buyer's last answer: the flow times out counting from here.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DigestSent(Base):
+    """One row per seller and local day whose digest was sent: the claim that makes the
+    digest go out once even when two bot processes reach the hour together (the second
+    insert fails on the primary key)."""
+
+    __tablename__ = "digests_sent"
+
+    seller_id: Mapped[str] = mapped_column(String(SELLER_ID_LEN), primary_key=True)
+    #: The seller-local date, ``YYYY-MM-DD``.
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

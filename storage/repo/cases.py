@@ -24,6 +24,7 @@ from storage.models import (
     Case,
     CaseEvent,
     CaseEventKind,
+    CaseKind,
     CaseMessage,
     CaseStatus,
 )
@@ -54,10 +55,15 @@ def get_case_by_number(session: Session, seller_id: str, number: int) -> Case | 
     return session.scalars(stmt).one_or_none()
 
 
-def find_open_case(session: Session, buyer_id: int, seller_id: str) -> Case | None:
-    """The buyer's open case with this seller (there is at most one)."""
+def find_open_case(
+    session: Session, buyer_id: int, seller_id: str, kind: CaseKind = CaseKind.QUESTION
+) -> Case | None:
+    """The buyer's open case of ``kind`` with this seller (there is at most one)."""
     stmt = select(Case).where(
-        Case.buyer_id == buyer_id, Case.seller_id == seller_id, Case.status == CaseStatus.OPEN
+        Case.buyer_id == buyer_id,
+        Case.seller_id == seller_id,
+        Case.status == CaseStatus.OPEN,
+        Case.kind == kind,
     )
     return session.scalars(stmt).one_or_none()
 
@@ -72,6 +78,7 @@ def open_case(
     offer_id: str | None = None,
     order_numbers: Iterable[str] = (),
     actor: str = "buyer",
+    kind: CaseKind = CaseKind.QUESTION,
     now: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Open a numbered case for the buyer with the seller, or return the one already open.
@@ -80,7 +87,7 @@ def open_case(
         ``(case, created)``; ``created`` is False when an open case existed (the
         buyer's new message belongs to it).
     """
-    existing = find_open_case(session, buyer_id, seller_id)
+    existing = find_open_case(session, buyer_id, seller_id, kind)
     if existing is not None:
         return existing, False
     now = now or utcnow()
@@ -93,6 +100,7 @@ def open_case(
                 number=next_case_number(session, seller_id, now),
                 buyer_id=buyer_id,
                 status=CaseStatus.OPEN,
+                kind=kind,
                 subject=clip(subject, SUBJECT_LEN),
                 lang=clip(lang, LANG_LEN),
                 offer_id=clip(offer_id, OFFER_ID_LEN),
@@ -102,7 +110,7 @@ def open_case(
             session.add(case)
             session.flush()
     except IntegrityError:
-        existing = find_open_case(session, buyer_id, seller_id)
+        existing = find_open_case(session, buyer_id, seller_id, kind)
         if existing is None:
             raise
         return existing, False
@@ -287,6 +295,11 @@ def record_buyer_message(session: Session, case_id: int, now: datetime | None = 
     now = now or utcnow()
     _update(session, case_id, {"last_buyer_message_at": now})
     return start_reply_clock(session, case_id, now)
+
+
+def note_staff_message(session: Session, case_id: int, now: datetime | None = None) -> None:
+    """Note a staff message without stopping the clock (a return awaiting its decision)."""
+    _update(session, case_id, {"last_staff_message_at": now or utcnow()})
 
 
 def record_staff_reply(session: Session, case_id: int, now: datetime | None = None) -> bool:

@@ -12,12 +12,15 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
+    RETURN_FLOW_STEPS,
     Case,
     CaseEvent,
     CaseEventKind,
     CaseMessage,
     CaseStatus,
     OutboxMessage,
+    ReturnRequest,
+    ReturnStep,
 )
 from storage.repo import cases as cases_repo
 from storage.repo._sql import update_rows
@@ -29,7 +32,8 @@ def forget_buyer(session: Session, telegram_id: int, now: datetime | None = None
     """Erase what ties the desk's records to the person with ``telegram_id``.
 
     Removed: the Telegram id, username and first name; the buyer's case subjects,
-    order numbers and rating comments; event details; the message mappings (they
+    order numbers and rating comments; return requests' order numbers, products,
+    comments and photo ids; event details; the message mappings (they
     hold the buyer's chat id) and every outbox row to the buyer or about their
     cases (they hold message texts). Their open cases are closed, since the desk can
     no longer reach them. Kept, anonymous: the buyer row (language, dates), cases'
@@ -72,6 +76,21 @@ def forget_buyer(session: Session, telegram_id: int, now: datetime | None = None
         Case.id.in_(case_ids),
     )
     update_rows(session, CaseEvent.id, {"data": {}}, CaseEvent.case_id.in_(case_ids))
+    # Return requests: what the buyer wrote and their photos' message ids; a flow in
+    # progress ends (nobody is left to finish it).
+    update_rows(
+        session,
+        ReturnRequest.id,
+        {"order_number": None, "product": None, "comment": None, "photo_ids": []},
+        ReturnRequest.buyer_id == buyer.id,
+    )
+    update_rows(
+        session,
+        ReturnRequest.id,
+        {"step": ReturnStep.CANCELLED},
+        ReturnRequest.buyer_id == buyer.id,
+        ReturnRequest.step.in_([ReturnStep(s) for s in RETURN_FLOW_STEPS]),
+    )
     for case_id in case_ids:
         cases_repo.add_event(session, case_id, CaseEventKind.FORGOTTEN, actor="buyer", now=now)
 

@@ -182,3 +182,26 @@ def faq_gaps(
         QuestionGap(question=q, count=n, best_score=score, last_at=last)
         for q, n, score, last in session.execute(stmt)
     ]
+
+
+#: Matcher actions that left the buyer without an answer: a list of guesses, or staff.
+UNANSWERED_ACTIONS = ("suggest", "handoff")
+
+
+def unanswered_questions(
+    session: Session, seller_id: str, since: datetime, until: datetime, limit: int = 500
+) -> list[str]:
+    """The seller's questions in ``[since, until)`` the FAQ could not answer outright, in
+    the order asked (the digest groups them)."""
+    stmt = (
+        select(FaqQuestionLog.question)
+        .where(
+            FaqQuestionLog.seller_id == seller_id,
+            FaqQuestionLog.at >= since,
+            FaqQuestionLog.at < until,
+            FaqQuestionLog.action.in_(UNANSWERED_ACTIONS),
+        )
+        .order_by(FaqQuestionLog.at, FaqQuestionLog.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

@@ -40,3 +40,9 @@ def list_sellers(session: Session) -> list[SellerSeen]:
     """All sellers seen, oldest first."""
     stmt = select(SellerSeen).order_by(SellerSeen.first_seen_at, SellerSeen.seller_id)
     return list(session.scalars(stmt))
+
+
+def first_seen(session: Session, seller_id: str) -> datetime | None:
+    """When the desk first served ``seller_id``; None if never."""
+    row = session.get(SellerSeen, seller_id)
+    return row.first_seen_at if row is not None else None

@@ -1,0 +1,186 @@
+"""Return requests: the buyer's /return flow while it is filled in, then staff's decision.
+
+Every state change that must happen once (submit, approve, reject) is a conditional
+UPDATE whose row count says whether this call did it, so a double press or two staff
+members at once act once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    RETURN_FLOW_STEPS,
+    ReturnDecision,
+    ReturnRequest,
+    ReturnStep,
+)
+from storage.repo._sql import update_rows
+from storage.types import utcnow
+
+_ACTIVE = ReturnRequest.step.in_([ReturnStep(s) for s in RETURN_FLOW_STEPS])
+
+
+def active_flow(session: Session, buyer_id: int) -> ReturnRequest | None:
+    """The buyer's return flow in progress, if any (there is at most one)."""
+    stmt = select(ReturnRequest).where(ReturnRequest.buyer_id == buyer_id, _ACTIVE)
+    return session.scalars(stmt).one_or_none()
+
+
+def start_flow(
+    session: Session, buyer_id: int, seller_id: str, lang: str, now: datetime | None = None
+) -> ReturnRequest:
+    """A new flow at its first step; an earlier unfinished flow of the buyer is cancelled
+    (the buyer started over)."""
+    now = now or utcnow()
+    update_rows(
+        session,
+        ReturnRequest.id,
+        {"step": ReturnStep.CANCELLED, "updated_at": now},
+        ReturnRequest.buyer_id == buyer_id,
+        _ACTIVE,
+    )
+    flow = ReturnRequest(
+        buyer_id=buyer_id,
+        seller_id=seller_id,
+        step=ReturnStep.ORDER,
+        lang=lang,
+        photo_ids=[],
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(flow)
+    session.flush()
+    return flow
+
+
+def advance(
+    session: Session,
+    flow_id: int,
+    from_step: ReturnStep,
+    values: Mapping[str, Any],
+    now: datetime | None = None,
+) -> bool:
+    """Store the buyer's answer and move on, only if the flow is still at ``from_step``
+    (a stale button from an earlier step changes nothing)."""
+    changed = update_rows(
+        session,
+        ReturnRequest.id,
+        {**values, "updated_at": now or utcnow()},
+        ReturnRequest.id == flow_id,
+        ReturnRequest.step == from_step,
+    )
+    return bool(changed)
+
+
+def add_photo(session: Session, flow: ReturnRequest, message_id: int, now: datetime) -> int:
+    """Remember one photo of the flow; returns how many it has."""
+    photos = [*flow.photo_ids, message_id]
+    update_rows(
+        session,
+        ReturnRequest.id,
+        {"photo_ids": photos, "updated_at": now},
+        ReturnRequest.id == flow.id,
+    )
+    return len(photos)
+
+
+def get_by_case(session: Session, case_id: int) -> ReturnRequest | None:
+    return session.scalars(
+        select(ReturnRequest).where(ReturnRequest.case_id == case_id)
+    ).one_or_none()
+
+
+def get(session: Session, request_id: int) -> ReturnRequest | None:
+    return session.get(ReturnRequest, request_id)
+
+
+def set_staff_awaiting(session: Session, request_id: int, what: str | None) -> bool:
+    """Mark what the next staff message in the topic is for; only while undecided."""
+    return bool(
+        update_rows(
+            session,
+            ReturnRequest.id,
+            {"staff_awaiting": what},
+            ReturnRequest.id == request_id,
+            ReturnRequest.decision.is_(None),
+        )
+    )
+
+
+def begin_approval(session: Session, request_id: int, user_id: int, now: datetime) -> bool:
+    """Approve pressed: True for the first press only."""
+    return bool(
+        update_rows(
+            session,
+            ReturnRequest.id,
+            {
+                "decision": ReturnDecision.APPROVING,
+                "decided_by": user_id,
+                "staff_awaiting": None,
+                "decided_at": now,
+            },
+            ReturnRequest.id == request_id,
+            ReturnRequest.decision.is_(None),
+        )
+    )
+
+
+def approve(session: Session, request_id: int, method: str, now: datetime) -> bool:
+    """The return method chosen: True for the first choice only."""
+    return bool(
+        update_rows(
+            session,
+            ReturnRequest.id,
+            {"decision": ReturnDecision.APPROVED, "method": method, "decided_at": now},
+            ReturnRequest.id == request_id,
+            ReturnRequest.decision == ReturnDecision.APPROVING,
+        )
+    )
+
+
+def reject(session: Session, request_id: int, user_id: int, reason: str, now: datetime) -> bool:
+    """Reject with ``reason``: True only if the request was still undecided."""
+    return bool(
+        update_rows(
+            session,
+            ReturnRequest.id,
+            {
+                "decision": ReturnDecision.REJECTED,
+                "reject_reason": reason,
+                "decided_by": user_id,
+                "decided_at": now,
+                "staff_awaiting": None,
+            },
+            ReturnRequest.id == request_id,
+            ReturnRequest.decision.is_(None),
+        )
+    )
+
+
+def awaiting_buyer(session: Session, buyer_id: int, marker: str) -> ReturnRequest | None:
+    """The buyer's submitted return whose staff wait for the buyer's answer, if any."""
+    stmt = (
+        select(ReturnRequest)
+        .where(
+            ReturnRequest.buyer_id == buyer_id,
+            ReturnRequest.step == ReturnStep.SUBMITTED,
+            ReturnRequest.staff_awaiting == marker,
+        )
+        .order_by(ReturnRequest.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def undecided(session: Session, case_id: int) -> bool:
+    """Is the case a return still waiting for staff's decision?"""
+    stmt = select(ReturnRequest.id).where(
+        ReturnRequest.case_id == case_id, ReturnRequest.decision.is_(None)
+    )
+    return session.scalars(stmt).first() is not None
