@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,8 @@ from bot.cases import DeskContext
 from bot.database import Database
 from bot.inbound import Incoming, Kind, NotMappedYet, Press, PressResult
 from bot.outgoing import Buttons, Side
+from bot.returns import ReturnFlow
+from bot.settings import DEFAULT_RETURN_FLOW_TIMEOUT_S
 from bot.texts import LANGUAGE_NAMES, LANGUAGES, pick_language, text
 from faq.decision import Action, Decision
 from faq.matcher import MAX_QUESTION_CHARS
@@ -42,6 +45,7 @@ _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 COMMENT_WINDOW_S = 30 * 60
 #: Cases listed by /cases.
 CASES_LISTED = 10
+DEFAULT_RETURN_TIMEOUT = timedelta(seconds=DEFAULT_RETURN_FLOW_TIMEOUT_S)
 
 
 @dataclass(frozen=True)
@@ -56,9 +60,12 @@ class _Where:
 class BuyerDesk:
     """Handles updates from buyers' private chats."""
 
-    def __init__(self, db: Database, ctx: DeskContext) -> None:
+    def __init__(
+        self, db: Database, ctx: DeskContext, return_timeout: timedelta = DEFAULT_RETURN_TIMEOUT
+    ) -> None:
         self.db = db
         self.ctx = ctx
+        self.returns = ReturnFlow(ctx, return_timeout)
 
     # ------------------------------------------------------------------ helpers
 
@@ -188,13 +195,35 @@ class BuyerDesk:
             buttons = [[(LANGUAGE_NAMES[code], f"lang:{code}") for code in LANGUAGES]]
             self._say(w, "language_pick", lang, buttons=buttons)
 
+    def start_return(self, msg: Incoming) -> None:
+        """``/return``: start the return flow with the current shop."""
+        with self.db.transaction() as session:
+            buyer = self._begin(session, msg.update_id, msg.user_id)
+            if buyer is None:
+                return
+            seller = self._seller(buyer)
+            lang = self._lang(buyer, seller, msg.user_lang)
+            self.returns.start(session, buyer, msg.chat_id, seller, lang)
+
+    def cancel(self, msg: Incoming) -> None:
+        """``/cancel``: abandon the return flow at whatever step it is."""
+        with self.db.transaction() as session:
+            buyer = self._begin(session, msg.update_id, msg.user_id)
+            if buyer is None:
+                return
+            lang = self._lang(buyer, self._seller(buyer), msg.user_lang)
+            self.returns.cancel(session, buyer, msg.chat_id, lang)
+
     def skip(self, msg: Incoming) -> None:
-        """``/skip``: no rating comment after all."""
+        """``/skip``: no comment on the return request, or no rating comment after all."""
         with self.db.transaction() as session:
             buyer = self._begin(session, msg.update_id, msg.user_id)
             if buyer is None:
                 return
             w = _Where(session, buyer, msg.chat_id)
+            lang = self._lang(buyer, self._seller(buyer), msg.user_lang)
+            if self.returns.skip(session, buyer, msg.chat_id, lang):
+                return
             buyers.set_comment_case(session, buyer.id, None)
             self._say(w, "comment_skipped", self._lang(buyer, self._seller(buyer), msg.user_lang))
 
@@ -244,6 +273,9 @@ class BuyerDesk:
             w = _Where(session, buyer, msg.chat_id)
             if msg.edited:
                 self._edited(w, msg, final)
+                return
+            lang = self._lang(buyer, self._seller(buyer), msg.user_lang)
+            if self.returns.message(session, buyer, msg, lang):
                 return
             if self._comment(w, msg):
                 return
@@ -434,6 +466,9 @@ class BuyerDesk:
                 "complain": self._press_complain,
             }.get(kind)
             result = handler(w, press, rest) if handler else None
+            if kind in ("rprod", "rreason", "rdone"):
+                lang = self._lang(buyer, self._seller(buyer), press.user_lang)
+                result = self.returns.press(session, buyer, press, kind, rest, lang)
             if result is None:
                 lang = self._lang(buyer, self._seller(buyer), press.user_lang)
                 self._say(w, "stale_button", lang)

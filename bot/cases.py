@@ -22,8 +22,9 @@ from bot.texts import pick_language, text
 from faq.decision import Candidate
 from faq.model import Content, Seller
 from faq.normalize import ORDER_NUMBER
-from storage.models import Buyer, Case, CaseStatus, Direction, OutboxKind
+from storage.models import Buyer, Case, CaseKind, CaseStatus, Direction, OutboxKind
 from storage.repo import buyers, cases, outbox
+from storage.repo import returns as returns_repo
 from storage.types import utcnow
 
 #: Telegram's limit on a forum topic's name, in characters.
@@ -357,7 +358,11 @@ def relay_to_buyer(
         reply_to=reply_to,
         now=now,
     )
-    cases.record_staff_reply(session, case.id, now)
+    if case.kind is CaseKind.RETURN and returns_repo.undecided(session, case.id):
+        # A return's clock is its decision deadline: talking does not stop it.
+        cases.note_staff_message(session, case.id, now)
+    else:
+        cases.record_staff_reply(session, case.id, now)
     return True
 
 

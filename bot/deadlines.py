@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.texts import text
 from faq.model import Seller, Sla
-from storage.models import Reminder, ReminderKind
+from storage.models import Case, CaseKind, Reminder, ReminderKind
 from storage.repo import reminders
 from storage.types import utcnow
 
@@ -32,6 +32,23 @@ def schedule_steps(sla: Sla) -> list[tuple[ReminderKind, timedelta]]:
     steps = [(ReminderKind.REMINDER, offset) for offset in offsets]
     steps.append((ReminderKind.ESCALATION, sla.escalate_after))
     return steps
+
+
+def return_sla(seller: Seller) -> Sla:
+    """The decision deadline of a return as a reply deadline: due at
+    ``returns.decide_within``, reminded at the seller's ``sla`` offsets that fall
+    before it, escalated when it passes (the marketplace decides by then)."""
+    within = seller.returns.decide_within
+    return Sla(
+        first_reply=within,
+        remind_after=tuple(o for o in seller.sla.remind_after if o < within),
+        escalate_after=within,
+    )
+
+
+def case_sla(case: Case, seller: Seller) -> Sla:
+    """The deadline policy of ``case``: its return decision, or the seller's replies."""
+    return return_sla(seller) if case.kind is CaseKind.RETURN else seller.sla
 
 
 def deadline(start: datetime, sla: Sla) -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from bot.admin import AdminDesk
@@ -11,6 +12,7 @@ from bot.buyers import BuyerDesk
 from bot.cases import DeskContext
 from bot.database import Database
 from bot.desk import FaqDesk
+from bot.digest import DigestSweep
 from bot.outbox import OutboxSender
 from bot.settings import Settings
 from bot.sla import SlaSweep
@@ -51,6 +53,7 @@ class DeskService:
         self.faq = FaqDesk(content, settings.matcher, settings.cache_dir)
         self.sender: OutboxSender | None = None
         self._sides: tuple[BuyerDesk, StaffDesk, AdminDesk, SlaSweep] | None = None
+        self._digest: DigestSweep | None = None
 
     def prepare(self) -> DeskContext:
         """Migrate the database and load the alias key (blocking: run off the loop)."""
@@ -63,11 +66,12 @@ class DeskService:
             admin_user_ids=self.settings.admin_user_ids,
         )
         self._sides = (
-            BuyerDesk(self.db, ctx),
+            BuyerDesk(self.db, ctx, timedelta(seconds=self.settings.return_flow_timeout_seconds)),
             StaffDesk(self.db, ctx),
             AdminDesk(self.db, ctx),
             SlaSweep(self.db, ctx),
         )
+        self._digest = DigestSweep(self.db, ctx)
         return ctx
 
     def _prepared(self) -> tuple[BuyerDesk, StaffDesk, AdminDesk, SlaSweep]:
@@ -93,7 +97,11 @@ class DeskService:
 
     async def sla_tick(self) -> int:
         """One deadline sweep (the scheduler's job); wakes the sender for what it queued."""
-        return await self.call(lambda sweep: sweep.tick(), self.sla)
+        sent = await self.call(lambda sweep: sweep.tick(), self.sla)
+        if self._digest is not None:
+            # The digest rides the same tick: one query per seller, due once a day.
+            sent += await self.call(lambda sweep: sweep.tick(), self._digest)
+        return sent
 
     @property
     def support_chats(self) -> list[int]:

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from faq.content import parse_duration
+
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite:///./data/sellerdesk.db"
 DEFAULT_CONTENT_DIR = "./examples/sellers"
@@ -14,6 +16,10 @@ MATCHERS = ("fuzzy", "hybrid")
 #: Seconds between deadline sweeps. Deadlines are hours in production; a few seconds
 #: keeps a reminder within seconds of due at the cost of one cheap indexed query.
 DEFAULT_SLA_TICK_S = 5.0
+#: Seconds a buyer may stay silent in the middle of /return before the flow lapses:
+#: long enough to find an order number and take photos, short enough that a message
+#: the next day is not read as an answer to a forgotten question.
+DEFAULT_RETURN_FLOW_TIMEOUT_S = 30 * 60.0
 
 
 class SettingsError(ValueError):
@@ -55,6 +61,8 @@ class Settings:
     secret_key: str = ""
     #: Seconds between deadline sweeps (``SLA_TICK_SECONDS``).
     sla_tick_seconds: float = DEFAULT_SLA_TICK_S
+    #: Seconds of buyer silence after which a /return flow lapses (``RETURN_FLOW_TIMEOUT``).
+    return_flow_timeout_seconds: float = DEFAULT_RETURN_FLOW_TIMEOUT_S
 
     def __repr__(self) -> str:  # the token must never reach a log
         return (
@@ -107,8 +115,19 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         sla_tick = 0.0
     if not sla_tick > 0:
         raise SettingsError(f"SLA_TICK_SECONDS must be a positive number of seconds, not {tick!r}")
+    timeout_text = get("RETURN_FLOW_TIMEOUT", str(DEFAULT_RETURN_FLOW_TIMEOUT_S))
+    try:
+        return_timeout = float(timeout_text)
+    except ValueError:
+        parsed = parse_duration(timeout_text)
+        return_timeout = parsed.total_seconds() if parsed is not None else 0.0
+    if not return_timeout > 0:
+        raise SettingsError(
+            f"RETURN_FLOW_TIMEOUT must be seconds or a duration such as 30m, not {timeout_text!r}"
+        )
     return Settings(
         sla_tick_seconds=sla_tick,
+        return_flow_timeout_seconds=return_timeout,
         matcher=matcher,
         cache_dir=Path(get("CACHE_DIR", DEFAULT_CACHE_DIR)),
         token=get("TELEGRAM_BOT_TOKEN"),

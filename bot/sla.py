@@ -24,7 +24,7 @@ from bot import cases as desk
 from bot import escalation, outgoing
 from bot.cases import DeskContext
 from bot.database import Database
-from bot.deadlines import deadline, format_duration
+from bot.deadlines import case_sla, deadline, format_duration
 from bot.outgoing import Side
 from bot.texts import text
 from faq.model import Seller
@@ -49,7 +49,7 @@ def reminder_text(case: Case, seller: Seller, reminder: Reminder, now: datetime)
     how long is left before the deadline (or how long it is overdue)."""
     lang = desk.staff_lang(seller)
     start = case.awaiting_reply_since or reminder.due_at
-    left = deadline(start, seller.sla) - now
+    left = deadline(start, case_sla(case, seller)) - now
     values = {
         "number": str(case.number),
         "who": mention(case, lang),

@@ -15,14 +15,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot import cases as desk
-from bot import outgoing
+from bot import outgoing, returns
 from bot.cases import DeskContext
 from bot.database import Database
 from bot.inbound import Incoming, NotMappedYet, Press, PressResult
 from bot.outgoing import Side
 from bot.texts import pick_language, text
 from faq.model import Seller
-from storage.models import Case, Direction
+from storage.models import Case, CaseKind, Direction
 from storage.repo import cases as cases_repo
 from storage.repo import updates
 from storage.types import utcnow
@@ -34,7 +34,9 @@ EVENT_NOTE = "note"
 #: Longest note kept in the event log (the message itself stays in the topic).
 NOTE_CHARS = 2000
 #: Commands staff use in a case.
-COMMANDS = ("note", "t", "claim", "close", "reopen")
+COMMANDS = ("note", "t", "claim", "close", "reopen", "reject")
+#: Buttons of a return card and its method menu (see :mod:`bot.returns`).
+RETURN_BUTTONS = ("rapprove", "rreject", "rmore", "rmethod")
 
 
 def _hint_key(kind: str, chat_id: int, where: int | None, now: datetime) -> str:
@@ -112,6 +114,8 @@ class StaffDesk:
             if msg.edited:
                 self._edited(session, case, msg)
                 return
+            if desk.is_open(case) and returns.staff_message(session, case, seller, msg):
+                return
             if not desk.is_open(case):
                 desk.staff_note(
                     session,
@@ -181,11 +185,24 @@ class StaffDesk:
             elif msg.command == "close":
                 if not desk.close(session, self.ctx, case, seller, actor=actor, name=name):
                     desk.staff_note(session, case, seller, "staff_case_closed", number=number)
+            elif msg.command == "reject":
+                self._reject(session, case, seller, msg, name)
             elif msg.command == "reopen":
                 if desk.is_open(case):
                     desk.staff_note(session, case, seller, "staff_already_open")
                 elif not desk.reopen(session, self.ctx, case, seller, actor=actor, name=name):
                     desk.staff_note(session, case, seller, "staff_cannot_reopen")
+
+    def _reject(
+        self, session: Session, case: Case, seller: Seller, msg: Incoming, name: str
+    ) -> None:
+        """``/reject <reason>`` in a return topic."""
+        if case.kind is not CaseKind.RETURN or not desk.is_open(case):
+            desk.staff_note(session, case, seller, "return_staff_not_return")
+        elif not msg.args.strip():
+            desk.staff_note(session, case, seller, "return_staff_reject_usage")
+        else:
+            returns.reject(session, case, seller, msg.user_id, name, msg.args.strip())
 
     def _note(self, session: Session, case: Case, seller: Seller, msg: Incoming) -> None:
         """An internal note: logged on the case, never sent to the buyer."""
@@ -286,13 +303,15 @@ class StaffDesk:
                 case is None
                 or seller is None
                 or case.staff_chat_id != press.chat_id
-                or kind not in ("claim", "close", "tpl", "tsend")
+                or kind not in ("claim", "close", "tpl", "tsend", *RETURN_BUTTONS)
             ):
                 log.warning("refused button %r in chat %s", press.data, press.chat_id)
                 return PressResult(text("stale_button", lang))
             if not self.ctx.is_staff(seller, press.user_id):
                 return PressResult(text("staff_not_staff", lang))
             name = press.user_name or str(press.user_id)
+            if kind in RETURN_BUTTONS:
+                return returns.staff_press(session, case, seller, press, kind, extra)
             if kind == "claim":
                 return PressResult(self._claim(session, case, seller, press.user_id, name))
             if kind == "close":

@@ -554,6 +554,301 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "如需联系买家，请先回复工单消息并发送 /takeover。",
     },
     "topic_closed_mark": {"ru": "✅", "en": "✅", "zh": "✅"},
+    # ------------------------------------------------------------------ returns (buyer)
+    "return_ask_order": {
+        "ru": (
+            "Оформим заявку на возврат в «{shop}». Пришлите номер заказа из раздела «Заказы» "
+            "Ozon, например 12345678-0001. /cancel — отменить; без ответа {minutes} мин "
+            "заявка отменится сама."
+        ),
+        "en": (
+            "Let's file a return request with {shop}. Send the order number from Ozon's "
+            "Orders, e.g. 12345678-0001. /cancel to stop; after {minutes} min of silence "
+            "the request is dropped."
+        ),
+        "zh": (
+            "我们来向{shop}提交退货申请。请发送 Ozon“订单”中的订单号，例如 12345678-0001。"
+            "发送 /cancel 取消；{minutes} 分钟无回复将自动取消。"
+        ),
+    },
+    "return_bad_order": {
+        "ru": (
+            "Это не похоже на номер заказа Ozon. Он выглядит так: 12345678-0001 "
+            "или 12345678-0001-1. Пришлите номер ещё раз или /cancel."
+        ),
+        "en": (
+            "That does not look like an Ozon order number. It looks like 12345678-0001 "
+            "or 12345678-0001-1. Please send it again, or /cancel."
+        ),
+        "zh": (
+            "这不像 Ozon 订单号。格式如 12345678-0001 或 12345678-0001-1。"
+            "请重新发送，或发送 /cancel。"
+        ),
+    },
+    "return_ask_product": {
+        "ru": "Какой товар вы возвращаете?",
+        "en": "Which product are you returning?",
+        "zh": "您要退哪件商品？",
+    },
+    "return_ask_product_text": {
+        "ru": "Напишите название товара, который вы возвращаете.",
+        "en": "Please type the name of the product you are returning.",
+        "zh": "请输入您要退货的商品名称。",
+    },
+    "return_button_other": {"ru": "Другой товар", "en": "Other", "zh": "其他商品"},
+    "return_ask_reason": {
+        "ru": "Почему вы возвращаете товар?",
+        "en": "Why are you returning it?",
+        "zh": "退货原因是什么？",
+    },
+    "return_reason_defect": {"ru": "Брак", "en": "Defect", "zh": "质量问题"},
+    "return_reason_wrong_item": {"ru": "Не тот товар", "en": "Wrong item", "zh": "发错商品"},
+    "return_reason_not_as_described": {
+        "ru": "Не соответствует описанию",
+        "en": "Not as described",
+        "zh": "与描述不符",
+    },
+    "return_reason_missing_parts": {
+        "ru": "Некомплект",
+        "en": "Missing parts",
+        "zh": "缺少配件",
+    },
+    "return_reason_changed_mind": {
+        "ru": "Передумал(а)",
+        "en": "Changed my mind",
+        "zh": "不想要了",
+    },
+    "return_ask_photos": {
+        "ru": "Пришлите фото товара и проблемы (можно несколько). Без фото заявку не принять.",
+        "en": "Please send photos of the item and the problem (several are fine). "
+        "The request needs at least one.",
+        "zh": "请发送商品及问题的照片（可多张）。至少需要一张照片。",
+    },
+    "return_ask_photos_optional": {
+        "ru": "Можете прислать фото товара или нажать «Готово».",
+        "en": "You may send photos of the item, or press Done.",
+        "zh": "您可以发送商品照片，或点击“完成”。",
+    },
+    "return_photos_required": {
+        "ru": "Для этой причины нужно хотя бы одно фото. Пришлите фото или /cancel.",
+        "en": "This reason needs at least one photo. Please send a photo, or /cancel.",
+        "zh": "此原因至少需要一张照片。请发送照片，或发送 /cancel。",
+    },
+    "return_photo_got": {
+        "ru": "Фото получено ({count}). Пришлите ещё или нажмите «Готово».",
+        "en": "Photo received ({count}). Send more, or press Done.",
+        "zh": "已收到照片（{count}）。可继续发送，或点击“完成”。",
+    },
+    "return_button_done": {"ru": "Готово", "en": "Done", "zh": "完成"},
+    "return_ask_comment": {
+        "ru": "Добавьте комментарий для магазина или отправьте /skip.",
+        "en": "Add a comment for the shop, or send /skip.",
+        "zh": "请给店铺留言，或发送 /skip 跳过。",
+    },
+    "return_submitted": {
+        "ru": "Заявка на возврат №{number} отправлена магазину. Решение — до {deadline}.",
+        "en": (
+            "Return request #{number} has been sent to the shop. A decision is due by {deadline}."
+        ),
+        "zh": "退货申请 #{number} 已提交给店铺。将在 {deadline} 前作出决定。",
+    },
+    "return_cancelled": {
+        "ru": "Заявка на возврат отменена, магазину ничего не отправлено.",
+        "en": "The return request was cancelled; nothing was sent to the shop.",
+        "zh": "退货申请已取消，未向店铺发送任何内容。",
+    },
+    "return_nothing_to_cancel": {
+        "ru": "Отменять нечего. Чтобы оформить возврат, отправьте /return.",
+        "en": "There is nothing to cancel. To request a return, send /return.",
+        "zh": "没有可取消的内容。如需退货，请发送 /return。",
+    },
+    "return_expired": {
+        "ru": (
+            "Заявка на возврат отменена: ответа не было больше {minutes} мин. "
+            "Магазину ничего не отправлено. Начните заново: /return."
+        ),
+        "en": (
+            "Your return request lapsed after more than {minutes} min without an answer; "
+            "nothing was sent to the shop. Start again with /return."
+        ),
+        "zh": (
+            "退货申请因超过 {minutes} 分钟未回复已取消，未向店铺发送任何内容。"
+            "请发送 /return 重新开始。"
+        ),
+    },
+    "return_already_open": {
+        "ru": "Заявка на возврат №{number} уже на рассмотрении. Напишите в ответ на её сообщение.",
+        "en": (
+            "Return request #{number} is already being reviewed. Reply to its message to add to it."
+        ),
+        "zh": "退货申请 #{number} 正在处理中。如需补充，请回复该申请的消息。",
+    },
+    "return_approved": {
+        "ru": "Заявка на возврат №{number} одобрена.\n\n{method}",
+        "en": "Return request #{number} is approved.\n\n{method}",
+        "zh": "退货申请 #{number} 已批准。\n\n{method}",
+    },
+    "return_method_address_buyer": {
+        "ru": "Оформите возврат в приложении Ozon: «Заказы» → товар → «Вернуть».",
+        "en": "Please file the return in the Ozon app: Orders → the item → Return.",
+        "zh": "请在 Ozon 应用中办理退货：“订单”→选择商品→“退货”。",
+    },
+    "return_method_refund_buyer": {
+        "ru": "Мы вернём деньги, товар возвращать не нужно.",
+        "en": "We will refund you; there is no need to send the item back.",
+        "zh": "我们将为您退款，无需退回商品。",
+    },
+    "return_method_replace_buyer": {
+        "ru": "Мы отправим вам замену.",
+        "en": "We will send you a replacement.",
+        "zh": "我们将为您补发/换货。",
+    },
+    "return_rejected": {
+        "ru": (
+            "Заявка на возврат №{number} отклонена. Причина: {reason}\n\n"
+            "Если вы не согласны, нажмите «Оспорить» — заявку рассмотрит администрация площадки."
+        ),
+        "en": (
+            "Return request #{number} was rejected. Reason: {reason}\n\n"
+            "If you disagree, press Dispute and the platform's admins will review it."
+        ),
+        "zh": (
+            "退货申请 #{number} 被拒绝。原因：{reason}\n\n"
+            "如有异议，请点击“申诉”，平台管理员将进行审核。"
+        ),
+    },
+    "return_button_dispute": {"ru": "Оспорить", "en": "Dispute", "zh": "申诉"},
+    "return_question": {
+        "ru": (
+            "По заявке на возврат №{number} магазин "
+            "спрашивает:\n{question}\n\nОтветьте одним сообщением."
+        ),
+        "en": (
+            "About return request #{number}, the shop "
+            "asks:\n{question}\n\nPlease answer in one message."
+        ),
+        "zh": "关于退货申请 #{number}，店铺询问：\n{question}\n\n请用一条消息回复。",
+    },
+    "return_info_sent": {
+        "ru": "Ответ передан магазину (заявка №{number}).",
+        "en": "Your answer was passed to the shop (request #{number}).",
+        "zh": "您的回复已转给店铺（申请 #{number}）。",
+    },
+    # ------------------------------------------------------------------ returns (staff)
+    "return_subject": {"ru": "Возврат {order}", "en": "Return {order}", "zh": "退货 {order}"},
+    "return_card_title": {
+        "ru": "↩️ Заявка на возврат №{number}",
+        "en": "↩️ Return request #{number}",
+        "zh": "↩️ 退货申请 #{number}",
+    },
+    "return_card_reason": {"ru": "Причина", "en": "Reason", "zh": "原因"},
+    "return_card_photos": {"ru": "Фото", "en": "Photos", "zh": "照片"},
+    "return_card_comment": {"ru": "Комментарий", "en": "Comment", "zh": "留言"},
+    "return_card_help": {
+        "ru": "Одобрить, отклонить (с причиной) или запросить подробности — кнопками ниже.",
+        "en": "Approve, reject (with a reason) or ask for more with the buttons below.",
+        "zh": "请用下方按钮批准、拒绝（需说明原因）或要求补充信息。",
+    },
+    "return_button_approve": {"ru": "✅ Одобрить", "en": "✅ Approve", "zh": "✅ 批准"},
+    "return_button_reject": {"ru": "❌ Отклонить", "en": "❌ Reject", "zh": "❌ 拒绝"},
+    "return_button_more": {
+        "ru": "❓ Запросить подробности",
+        "en": "❓ Ask for more",
+        "zh": "❓ 要求补充",
+    },
+    "return_method_address": {
+        "ru": "Адрес возврата",
+        "en": "Return address",
+        "zh": "退货地址",
+    },
+    "return_method_refund": {
+        "ru": "Деньги без возврата товара",
+        "en": "Refund without return",
+        "zh": "仅退款不退货",
+    },
+    "return_method_replace": {"ru": "Замена", "en": "Replacement", "zh": "换货"},
+    "return_staff_pick_method": {
+        "ru": "{name} одобряет возврат. Выберите способ:",
+        "en": "{name} approves the return. Choose the method:",
+        "zh": "{name} 批准退货。请选择方式：",
+    },
+    "return_staff_decided": {
+        "ru": "По этой заявке решение уже принято.",
+        "en": "This request has already been decided.",
+        "zh": "此申请已作出决定。",
+    },
+    "return_staff_approved": {
+        "ru": "✅ {name} одобрил(а) возврат ({method}); покупатель уведомлён.",
+        "en": "✅ {name} approved the return ({method}); the buyer was told.",
+        "zh": "✅ {name} 已批准退货（{method}），已通知买家。",
+    },
+    "return_staff_reject_ask": {
+        "ru": "Напишите причину отказа следующим сообщением в этой теме (или /reject причина).",
+        "en": "Write the reason for rejecting as your next message here (or /reject <reason>).",
+        "zh": "请在本话题中发送拒绝原因（或 /reject 原因）。",
+    },
+    "return_staff_reject_usage": {
+        "ru": "Укажите причину: /reject причина",
+        "en": "Give the reason: /reject <reason>",
+        "zh": "请说明原因：/reject 原因",
+    },
+    "return_staff_rejected": {
+        "ru": "❌ {name} отклонил(а) возврат; покупатель уведомлён и может оспорить.",
+        "en": "❌ {name} rejected the return; the buyer was told and may dispute it.",
+        "zh": "❌ {name} 已拒绝退货，已通知买家，买家可申诉。",
+    },
+    "return_staff_more_ask": {
+        "ru": "Напишите вопрос покупателю следующим сообщением в этой теме.",
+        "en": "Write your question for the buyer as your next message here.",
+        "zh": "请在本话题中发送要问买家的问题。",
+    },
+    "return_staff_asked": {
+        "ru": "Вопрос отправлен покупателю; его ответ придёт сюда.",
+        "en": "The question was sent to the buyer; their answer will appear here.",
+        "zh": "问题已发送给买家，回复将显示在这里。",
+    },
+    "return_staff_not_return": {
+        "ru": "/reject работает только в открытой заявке на возврат.",
+        "en": "/reject works only in an open return request.",
+        "zh": "/reject 仅适用于未结束的退货申请。",
+    },
+    # ------------------------------------------------------------------ daily digest
+    "digest_title": {
+        "ru": "📋 Сводка «{shop}» на {day}",
+        "en": "📋 {shop} daily digest, {day}",
+        "zh": "📋 {shop} 每日汇总（{day}）",
+    },
+    "digest_open": {
+        "ru": "Открытых обращений: {n}",
+        "en": "Open cases: {n}",
+        "zh": "未结案件：{n}",
+    },
+    "digest_overdue": {"ru": "Просрочено: {n}", "en": "Overdue: {n}", "zh": "已超时：{n}"},
+    "digest_closed": {
+        "ru": "Закрыто за сутки: {n}",
+        "en": "Closed in the last day: {n}",
+        "zh": "过去一天结案：{n}",
+    },
+    "digest_rating": {
+        "ru": "Средняя оценка за сутки: {rating}",
+        "en": "Average rating in the last day: {rating}",
+        "zh": "过去一天平均评分：{rating}",
+    },
+    "digest_no_gaps": {
+        "ru": "Вопросов без ответа FAQ за сутки не было.",
+        "en": "The FAQ answered every question in the last day.",
+        "zh": "过去一天 FAQ 回答了所有问题。",
+    },
+    "digest_gaps": {
+        "ru": "FAQ не ответил на {n} вопрос(ов); стоит добавить записи:",
+        "en": "The FAQ could not answer {n} question(s); entries worth adding:",
+        "zh": "FAQ 有 {n} 个问题未能回答，建议添加条目：",
+    },
+    "digest_more_gaps": {
+        "ru": "…и ещё групп: {n}",
+        "en": "…and {n} more group(s)",
+        "zh": "……另有 {n} 组",
+    },
 }
 
 LANGUAGES = ("ru", "en", "zh")

@@ -24,6 +24,8 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
         "language": lambda s: s.buyers.language,
         "skip": lambda s: s.buyers.skip,
         "complain": lambda s: s.buyers.complain,
+        "return": lambda s: s.buyers.start_return,
+        "cancel": lambda s: s.buyers.cancel,
     }
     for name, work in commands.items():
         app.add_handler(
