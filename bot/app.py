@@ -32,6 +32,7 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
     ``post_stop`` stops the sender and ``post_shutdown`` closes the database
     (``run_polling`` calls them; tests that drive the application call them too).
     """
+    quiet_secret_loggers(settings.token)
     db = Database(settings.database_url)
     service = DeskService(settings, content, db)
 
@@ -88,13 +89,50 @@ def _mark_sellers_seen(db: Database, content: Content) -> None:
             sellers.mark_seller_seen(session, seller_id)
 
 
+#: Loggers that write Bot API URLs, which contain the token: PTB's bot logs its base
+#: URLs at DEBUG, httpx every request URL at INFO. A filter on a logger sees only
+#: records made on that very logger, hence the full names.
+URL_LOGGERS = (
+    "telegram.Bot",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Updater",
+    "telegram.ext.Application",
+    "httpx",
+)
+REDACTED = "<token>"
+
+
+class _RedactToken(logging.Filter):
+    """Replaces the token in a record's message: secrets must not reach any log,
+    whatever level someone runs the bot at."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg = message.replace(self.token, REDACTED)
+            record.args = None
+        return True
+
+
+def quiet_secret_loggers(token: str) -> None:
+    """Keep ``token`` out of the logs: httpx is silenced below WARNING (a request line
+    per call is noise anyway) and the loggers that print URLs redact the token."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactToken) and f.token == token for f in logger.filters):
+            logger.addFilter(_RedactToken(token))
+
+
 def run_polling(settings: Settings, content: Content) -> int:
     """Serve until interrupted (long polling); returns the process exit code."""
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
-    # httpx logs every request URL, and the URL contains the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     app = build_application(settings, content)
     app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

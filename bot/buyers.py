@@ -19,6 +19,7 @@ from bot import cases as desk
 from bot import escalation, outgoing
 from bot.cases import DeskContext
 from bot.database import Database
+from bot.flood import FloodGate
 from bot.inbound import Incoming, Kind, NotMappedYet, Press, PressResult
 from bot.outgoing import Buttons, Side
 from bot.returns import ReturnFlow
@@ -28,7 +29,7 @@ from faq.decision import Action, Decision
 from faq.matcher import MAX_QUESTION_CHARS
 from faq.model import Seller
 from storage.models import Buyer, Case, CaseStatus, Direction, QuestionOutcome
-from storage.repo import buyers, outbox, questions, updates
+from storage.repo import buyers, outbox, privacy, questions, updates
 from storage.repo import cases as cases_repo
 from storage.types import utcnow
 
@@ -66,6 +67,7 @@ class BuyerDesk:
         self.db = db
         self.ctx = ctx
         self.returns = ReturnFlow(ctx, return_timeout)
+        self.flood = FloodGate()
 
     # ------------------------------------------------------------------ helpers
 
@@ -274,6 +276,7 @@ class BuyerDesk:
             if msg.edited:
                 self._edited(w, msg, final)
                 return
+            self._flood_check(w, msg)
             lang = self._lang(buyer, self._seller(buyer), msg.user_lang)
             if self.returns.message(session, buyer, msg, lang):
                 return
@@ -300,6 +303,71 @@ class BuyerDesk:
                 self._relay(w, case, seller, msg)
             else:
                 self._say(w, "text_only", lang)
+
+    def _flood_check(self, w: _Where, msg: Incoming) -> None:
+        """Count the message; on a flood, tell the buyer once per window. The message
+        itself is handled as usual whatever this decides: nothing is dropped."""
+        window = self.flood.hit(w.buyer.id)
+        if window is None:
+            return
+        lang = self._lang(w.buyer, self._seller(w.buyer), msg.user_lang)
+        outgoing.send_text(
+            w.session,
+            chat_id=w.chat_id,
+            text=text("flood_notice", lang),
+            side=Side.BUYER,
+            # Another process counting the same flood must not send a second notice.
+            dedupe_key=f"flood:{w.buyer.id}:{window}",
+        )
+
+    # ------------------------------------------------------------------ forgetting
+
+    def forget_me(self, msg: Incoming) -> None:
+        """``/forget_me``: ask for confirmation before deleting the buyer's data (a
+        stray tap on a command must not erase a conversation)."""
+        with self.db.transaction() as session:
+            buyer = self._begin(session, msg.update_id, msg.user_id)
+            if buyer is None:
+                return
+            w = _Where(session, buyer, msg.chat_id)
+            lang = self._lang(buyer, self._seller(buyer), msg.user_lang)
+            buttons = [
+                [
+                    (text("button_forget_yes", lang), "forget:yes"),
+                    (text("button_forget_no", lang), "forget:no"),
+                ]
+            ]
+            self._say(w, "forget_confirm", lang, buttons=buttons)
+
+    def _press_forget(self, w: _Where, press: Press, rest: str) -> PressResult | None:
+        if rest not in ("yes", "no"):
+            return None
+        lang = self._lang(w.buyer, self._seller(w.buyer), press.user_lang)
+        if rest == "no":
+            self._say(w, "forget_kept", lang)
+            return PressResult(remove_buttons=True)
+        # Open cases are looked up first: forgetting closes them and clears their
+        # outbox, and staff must still hear why the buyer went quiet.
+        found = (
+            cases_repo.find_open_case(w.session, w.buyer.id, seller_id)
+            for seller_id in self.ctx.content.sellers
+        )
+        open_cases = [case for case in found if case is not None]
+        if not privacy.forget_buyer(w.session, press.user_id):
+            self._say(w, "forget_nothing", lang)
+            return PressResult(remove_buttons=True)
+        for case in open_cases:
+            seller = self.ctx.seller(case.seller_id)
+            if seller is not None:
+                # Queued after forget_buyer, which deletes the case's pending rows;
+                # the note names only the case number, never the buyer.
+                desk.staff_note(
+                    w.session, case, seller, "staff_buyer_forgotten", number=str(case.number)
+                )
+        # The last row to this chat: it holds no personal data beyond the chat id
+        # itself, which Telegram needs to deliver it.
+        self._say(w, "forget_done", lang)
+        return PressResult(remove_buttons=True)
 
     def _relay(self, w: _Where, case: Case, seller: Seller, msg: Incoming) -> None:
         if case.admin_id is not None and self.ctx.admin_chat_id is not None:
@@ -464,6 +532,7 @@ class BuyerDesk:
                 "rate": self._press_rate,
                 "lang": self._press_lang,
                 "complain": self._press_complain,
+                "forget": self._press_forget,
             }.get(kind)
             result = handler(w, press, rest) if handler else None
             if kind in ("rprod", "rreason", "rdone"):

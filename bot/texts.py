@@ -48,6 +48,48 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "This answer is only available in another language:",
         "zh": "此答案只有其他语言版本：",
     },
+    "forget_confirm": {
+        "ru": (
+            "Удалить ваши данные? Бот забудет ваш Telegram-аккаунт, переписку с магазинами и "
+            "номера заказов; открытые обращения будут закрыты. Отменить это нельзя."
+        ),
+        "en": (
+            "Delete your data? The bot will forget your Telegram account, your conversations "
+            "with shops and your order numbers; open cases will be closed. This cannot be undone."
+        ),
+        "zh": (
+            "要删除您的数据吗？机器人将忘记您的 Telegram 账号、与店铺的对话和订单号；"
+            "处理中的工单将被关闭。此操作无法撤销。"
+        ),
+    },
+    "button_forget_yes": {"ru": "Да, удалить", "en": "Yes, delete", "zh": "是，删除"},
+    "button_forget_no": {"ru": "Нет", "en": "No", "zh": "否"},
+    "forget_done": {
+        "ru": "Ваши данные удалены. Если напишете снова, мы начнём с чистого листа.",
+        "en": "Your data has been deleted. If you write again, we start from scratch.",
+        "zh": "您的数据已删除。如果您再次留言，我们将从头开始。",
+    },
+    "forget_nothing": {
+        "ru": "У нас нет ваших данных.",
+        "en": "We hold no data about you.",
+        "zh": "我们没有您的数据。",
+    },
+    "forget_kept": {
+        "ru": "Хорошо, ничего не удалено.",
+        "en": "All right, nothing was deleted.",
+        "zh": "好的，未删除任何内容。",
+    },
+    "flood_notice": {
+        "ru": (
+            "Вы пишете очень часто. Не волнуйтесь: все ваши сообщения сохранены и дойдут до "
+            "магазина, просто чуть медленнее."
+        ),
+        "en": (
+            "You are writing very fast. Don't worry: every message you sent is kept and will "
+            "reach the shop, just a little more slowly."
+        ),
+        "zh": "您发送得太快了。请放心：您发送的每条消息都已保存，都会送达店铺，只是会稍慢一些。",
+    },
     "stale_button": {
         "ru": "Эта кнопка устарела. Задайте вопрос ещё раз.",
         "en": "This button is out of date. Please ask again.",
@@ -319,6 +361,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "⛔ Покупатель заблокировал бота: сообщения до него не доходят.",
         "en": "⛔ The buyer has blocked the bot: messages do not reach them.",
         "zh": "⛔ 买家已屏蔽机器人，消息无法送达。",
+    },
+    "staff_buyer_forgotten": {
+        "ru": (
+            "🗑 Покупатель удалил свои данные (/forget_me): обращение №{number} закрыто, "
+            "ответы до него больше не дойдут."
+        ),
+        "en": (
+            "🗑 The buyer deleted their data (/forget_me): case #{number} is closed and replies "
+            "can no longer reach them."
+        ),
+        "zh": "🗑 买家已删除其数据（/forget_me）：工单 #{number} 已关闭，回复将无法再送达买家。",
     },
     "staff_buyer_edited": {
         "ru": "✏️ Покупатель исправил сообщение:\n{text}",

@@ -26,6 +26,7 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
         "complain": lambda s: s.buyers.complain,
         "return": lambda s: s.buyers.start_return,
         "cancel": lambda s: s.buyers.cancel,
+        "forget_me": lambda s: s.buyers.forget_me,
     }
     for name, work in commands.items():
         app.add_handler(

@@ -256,12 +256,13 @@ class UserActions(BotApiMethods):
         return self.member_sends_text(chat_id, user_id, text, thread_id, reply_to)
 
     def member_presses_button(
-        self, chat_id: int, user_id: int, message: MessageRef, data: str
+        self, chat_id: int, user_id: int, message: MessageRef, data: str, *, forged: bool = False
     ) -> CallbackQueryRecord:
-        """A group member presses an inline button of a bot message in the group."""
+        """A group member presses an inline button of a bot message in the group
+        (``forged`` as in :meth:`user_presses_button`)."""
         with self._cond:
             chat, user = self._group_member(chat_id, user_id)
-            return self._press(chat, user, message, data)
+            return self._press(chat, user, message, data, forged=forged)
 
     def deliver_twice(self, update: int | StoredMessage | CallbackQueryRecord) -> int:
         """Deliver an update again with the same update_id, as Telegram does on retries.

@@ -1,0 +1,80 @@
+"""Flood control for buyers: notice a flood, tell the buyer once, drop nothing.
+
+A buyer who sends dozens of messages a minute is not refused: every message is
+still handled (relayed to the case, or put to the FAQ), because a lost message is
+worse than a slow one. What flood control adds is one polite notice per window,
+so the buyer knows their messages are kept while the outbox sender, which
+respects Telegram's limits, relays them at the pace Telegram allows.
+
+Counting is in memory, per process: a flood arrives through one webhook or polling
+process at a time in practice, and the worst a split count does is delay the
+notice. The notice itself is deduplicated in the outbox per buyer and window, so
+two processes never both send it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+#: Length of the counting window. A minute matches how Telegram words its own
+#: per-group limit (about 20 messages a minute), which is what a flood runs into.
+FLOOD_WINDOW_S = 60.0
+#: Messages a buyer may send in one window before it counts as a flood. Twenty a
+#: minute is more than anyone types by hand (albums are a few messages each and fit
+#: too), and it is Telegram's per-group pace: beyond it, relays to the topic queue up.
+FLOOD_LIMIT = 20
+#: Buyers whose counters are kept at most; the oldest idle ones go first. Bounds the
+#: memory a swarm of one-message buyers could take.
+MAX_TRACKED_BUYERS = 10_000
+
+
+class FloodGate:
+    """Counts each buyer's messages in a sliding window; says when to send the notice."""
+
+    def __init__(
+        self,
+        limit: int = FLOOD_LIMIT,
+        window_s: float = FLOOD_WINDOW_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+        self._seen: dict[int, deque[float]] = {}
+        self._noticed: dict[int, float] = {}
+        # Wall-clock time, not monotonic: the window number must agree across processes.
+        # Desk methods run in worker threads (Database.run), several at once.
+        self._lock = threading.Lock()
+
+    def hit(self, buyer_id: int) -> int | None:
+        """Count one message from ``buyer_id``.
+
+        Returns:
+            None normally; when this message makes a flood and the buyer has not been
+            told in the last window, the number of the window (for deduplicating the
+            notice across processes).
+        """
+        now = self._clock()
+        with self._lock:
+            seen = self._seen.pop(buyer_id, None) or deque()
+            self._seen[buyer_id] = seen  # re-inserted: dict order is least recently active
+            seen.append(now)
+            while seen and seen[0] <= now - self.window_s:
+                seen.popleft()
+            self._trim()
+            if len(seen) <= self.limit:
+                return None
+            last = self._noticed.get(buyer_id)
+            if last is not None and now - last < self.window_s:
+                return None
+            self._noticed[buyer_id] = now
+            return int(now // self.window_s)
+
+    def _trim(self) -> None:
+        while len(self._seen) > MAX_TRACKED_BUYERS:
+            oldest = next(iter(self._seen))
+            del self._seen[oldest]
+            self._noticed.pop(oldest, None)
