@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
@@ -120,3 +120,12 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """
     with factory() as session, session.begin():
         yield session
+
+
+def ping(session: Session) -> None:
+    """Round trip to the database (``SELECT 1``); raises if it cannot be reached.
+
+    The health endpoint calls it: a load balancer should stop sending updates to a
+    process whose database is gone, since every update needs it.
+    """
+    session.execute(text("SELECT 1"))
