@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.database import Database
+from bot.health import HealthServer
 from bot.outbox import OutboxSender
 from bot.service import DeskService
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from faq.model import Content
 from handlers import admin, buttons, buyer, staff
 from storage.repo import sellers
 
 log = logging.getLogger("sellerdesk")
+
+#: What Telegram accepts as a webhook secret token (setWebhook's secret_token).
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -35,11 +41,14 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
     quiet_secret_loggers(settings.token)
     db = Database(settings.database_url)
     service = DeskService(settings, content, db)
+    health: list[HealthServer] = []  # started in post_init when a port is set
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         ctx = await asyncio.to_thread(service.prepare)
         await asyncio.to_thread(_mark_sellers_seen, db, content)
-        service.sender = OutboxSender(db, app.bot, ctx)
+        service.sender = OutboxSender(
+            db, app.bot, ctx, lease=timedelta(seconds=settings.outbox_lease_seconds)
+        )
         service.sender.start()
         if app.job_queue is None:  # the job-queue extra is a dependency; say so if missing
             raise RuntimeError("python-telegram-bot[job-queue] is needed for deadlines")
@@ -47,9 +56,17 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
         app.job_queue.run_repeating(
             _sla_tick, interval=settings.sla_tick_seconds, first=0, name="sla-sweep"
         )
+        if settings.webhook_health_port:
+            server = HealthServer(
+                db, app.bot, settings.webhook_listen, settings.webhook_health_port
+            )
+            await server.start()
+            health.append(server)
         log.info("serving %d seller(s): %s", len(content.sellers), ", ".join(content.sellers))
 
     async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
+        while health:
+            await health.pop().stop()
         if service.sender is not None:
             await service.sender.stop()
 
@@ -128,11 +145,56 @@ def quiet_secret_loggers(token: str) -> None:
             logger.addFilter(_RedactToken(token))
 
 
-def run_polling(settings: Settings, content: Content) -> int:
-    """Serve until interrupted (long polling); returns the process exit code."""
+def _configure_logging() -> None:
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
+
+
+def run_polling(settings: Settings, content: Content) -> int:
+    """Serve until interrupted (long polling); returns the process exit code."""
+    _configure_logging()
     app = build_application(settings, content)
     app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def check_webhook_settings(settings: Settings) -> None:
+    """Refuse to start a webhook that anyone could call.
+
+    Raises:
+        SettingsError: ``WEBHOOK_SECRET`` or ``WEBHOOK_URL`` is missing or malformed.
+    """
+    if not settings.webhook_secret:
+        raise SettingsError(
+            "WEBHOOK_SECRET is required in webhook mode: without it anyone who finds the "
+            "URL can send the bot forged updates. Set 1-256 characters of A-Z a-z 0-9 _ -"
+        )
+    if not WEBHOOK_SECRET_RE.fullmatch(settings.webhook_secret):
+        raise SettingsError("WEBHOOK_SECRET may hold only A-Z a-z 0-9 _ - (1-256 characters)")
+    if not settings.webhook_url.startswith("https://"):
+        raise SettingsError(
+            "WEBHOOK_URL must be the public https URL Telegram calls, "
+            "e.g. https://desk.example.com/telegram"
+        )
+
+
+def run_webhook(settings: Settings, content: Content) -> int:
+    """Serve until interrupted, Telegram calling ``WEBHOOK_URL``; returns the exit code.
+
+    PTB registers the webhook (setWebhook with the secret) and its tornado server
+    answers 403 to any request whose X-Telegram-Bot-Api-Secret-Token is not the
+    secret, before the update is parsed.
+    """
+    check_webhook_settings(settings)
+    _configure_logging()
+    app = build_application(settings, content)
+    app.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=settings.webhook_path.lstrip("/"),
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret,
+        allowed_updates=Update.ALL_TYPES,
+    )
     return 0

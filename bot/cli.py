@@ -178,11 +178,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    from bot.app import check_webhook_settings, run_polling, run_webhook
+
+    if args.webhook:
+        check_webhook_settings(settings)  # before loading content: fail fast, clearly
     content = _load(settings.content_dir, sys.stderr)
     if content is None:
         return EXIT_PROBLEMS
-    from bot.app import run_polling
-
+    if args.webhook:
+        return run_webhook(settings, content)
     return run_polling(settings, content)
 
 
@@ -240,7 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates on a webhook (WEBHOOK_URL, WEBHOOK_SECRET, ...) instead of polling",
+    )
     run.set_defaults(func=cmd_run)
 
     faq = commands.add_parser("faq", help="check, try and evaluate FAQ content")

@@ -123,10 +123,15 @@ def _counterpart(session: Session, ref: Sequence[int], target_chat: int) -> int 
 class OutboxSender:
     """Sends outbox rows through ``bot``; one per process, any number of processes."""
 
-    def __init__(self, db: Database, bot: Bot, ctx: DeskContext) -> None:
+    def __init__(
+        self, db: Database, bot: Bot, ctx: DeskContext, lease: timedelta = outbox.DEFAULT_LEASE
+    ) -> None:
         self.db = db
         self.bot = bot
         self.ctx = ctx
+        #: How long a claimed row stays this worker's. After a crash its rows wait this
+        #: long before another worker (or the restarted one) sends them again.
+        self.lease = lease
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -174,7 +179,7 @@ class OutboxSender:
 
     def _claim(self) -> list[Job]:
         with self.db.transaction() as session:
-            rows = outbox.claim_batch(session, self.worker_id)
+            rows = outbox.claim_batch(session, self.worker_id, lease=self.lease)
             return [self._resolve(session, row) for row in rows]
 
     def _resolve(self, session: Session, row: OutboxMessage) -> Job:

@@ -20,6 +20,13 @@ DEFAULT_SLA_TICK_S = 5.0
 #: long enough to find an order number and take photos, short enough that a message
 #: the next day is not read as an answer to a forgotten question.
 DEFAULT_RETURN_FLOW_TIMEOUT_S = 30 * 60.0
+#: Seconds an outbox row stays claimed by one worker (see storage.repo.outbox).
+DEFAULT_OUTBOX_LEASE_S = 60.0
+DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
+#: One of the ports Telegram delivers webhooks to (443, 80, 88, 8443); behind nginx
+#: any port works, this one is only the default.
+DEFAULT_WEBHOOK_PORT = 8443
+DEFAULT_WEBHOOK_PATH = "/telegram"
 
 
 class SettingsError(ValueError):
@@ -63,6 +70,19 @@ class Settings:
     sla_tick_seconds: float = DEFAULT_SLA_TICK_S
     #: Seconds of buyer silence after which a /return flow lapses (``RETURN_FLOW_TIMEOUT``).
     return_flow_timeout_seconds: float = DEFAULT_RETURN_FLOW_TIMEOUT_S
+    #: Seconds a claimed outbox row stays one worker's (``OUTBOX_LEASE_SECONDS``): after
+    #: a crash, the rows it had in flight are sent again this long later.
+    outbox_lease_seconds: float = DEFAULT_OUTBOX_LEASE_S
+    #: Webhook mode (``sellerdesk run --webhook``): the public https URL Telegram calls
+    #: (``WEBHOOK_URL``), the local address and port to listen on, the secret Telegram
+    #: sends in ``X-Telegram-Bot-Api-Secret-Token`` and the local path.
+    webhook_url: str = ""
+    webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
+    webhook_port: int = DEFAULT_WEBHOOK_PORT
+    webhook_secret: str = ""
+    webhook_path: str = DEFAULT_WEBHOOK_PATH
+    #: Port of the health endpoint (``WEBHOOK_HEALTH_PORT``); 0: no health endpoint.
+    webhook_health_port: int = 0
 
     def __repr__(self) -> str:  # the token must never reach a log
         return (
@@ -125,7 +145,31 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         raise SettingsError(
             f"RETURN_FLOW_TIMEOUT must be seconds or a duration such as 30m, not {timeout_text!r}"
         )
+    lease_text = get("OUTBOX_LEASE_SECONDS", str(DEFAULT_OUTBOX_LEASE_S))
+    try:
+        lease = float(lease_text)
+    except ValueError:
+        lease = 0.0
+    if not lease > 0:
+        raise SettingsError(f"OUTBOX_LEASE_SECONDS must be a positive number, not {lease_text!r}")
+    ports: dict[str, int] = {}
+    for key, default in (("WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT), ("WEBHOOK_HEALTH_PORT", 0)):
+        value = get(key, str(default))
+        try:
+            ports[key] = int(value)
+        except ValueError:
+            ports[key] = -1
+        if not 0 <= ports[key] <= 65535:
+            raise SettingsError(f"{key} must be a port number, not {value!r}")
+    path = get("WEBHOOK_PATH", DEFAULT_WEBHOOK_PATH)
     return Settings(
+        outbox_lease_seconds=lease,
+        webhook_url=get("WEBHOOK_URL"),
+        webhook_listen=get("WEBHOOK_LISTEN", DEFAULT_WEBHOOK_LISTEN),
+        webhook_port=ports["WEBHOOK_PORT"],
+        webhook_secret=get("WEBHOOK_SECRET"),
+        webhook_path="/" + path.strip("/"),
+        webhook_health_port=ports["WEBHOOK_HEALTH_PORT"],
         sla_tick_seconds=sla_tick,
         return_flow_timeout_seconds=return_timeout,
         matcher=matcher,
