@@ -13,6 +13,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.database import Database
 from bot.health import HealthServer
+from bot.ordering import PerChatUpdateProcessor
 from bot.outbox import OutboxSender
 from bot.service import DeskService
 from bot.settings import Settings, SettingsError
@@ -88,6 +89,8 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
+        # Chats are handled concurrently, each chat's updates still in order.
+        .concurrent_updates(PerChatUpdateProcessor())
         .build()
     )
     # Note: order matters. Buyer commands, then buyer messages; staff likewise; the

@@ -37,7 +37,11 @@ class Database:
     Every transaction runs in a thread (:meth:`run`), so a slow disk or a lock wait
     never stalls the event loop that polls Telegram and sends the outbox. An
     in-memory SQLite database is one shared connection (see ``storage.db``), so its
-    transactions are serialised here; a file or a server handles concurrency itself.
+    transactions are serialised here. A SQLite file runs one write transaction at a
+    time anyway (``BEGIN IMMEDIATE``); its transactions are serialised here too, so
+    this process's threads queue on a lock instead of on SQLite's busy handler, which
+    sleeps in steps of up to 100 ms (other processes still wait on the busy timeout).
+    A server handles concurrency itself.
     """
 
     def __init__(self, url: str) -> None:
@@ -45,6 +49,8 @@ class Database:
         self.engine: Engine = make_engine(url)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         self._memory = is_in_memory(url)
+        #: Whether transactions of this process go one at a time (SQLite, see above).
+        self._serialised = make_url(url).get_backend_name() == "sqlite"
         self._lock = threading.Lock()
 
     def prepare(self) -> None:
@@ -60,7 +66,7 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """One unit of work (commit at the end, roll back on error)."""
         with (
-            self._lock if self._memory else contextlib.nullcontext(),
+            self._lock if self._serialised else contextlib.nullcontext(),
             unit_of_work(self.sessions) as session,
         ):
             yield session

@@ -171,10 +171,19 @@ class OutboxSender:
 
     async def send_due(self) -> int:
         """Claim one batch of due rows and send them (one per chat, so in parallel);
-        returns how many were claimed."""
+        returns how many were claimed.
+
+        The successes of the batch are recorded in one transaction (see
+        :meth:`_sent_batch`): a transaction per row made the database, not Telegram,
+        the limit under load. A row's next one in its chat is claimable only once the
+        row is marked sent, so per-chat order is unchanged.
+        """
         jobs = await self.db.run(self._claim)
         if jobs:
-            await asyncio.gather(*(self._send(job) for job in jobs))
+            results = await asyncio.gather(*(self._send(job) for job in jobs))
+            done = [result for result in results if result is not None]
+            if done:
+                await self.db.run(self._sent_batch, done)
         return len(jobs)
 
     def _claim(self) -> list[Job]:
@@ -203,7 +212,9 @@ class OutboxSender:
             reply_to=reply_to,
         )
 
-    async def _send(self, job: Job) -> None:
+    async def _send(self, job: Job) -> tuple[Job, list[int]] | None:
+        """Make the row's call and settle failures; a success is returned for the
+        caller to record (with the rest of the batch)."""
         try:
             sent = await self._call(job)
         except RetryAfter as error:
@@ -220,7 +231,8 @@ class OutboxSender:
             log.exception("outbox %s: unexpected error", job.id)
             await self._transient(job, repr(error))
         else:
-            await self.db.run(self._sent, job, sent)
+            return job, sent
+        return None
 
     async def _transient(self, job: Job, error: str) -> None:
         if job.attempts >= MAX_ATTEMPTS:
@@ -289,17 +301,36 @@ class OutboxSender:
 
     # ------------------------------------------------------------------ outcomes
 
+    def _sent_batch(self, done: list[tuple[Job, list[int]]]) -> None:
+        """Record a batch of successful sends in one transaction. Should that fail,
+        each is recorded on its own, so one bad row does not hold back the others
+        (an unrecorded row is sent again once its lease ends: at-least-once)."""
+        try:
+            with self.db.transaction() as session:
+                for job, sent in done:
+                    self._sent_in(session, job, sent)
+        except Exception:
+            log.exception("outbox: recording a batch failed; recording rows one by one")
+            for job, sent in done:
+                try:
+                    self._sent(job, sent)
+                except Exception:
+                    log.exception("outbox %s: recording the send failed", job.id)
+
     def _sent(self, job: Job, sent: list[int]) -> None:
         with self.db.transaction() as session:
-            if not outbox.mark_sent(session, job.id, self.worker_id, sent):
-                log.warning("outbox %s: lease lost; the message may go out twice", job.id)
-                return
-            if job.case_id is None:
-                return
-            if job.kind == OutboxKind.CREATE_FORUM_TOPIC and sent:
-                cases_repo.set_topic(session, job.case_id, job.chat_id, sent[0])
-                return
-            self._record(session, job, sent)
+            self._sent_in(session, job, sent)
+
+    def _sent_in(self, session: Session, job: Job, sent: list[int]) -> None:
+        if not outbox.mark_sent(session, job.id, self.worker_id, sent):
+            log.warning("outbox %s: lease lost; the message may go out twice", job.id)
+            return
+        if job.case_id is None:
+            return
+        if job.kind == OutboxKind.CREATE_FORUM_TOPIC and sent:
+            cases_repo.set_topic(session, job.case_id, job.chat_id, sent[0])
+            return
+        self._record(session, job, sent)
 
     def _record(self, session: Session, job: Job, sent: list[int]) -> None:
         """Map sent messages to the case (and to their originals, for copies)."""
