@@ -257,6 +257,32 @@ def open_case(
     if cases.start_reply_clock(session, case.id, now):
         deadlines.start_clock(session, case.id, seller, now)
     alias = buyers.buyer_alias(session, buyer.id, seller.id, ctx.alias_key, now)
+    card = card_text(case, seller, alias, ctx.faq, near=near, answered=answered)
+    place_in_staff_chat(session, case, seller, alias, card, card_buttons(case, seller), now)
+    buyer_note(
+        session,
+        case,
+        "case_opened",
+        number=str(case.number),
+        shop=seller.name,
+        deadline=deadline_text(case, seller),
+        now=now,
+    )
+    return case, True
+
+
+def place_in_staff_chat(
+    session: Session,
+    case: Case,
+    seller: Seller,
+    alias: str,
+    card: str,
+    buttons: outgoing.Buttons,
+    now: datetime | None,
+) -> None:
+    """Queue a new case's place with staff: its forum topic (when the seller uses
+    topics) and its card (HTML) with ``buttons``. The topic's thread is looked up
+    when the card is sent, so the card lands in the topic created just before."""
     cases.set_topic(session, case.id, seller.support_chat_id, None)
     if seller.topics:
         outgoing.topic_call(
@@ -270,24 +296,14 @@ def open_case(
     outgoing.send_text(
         session,
         chat_id=seller.support_chat_id,
-        text=card_text(case, seller, alias, ctx.faq, near=near, answered=answered),
+        text=card,
         side=Side.STAFF,
         case_id=case.id,
         html=True,
-        buttons=card_buttons(case, seller),
+        buttons=buttons,
         record=Direction.SYSTEM,
         now=now,
     )
-    buyer_note(
-        session,
-        case,
-        "case_opened",
-        number=str(case.number),
-        shop=seller.name,
-        deadline=deadline_text(case, seller),
-        now=now,
-    )
-    return case, True
 
 
 def relay_to_staff(

@@ -31,7 +31,6 @@ from storage.models import (
     Case,
     CaseKind,
     Direction,
-    OutboxKind,
     ReturnRequest,
     ReturnStep,
 )
@@ -333,26 +332,9 @@ class ReturnFlow:
         if cases_repo.start_reply_clock(session, case.id, now):
             reminders.schedule(session, case.id, now, schedule_steps(return_sla(seller)), now=now)
         alias = buyers.buyer_alias(session, buyer.id, seller.id, self.ctx.alias_key, now)
-        cases_repo.set_topic(session, case.id, seller.support_chat_id, None)
-        if seller.topics:
-            outgoing.topic_call(
-                session,
-                OutboxKind.CREATE_FORUM_TOPIC,
-                chat_id=seller.support_chat_id,
-                case_id=case.id,
-                name=desk.topic_name(case, alias),
-                now=now,
-            )
-        outgoing.send_text(
-            session,
-            chat_id=seller.support_chat_id,
-            text=card_text(case, flow, seller, alias, comment),
-            side=Side.STAFF,
-            case_id=case.id,
-            html=True,
-            buttons=decision_buttons(case, seller),
-            record=Direction.SYSTEM,
-            now=now,
+        card = card_text(case, flow, seller, alias, comment)
+        desk.place_in_staff_chat(
+            session, case, seller, alias, card, decision_buttons(case, seller), now
         )
         if flow.photo_ids:
             # One copyMessages call: photos sent as an album stay one album.
