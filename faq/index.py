@@ -8,7 +8,6 @@ array slices and one ``bincount``, not a scan.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -111,14 +110,3 @@ class SparseIndex:
             )
         scores = np.bincount(docs, weights=vals, minlength=self.size)
         return scores / norm
-
-    def coverage(self, features: Mapping[str, float]) -> float:
-        """Share of the query's weight carried by features the index knows, in [0, 1]."""
-        _ids, weights, norm = self.query_vector(features)
-        if norm == 0.0:
-            return 0.0
-        return math.sqrt(sum(w * w for w in weights)) / norm
-
-
-def bag(items: Sequence[str]) -> Counter[str]:
-    return Counter(items)
