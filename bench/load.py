@@ -1,37 +1,55 @@
-"""Load benchmark of the bot: many buyers at once against the Bot API double.
+"""Load benchmark of the bot: many buyers against the Bot API double.
 
-    python -m bench.load [--buyers 200] [--relays 2] [--timeout 120] [--no-postgres]
+    python -m bench.load [--buyers 200] [--relays 2] [--faq-rate 200] [--relay-rate 100]
+                         [--seconds 5] [--step] [--groups 3] [--no-postgres]
 
 Not part of ``make test``. The bot runs as its own OS process (``tests.crash_runner``:
 polling, handlers, the outbox sender; the real application), talking over real HTTP
-on loopback to the double, which runs in this process. For each database (a SQLite
-file; PostgreSQL at ``SELLERDESK_TEST_PG_URL`` in a throwaway schema, skipped when
-unreachable) the buyers, all at once:
+on loopback to the double, which runs in this process with the simulated buyers. For
+each database (a SQLite file; PostgreSQL at ``SELLERDESK_TEST_PG_URL`` in a throwaway
+schema, skipped when unreachable):
 
-1. ``/start`` the seller (warm-up, not measured);
+Bursts (every buyer at once; p99 is mostly queueing behind the burst):
+
+1. ``/start`` a shop (warm-up, not measured): ``--groups`` copies of the demo seller,
+   each with its own staff supergroup, buyers spread over them;
 2. ask an FAQ question: time from the buyer's message to the bot's answer;
 3. ask something the FAQ does not cover: a case opens, a topic is created and the
    message copied there: time to the copy in the topic;
 4. send ``--relays`` more messages each: time to each copy in the topic.
 
-Each phase is a burst (every buyer at once), so p99 includes queueing behind the
-other buyers; "updates/s" is messages of the phase / (last result - first message).
-Times are taken inside the double when it stores the bot's message, so they include
-both HTTP hops and the polling delay, not the buyer's network. Peak memory is the bot
-process's peak RSS (``VmHWM``), Python and C allocations alike.
+Open loop (what the targets mean): messages offered at a fixed rate for ``--seconds``
+with Poisson arrivals, whatever the bot's speed:
+
+5. FAQ questions at ``--faq-rate`` a second from many distinct buyers;
+6. relays at ``--relay-rate`` a second spread over the open cases of every group;
+7. with ``--step``: FAQ questions at rising rates (``--steps``), each for
+   ``--step-seconds``, until p99 reaches ``--p99-ms`` or a message goes missing;
+   the highest rate sustained is reported.
+
+"updates/s" is messages answered / (last answer - first message); "offered/s" is what
+the buyers sent. Times are taken inside the double when it stores the bot's message,
+so they include both HTTP hops and the polling delay, not the buyer's network. "bot
+CPU" is the bot process's user+system CPU over the phase's wall time (100% = one
+core) and "CPU ms/msg" that CPU time per message answered: the bot's cost, which
+other load on the machine changes little. Peak memory is its peak RSS (``VmHWM``).
 
 Honesty notes: this measures the bot, not Telegram. The double answers in
-microseconds and enforces no flood limits here (it can: ``limit_rate``), while
-Telegram allows about 30 messages a second per bot and about 20 a minute per group
-(all topics of one staff supergroup share it). With real limits, 200 buyers opening
-cases in one group would take minutes to relay, by Telegram's rules, whatever the
-bot's speed; the outbox queues and paces them.
+microseconds and enforces no flood limits here, and the bot runs with its pacing set
+far above Telegram's limits (``TELEGRAM_GLOBAL_RATE`` and friends, see
+``--telegram-pacing`` to keep the real ones): Telegram allows about 30 messages a
+second per bot and about 20 a minute per group, so 100 relays a second need paid
+broadcast and at least five staff groups kept under 20 a minute each, whatever the
+bot's speed. The double and the buyers share the machine with the bot: on 2 cores
+they take much of one.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -48,13 +66,32 @@ from tests.botapi import BotApiDouble
 from tests.botapi.model import StoredMessage
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "examples" / "sellers"
-SUPPORT = -1001000000001
+DEMO = ROOT / "examples" / "sellers" / "lotus-wear"
+SELLER = "lotus-wear"
+FIRST_SUPPORT = -1001000000001
 ADMIN_CHAT = -1009000000009
+STAFF_MEMBER = 700000101
 FIRST_BUYER = 100_000
 FAQ_QUESTION = "Сколько идет доставка из Китая?"
 CASE_QUESTION = "Вы можете сшить платье по моим меркам?"
 START_TIMEOUT_S = 60
+#: Pacing of the bot process: far above Telegram's limits, to measure the bot itself.
+UNPACED_ENV = {
+    "TELEGRAM_GLOBAL_RATE": "100000",
+    "TELEGRAM_CHAT_RATE": "10000",
+    "TELEGRAM_CHAT_BURST": "1000",
+    "TELEGRAM_GROUP_RATE": "6000000",
+    "TELEGRAM_GROUP_BURST": "1000",
+}
+#: Open-loop FAQ questions come from this many buyers, in turn (each asks a few times
+#: a minute at most, below the desk's flood notice).
+FAQ_POOL = 600
+#: Seconds after an open-loop phase's last message that its answers may still arrive
+#: (a bot that falls behind works off its backlog before the next phase starts).
+DRAIN_S = 60.0
+
+#: What a phase waits for, per message sent: (chat, message id) keys.
+Key = tuple[int, int]
 
 
 @dataclass
@@ -64,15 +101,30 @@ class Phase:
     latencies_ms: list[float]
     wall_s: float
     missing: int
+    offered_per_s: float = float("nan")
+    cpu_s: float = float("nan")
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+
+    @property
+    def p99(self) -> float:
+        lat = sorted(self.latencies_ms)
+        return lat[min(len(lat) - 1, int(0.99 * len(lat)))] if lat else float("nan")
+
+    @property
+    def rate(self) -> float:
+        answered = self.messages - self.missing
+        return answered / self.wall_s if self.wall_s > 0 else float("nan")
 
     def row(self, backend: str) -> str:
-        lat = sorted(self.latencies_ms)
-        p50 = statistics.median(lat) if lat else float("nan")
-        p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))] if lat else float("nan")
-        rate = self.messages / self.wall_s if self.wall_s > 0 else float("nan")
+        answered = self.messages - self.missing
+        cpu_ms = 1000 * self.cpu_s / answered if answered else float("nan")
         return (
-            f"| {backend} | {self.name} | {self.messages} | {rate:.0f} | {p50:.0f} | {p99:.0f} "
-            f"| {self.missing} |"
+            f"| {backend} | {self.name} | {self.messages} | {self.offered_per_s:.0f} "
+            f"| {self.rate:.0f} | {self.p50:.0f} | {self.p99:.0f} | {self.missing} "
+            f"| {100 * self.cpu_s / self.wall_s:.0f}% | {cpu_ms:.1f} |"
         )
 
 
@@ -101,61 +153,160 @@ class Recorder:
             return len(self.stored)
 
 
-def _wait(done: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if done():
-            return True
-        time.sleep(0.01)
-    return done()
+class Matcher:
+    """Finds, among the bot's messages since ``mark``, the result for each message
+    sent: ``first`` the first bot message in the buyer's chat, ``answer`` the bot's
+    reply to the message, ``topic`` its copy in a staff group."""
+
+    def __init__(self, rec: Recorder, mark: int, how: str, groups: set[int]) -> None:
+        self.rec = rec
+        self.next = mark
+        self.how = how
+        self.groups = groups
+        self.found: dict[Key, float] = {}
+        self.first_in_chat: dict[int, float] = {}
+
+    def update(self) -> None:
+        new = self.rec.since(self.next)
+        self.next += len(new)
+        for when, message in new:
+            chat = message.chat.id
+            if self.how == "first" and chat > 0:
+                self.first_in_chat.setdefault(chat, when)
+            elif self.how == "answer" and chat > 0 and message.reply_to is not None:
+                self.found.setdefault((chat, message.reply_to), when)
+            elif self.how == "topic" and chat in self.groups and message.copied_from:
+                key = message.copied_from
+                self.found.setdefault((int(key[0]), int(key[1])), when)
+
+    def result(self, key: Key) -> float | None:
+        if self.how == "first":
+            return self.first_in_chat.get(key[0])
+        return self.found.get(key)
 
 
-def _phase(
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(
     name: str,
     api: BotApiDouble,
     rec: Recorder,
-    buyers: list[int],
-    texts: list[str],
-    to_topic: bool,
+    pid: int,
+    how: str,
+    groups: set[int],
+    send: Callable[[Callable[[int, str], None]], None],
     timeout: float,
 ) -> Phase:
-    """Every buyer sends ``texts`` (all buyers, one text after another); waits for the
-    answer in the buyer's chat (``to_topic`` False) or the copy in the topic."""
-    mark = rec.mark()
-    sent: dict[tuple[int, int], float] = {}  # (buyer, message id) -> when sent
+    """Run ``send`` (which calls its argument for each message: buyer, text) and wait
+    for every result, at most ``timeout`` seconds after the last message."""
+    matcher = Matcher(rec, rec.mark(), how, groups)
+    sent: dict[Key, float] = {}
+
+    def one(buyer: int, text: str) -> None:
+        message = api.user_sends_text(buyer, text)
+        sent[(buyer, message.message_id)] = time.monotonic()
+
+    cpu0 = _cpu_seconds(pid)
     first = time.monotonic()
-    for text in texts:
-        for buyer in buyers:
-            message = api.user_sends_text(buyer, text)
-            sent[(buyer, message.message_id)] = time.monotonic()
+    send(one)
+    offered_s = time.monotonic() - first
+    deadline = time.monotonic() + timeout
+    while True:
+        matcher.update()
+        if all(matcher.result(key) is not None for key in sent):
+            break
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.005)
+    results = {key: matcher.result(key) for key in sent}
+    done = {key: when for key, when in results.items() if when is not None}
+    # With nothing answered, the phase lasted until the wait gave up.
+    last = max(done.values(), default=time.monotonic())
+    cpu = _cpu_seconds(pid) - cpu0
+    wall = max(last - first, 1e-3)
+    return Phase(
+        name,
+        len(sent),
+        [(done[key] - t0) * 1000 for key, t0 in sent.items() if key in done],
+        wall,
+        len(sent) - len(done),
+        offered_per_s=len(sent) / offered_s if offered_s > 0 else float("nan"),
+        cpu_s=cpu,
+    )
 
-    def results() -> dict[tuple[int, int], float]:
-        found: dict[tuple[int, int], float] = {}
-        answered: set[int] = set()
-        for when, message in rec.since(mark):
-            if to_topic:
-                key = message.copied_from
-                if message.chat.id == SUPPORT and key in sent and key not in found:
-                    found[key] = when
-            elif message.chat.id not in answered and message.chat.id > 0:
-                answered.add(message.chat.id)
-                key = next((k for k in sent if k[0] == message.chat.id), None)
-                if key is not None:
-                    found[key] = when
-        return found
 
-    _wait(lambda: len(results()) >= len(sent), timeout)
-    found = results()
-    last = max(found.values(), default=first)
-    latencies = [(found[k] - t0) * 1000 for k, t0 in sent.items() if k in found]
-    return Phase(name, len(sent), latencies, last - first, len(sent) - len(found))
+def burst(buyers: list[int], texts: Callable[[int], list[str]]) -> Callable[..., None]:
+    """Every buyer sends its texts at once (all first texts, then all second ones...)."""
+
+    def send(one: Callable[[int, str], None]) -> None:
+        rounds = max(len(texts(b)) for b in buyers)
+        for n in range(rounds):
+            for buyer in buyers:
+                wanted = texts(buyer)
+                if n < len(wanted):
+                    one(buyer, wanted[n])
+
+    return send
+
+
+def open_loop(
+    buyers: list[int], text: Callable[[int], str], rate: float, seconds: float, seed: int
+) -> Callable[..., None]:
+    """Messages at ``rate`` a second on average (Poisson arrivals) for ``seconds``,
+    buyers in turn, each on schedule whatever the bot does."""
+
+    def send(one: Callable[[int, str], None]) -> None:
+        rng = random.Random(seed)
+        start = time.monotonic()
+        due = 0.0
+        n = 0
+        while True:
+            due += rng.expovariate(rate)
+            if due > seconds:
+                return
+            pause = start + due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            buyer = buyers[n % len(buyers)]
+            one(buyer, text(n))
+            n += 1
+
+    return send
+
+
+def content_dir(target: Path, groups: int) -> list[int]:
+    """``groups`` copies of the demo seller, each with its own staff supergroup;
+    returns the groups' chat ids."""
+    chats = []
+    for n in range(groups):
+        folder = target / (SELLER if n == 0 else f"{SELLER}-{n + 1}")
+        shutil.copytree(DEMO, folder)
+        chat = FIRST_SUPPORT - n
+        seller_yaml = folder / "seller.yaml"
+        text = seller_yaml.read_text(encoding="utf-8")
+        seller_yaml.write_text(
+            text.replace(f"support_chat_id: {FIRST_SUPPORT}", f"support_chat_id: {chat}"),
+            encoding="utf-8",
+        )
+        chats.append(chat)
+    return chats
 
 
 @contextmanager
-def _bot(api: BotApiDouble, db_url: str) -> Iterator[subprocess.Popen[str]]:
+def _bot(
+    api: BotApiDouble, db_url: str, content: Path, env: dict[str, str]
+) -> Iterator[subprocess.Popen[str]]:
     command = [sys.executable, "-m", "tests.crash_runner", api.url, api.token, db_url]
-    command += [str(DEMO), "60"]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    command += [str(content), "60"]
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, **env}
+    )
     try:
         assert proc.stdout is not None
         if proc.stdout.readline().strip() != "ready":
@@ -164,7 +315,7 @@ def _bot(api: BotApiDouble, db_url: str) -> Iterator[subprocess.Popen[str]]:
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -180,46 +331,134 @@ def _peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def run_backend(backend: str, db_url: str, args: argparse.Namespace) -> tuple[list[Phase], float]:
-    with BotApiDouble() as api:
-        buyers = [FIRST_BUYER + n for n in range(args.buyers)]
-        for buyer in buyers:
+def run_backend(
+    backend: str, db_url: str, args: argparse.Namespace
+) -> tuple[list[Phase], list[Phase], float]:
+    with BotApiDouble() as api, tempfile.TemporaryDirectory() as folder:
+        groups = content_dir(Path(folder), args.groups)
+        group_set = set(groups)
+        case_buyers = [FIRST_BUYER + n for n in range(args.buyers)]
+        faq_buyers = [FIRST_BUYER + args.buyers + n for n in range(FAQ_POOL)]
+        shop = {b: n % args.groups for n, b in enumerate(case_buyers + faq_buyers)}
+        for buyer in case_buyers + faq_buyers:
             api.add_user(buyer, f"Buyer {buyer}", language_code="ru")
-        api.add_group(SUPPORT, "Lotus Wear support", is_forum=True, members=[700000101])
+        for n, chat in enumerate(groups):
+            title = f"Lotus Wear {n + 1} support"
+            api.add_group(chat, title, is_forum=True, members=[STAFF_MEMBER])
         api.add_group(ADMIN_CHAT, "Admins", is_forum=False)
         rec = Recorder(api)
-        with _bot(api, db_url) as proc:
-            warm = _phase("start (warm-up)", api, rec, buyers, ["/start lotus-wear"], False, 60)
-            phases = [warm]
-            phases.append(
-                _phase("FAQ answer", api, rec, buyers, [FAQ_QUESTION], False, args.timeout)
-            )
-            phases.append(
-                _phase(
+        env = {} if args.telegram_pacing else UNPACED_ENV
+        if args.profile:
+            env = {**env, "SELLERDESK_PROFILE": f"{args.profile}.{backend.lower()}"}
+
+        def start_text(buyer: int) -> list[str]:
+            n = shop[buyer]
+            return [f"/start {SELLER}" if n == 0 else f"/start {SELLER}-{n + 1}"]
+
+        with _bot(api, db_url, Path(folder), env) as proc:
+            pid = proc.pid
+
+            def measure(name: str, how: str, send: Callable[..., None], timeout: float) -> Phase:
+                return _measure(name, api, rec, pid, how, group_set, send, timeout)
+
+            phases = [
+                measure("start (warm-up)", "first", burst(case_buyers, start_text), args.timeout),
+                measure("start (warm-up)", "first", burst(faq_buyers, start_text), args.timeout),
+                measure(
+                    "FAQ answer",
+                    "answer",
+                    burst(case_buyers, lambda b: [FAQ_QUESTION]),
+                    args.timeout,
+                ),
+                measure(
                     "case opened, copy in topic",
-                    api,
-                    rec,
-                    buyers,
-                    [CASE_QUESTION],
-                    True,
+                    "topic",
+                    burst(case_buyers, lambda b: [CASE_QUESTION]),
+                    args.timeout,
+                ),
+            ]
+            relays = [f"дополнение {n}" for n in range(args.relays)]
+            phases.append(
+                measure(
+                    "relay, copy in topic",
+                    "topic",
+                    burst(case_buyers, lambda b: relays),
                     args.timeout,
                 )
             )
-            relays = [f"дополнение {n}" for n in range(args.relays)]
-            phases.append(
-                _phase("relay, copy in topic", api, rec, buyers, relays, True, args.timeout)
-            )
+            steady = [
+                measure(
+                    f"FAQ answer at {args.faq_rate:g}/s",
+                    "answer",
+                    open_loop(faq_buyers, lambda n: FAQ_QUESTION, args.faq_rate, args.seconds, 1),
+                    DRAIN_S,
+                ),
+                measure(
+                    f"relay at {args.relay_rate:g}/s",
+                    "topic",
+                    open_loop(case_buyers, lambda n: f"ещё {n}", args.relay_rate, args.seconds, 2),
+                    DRAIN_S,
+                ),
+            ]
+            if args.step:
+                steady += step(measure, faq_buyers, args)
             rss = _peak_rss_mib(proc.pid)
-        return phases, rss
+        return phases, steady, rss
+
+
+def step(
+    measure: Callable[[str, str, Callable[..., None], float], Phase],
+    buyers: list[int],
+    args: argparse.Namespace,
+) -> list[Phase]:
+    """FAQ questions at rising rates until p99 reaches the limit or one goes missing."""
+    phases = []
+    for n, rate in enumerate(float(r) for r in args.steps.split(",")):
+        phase = measure(
+            f"step: FAQ at {rate:g}/s",
+            "answer",
+            open_loop(buyers, lambda i: FAQ_QUESTION, rate, args.step_seconds, 10 + n),
+            DRAIN_S,
+        )
+        phases.append(phase)
+        if phase.missing or phase.p99 >= args.p99_ms:
+            break
+    return phases
+
+
+def sustained(phases: list[Phase], p99_ms: float) -> str:
+    ok = [p for p in phases if p.name.startswith("step") and not p.missing and p.p99 < p99_ms]
+    if not ok:
+        return "none of the steps"
+    best = max(ok, key=lambda p: p.offered_per_s)
+    return f"{best.name.split(' at ')[1]} (answered {best.rate:.0f}/s, p99 {best.p99:.0f} ms)"
+
+
+HEADER = [
+    "| database | phase | messages | offered/s | updates/s | p50 ms | p99 ms | missing | bot CPU |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.load", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--buyers", type=int, default=200)
+    parser.add_argument("--buyers", type=int, default=200, help="buyers of the bursts")
     parser.add_argument("--relays", type=int, default=2, help="follow-up messages per buyer")
-    parser.add_argument("--timeout", type=float, default=120, help="seconds per phase at most")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds per burst at most")
+    parser.add_argument("--groups", type=int, default=3, help="shops, one staff group each")
+    parser.add_argument("--faq-rate", type=float, default=200, help="open loop, questions/s")
+    parser.add_argument("--relay-rate", type=float, default=100, help="open loop, relays/s")
+    parser.add_argument("--seconds", type=float, default=5, help="open loop duration")
+    parser.add_argument("--step", action="store_true", help="find the highest FAQ rate")
+    parser.add_argument("--steps", default="50,100,150,200,250,300,400")
+    parser.add_argument("--step-seconds", type=float, default=3)
+    parser.add_argument("--p99-ms", type=float, default=100)
+    parser.add_argument(
+        "--telegram-pacing", action="store_true", help="keep the bot's default pacing"
+    )
+    parser.add_argument("--profile", help="cProfile the bot into PATH.<database>")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args(argv)
 
@@ -235,29 +474,41 @@ def main(argv: list[str] | None = None) -> int:
         else:
             backends.append(("PostgreSQL", lambda: _pg_url(pg_schema)))
 
-    lines = [
-        f"Load: {args.buyers} buyers at once, {args.relays} follow-ups each, bot in its own "
-        f"process, Bot API double on loopback (no flood limits), {os.cpu_count()} CPU(s).",
+    load_before = os.getloadavg()[0]
+    bursts = [
+        f"Bursts: {args.buyers} buyers at once, {args.relays} follow-ups each, "
+        f"{args.groups} shops; then {FAQ_POOL} more buyers start.",
         "",
-        "| database | phase | messages | updates/s | p50 ms | p99 ms | missing |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        *HEADER,
     ]
-    memory: list[str] = []
+    steady = [
+        f"Open loop: Poisson arrivals for {args.seconds:g} s ({args.step_seconds:g} s a step), "
+        f"answers awaited up to {DRAIN_S:g} s after the last message.",
+        "",
+        *HEADER,
+    ]
+    notes: list[str] = []
     try:
         for name, url_context in backends:
             with url_context() as url:
-                phases, rss = run_backend(name, url, args)
-            lines += [phase.row(name) for phase in phases]
-            memory.append(f"{name}: peak RSS of the bot process {rss:.0f} MiB")
+                phases, open_phases, rss = run_backend(name, url, args)
+            bursts += [phase.row(name) for phase in phases]
+            steady += [phase.row(name) for phase in open_phases]
+            notes.append(f"{name}: peak RSS of the bot process {rss:.0f} MiB")
+            if args.step:
+                notes.append(
+                    f"{name}: highest FAQ rate with p99 < {args.p99_ms:g} ms: "
+                    f"{sustained(open_phases, args.p99_ms)}"
+                )
     finally:
         tmp.cleanup()
-    lines += ["", *memory, ""]
-    lines.append(
-        "Telegram's own limits are not modelled: about 30 messages/s per bot and about "
-        "20 messages/min per group (all topics of a staff supergroup share it). These "
-        "figures are what the bot can do; real relays to one group are paced by Telegram."
+    pacing = "Telegram's" if args.telegram_pacing else "far above Telegram's (the bot alone)"
+    print(
+        f"Load: bot in its own process, Bot API double and buyers in another, loopback, "
+        f"{os.cpu_count()} CPU(s), load average {load_before:.1f} before and "
+        f"{os.getloadavg()[0]:.1f} after; pacing {pacing}."
     )
-    print("\n".join(lines))
+    print("\n".join(["", *bursts, "", *steady, "", *notes]))
     return 0
 
 

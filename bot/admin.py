@@ -18,7 +18,6 @@ from bot import cases as desk
 from bot import outgoing
 from bot.cases import DeskContext
 from bot.database import Database
-from bot.escalation import ADMIN_LANG
 from bot.inbound import Incoming, Kind, NotMappedYet
 from bot.outgoing import Side
 from bot.texts import pick_language, text
@@ -51,7 +50,7 @@ class AdminDesk:
         outgoing.send_text(
             session,
             chat_id=chat_id,
-            text=text(key, ADMIN_LANG, **values),
+            text=text(key, self.ctx.admin_language, **values),
             side=Side.ADMIN,
             case_id=case.id if case else None,
             reply_to=reply_to,
@@ -75,6 +74,17 @@ class AdminDesk:
             )
         held = cases_repo.list_admin_cases(session, msg.user_id)
         return held[0] if len(held) == 1 else None
+
+    def reload_allowed(self, msg: Incoming) -> bool:
+        """``/reload``: True when a platform admin sent it (the reload itself runs on the
+        event loop, see :mod:`bot.reload`); anyone else is told it is for admins."""
+        with self.db.transaction() as session:
+            if not updates.mark_processed(session, msg.update_id):
+                return False
+            if msg.user_id in self.ctx.admin_user_ids:
+                return True
+            self._say(session, msg.chat_id, "admin_only", msg.message_id)
+            return False
 
     def command(self, msg: Incoming, *, final: bool = True) -> None:
         """``/takeover``, ``/resolve``, ``/handback`` from an admin.

@@ -4,6 +4,7 @@ error logging."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 from datetime import timedelta
@@ -11,10 +12,13 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from bot import commands
 from bot.database import Database
+from bot.desk import ContentSnapshot
 from bot.health import HealthServer
 from bot.ordering import PerChatUpdateProcessor
 from bot.outbox import OutboxSender
+from bot.pacing import Pacer
 from bot.service import DeskService
 from bot.settings import Settings, SettingsError
 from faq.model import Content
@@ -48,15 +52,34 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
         ctx = await asyncio.to_thread(service.prepare)
         await asyncio.to_thread(_mark_sellers_seen, db, content)
         service.sender = OutboxSender(
-            db, app.bot, ctx, lease=timedelta(seconds=settings.outbox_lease_seconds)
+            db,
+            app.bot,
+            ctx,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
+            pacer=Pacer(settings.pacing),
         )
         service.sender.start()
+        service.start_content_watch()  # content reload: CONTENT_WATCH
         if app.job_queue is None:  # the job-queue extra is a dependency; say so if missing
             raise RuntimeError("python-telegram-bot[job-queue] is needed for deadlines")
         # The scheduler only ticks; what is due lives in the database (bot.sla).
         app.job_queue.run_repeating(
             _sla_tick, interval=settings.sla_tick_seconds, first=0, name="sla-sweep"
         )
+        # Command menus per chat and language; a refused one is logged, never fatal. Before the
+        # health endpoint: it reports ready only once startup is done.
+        await commands.set_menus(
+            app.bot, commands.menus(content, settings.admin_chat_id, settings.admin_language)
+        )
+
+        def refresh_menus(snapshot: ContentSnapshot) -> None:
+            # A new seller's staff chat, or a changed staff_language, gets its menu now.
+            wanted = commands.menus(
+                snapshot.content, settings.admin_chat_id, settings.admin_language
+            )
+            app.create_task(commands.set_menus(app.bot, wanted), name="command-menus")
+
+        service.swap_listeners.append(refresh_menus)
         if settings.webhook_health_port:
             server = HealthServer(
                 db, app.bot, settings.webhook_listen, settings.webhook_health_port
@@ -66,6 +89,7 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
         log.info("serving %d seller(s): %s", len(content.sellers), ", ".join(content.sellers))
 
     async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
+        await service.stop_content_watch()
         while health:
             await health.pop().stop()
         if service.sender is not None:
@@ -154,10 +178,19 @@ def _configure_logging() -> None:
     )
 
 
+def _freeze_startup_objects() -> None:
+    """Keep what startup built (modules, content, the application), which lives as long
+    as the process, out of full garbage collections: a content reload allocates enough
+    to trigger one, and scanning the whole heap would stop the event loop for a few
+    hundred milliseconds."""
+    gc.freeze()
+
+
 def run_polling(settings: Settings, content: Content) -> int:
     """Serve until interrupted (long polling); returns the process exit code."""
     _configure_logging()
     app = build_application(settings, content)
+    _freeze_startup_objects()
     app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
@@ -192,6 +225,7 @@ def run_webhook(settings: Settings, content: Content) -> int:
     check_webhook_settings(settings)
     _configure_logging()
     app = build_application(settings, content)
+    _freeze_startup_objects()
     app.run_webhook(
         listen=settings.webhook_listen,
         port=settings.webhook_port,

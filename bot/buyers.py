@@ -81,6 +81,8 @@ class BuyerDesk:
 
     def _seller(self, buyer: Buyer) -> Seller | None:
         if buyer.current_seller_id:
+            # A seller removed from the files is still found while it has open cases:
+            # the buyer's messages must keep reaching theirs.
             seller = self.ctx.seller(buyer.current_seller_id)
             if seller is not None:
                 return seller
@@ -138,7 +140,7 @@ class BuyerDesk:
                 self._choose(w, seller, None, msg.user_lang)
                 return
             seller_id, _, offer = payload.partition(PRODUCT_SEPARATOR)
-            seller = self.ctx.seller(seller_id.lower()) if _PAYLOAD.match(payload) else None
+            seller = self.ctx.faq.seller(seller_id.lower()) if _PAYLOAD.match(payload) else None
             if seller is None:
                 self._say(w, "unknown_seller", lang, seller=payload[:64])
                 return
@@ -545,7 +547,7 @@ class BuyerDesk:
             return result
 
     def _press_seller(self, w: _Where, press: Press, rest: str) -> PressResult | None:
-        seller = self.ctx.seller(rest)
+        seller = self.ctx.faq.seller(rest)
         if seller is None:
             return None
         self._choose(w, seller, None, press.user_lang)

@@ -23,7 +23,7 @@ from faq.decision import Candidate
 from faq.model import Content, Seller
 from faq.normalize import ORDER_NUMBER
 from storage.models import Buyer, Case, CaseKind, CaseStatus, Direction, OutboxKind
-from storage.repo import buyers, cases, outbox
+from storage.repo import buyers, cases, outbox, questions
 from storage.repo import returns as returns_repo
 from storage.types import utcnow
 
@@ -47,20 +47,33 @@ CALLBACK_LIMIT = 64
 
 @dataclass(frozen=True)
 class DeskContext:
-    """What every part of the desk needs: content, FAQ, the alias key, the admins."""
+    """What every part of the desk needs: content, FAQ, the alias key, the admins.
 
-    content: Content
+    The content is read through ``faq.live`` on each call, so a reload reaches every
+    part of the desk at once.
+    """
+
     faq: FaqDesk
     alias_key: bytes
     admin_chat_id: int | None = None
     admin_user_ids: frozenset[int] = frozenset()
+    #: Language of the bot's texts in the admin chat (``ADMIN_LANGUAGE``).
+    admin_language: str = "ru"
+
+    @property
+    def content(self) -> Content:
+        """The sellers of the content files now."""
+        return self.faq.content
 
     def seller(self, seller_id: str) -> Seller | None:
-        return self.content.sellers.get(seller_id)
+        """A seller of the files, or one removed from them that still has open cases."""
+        return self.faq.live.current.seller(seller_id)
 
     def sellers_of_chat(self, chat_id: int) -> list[Seller]:
         """Sellers whose staff work in ``chat_id`` (normally one)."""
-        return [s for s in self.content.sellers.values() if s.support_chat_id == chat_id]
+        snapshot = self.faq.live.current
+        sellers = [*snapshot.content.sellers.values(), *snapshot.retired.values()]
+        return [s for s in sellers if s.support_chat_id == chat_id]
 
     def is_staff(self, seller: Seller, user_id: int) -> bool:
         """May ``user_id`` act on ``seller``'s cases?
@@ -75,8 +88,10 @@ class DeskContext:
 
 
 def staff_lang(seller: Seller) -> str:
-    """The language of texts in the seller's support chat: the seller's first language."""
-    return pick_language(seller.default_language)
+    """The language of texts in the seller's support chat: seller.yaml's
+    ``staff_language``, else the seller's first language (English when the bot has
+    no texts in it)."""
+    return pick_language(seller.staff_language or seller.default_language)
 
 
 def escape(value: str) -> str:
@@ -120,10 +135,12 @@ def card_text(
     *,
     near: Sequence[Candidate] = (),
     answered: str | None = None,
+    lang: str | None = None,
 ) -> str:
     """The case card in HTML: who, which shop, product, orders, the question, and the
-    FAQ entries that came close (so staff can improve the FAQ)."""
-    lang = staff_lang(seller)
+    FAQ entries that came close (so staff can improve the FAQ). In the staff language
+    unless ``lang`` says otherwise (the admin chat's copy)."""
+    lang = lang or staff_lang(seller)
 
     def line(key: str, value: str) -> str:
         return f"<b>{text(key, lang)}:</b> {value}"
@@ -352,9 +369,13 @@ def relay_to_buyer(
     message_id: int,
     media_group_id: str | None = None,
     reply_to: int | None = None,
+    body: str = "",
     now: datetime | None = None,
 ) -> bool:
     """Copy a staff message to the buyer under the shop's name; stops the reply clock.
+
+    The first text staff send in a case (``body``: the text or caption) is kept as the
+    case's answer, for ``sellerdesk faq gaps`` drafts.
 
     Returns False when the buyer was forgotten and nothing can be sent.
     """
@@ -379,6 +400,8 @@ def relay_to_buyer(
         cases.note_staff_message(session, case.id, now)
     else:
         cases.record_staff_reply(session, case.id, now)
+    if body.strip():
+        questions.keep_first_answer(session, case.id, body)
     return True
 
 

@@ -9,16 +9,30 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.settings import SettingsError, load_settings
+from faq.catalog_import import (
+    Catalog,
+    CatalogImportError,
+    Table,
+    format_report,
+    import_catalog,
+    merge_catalog,
+    parse_column_map,
+    read_products_table,
+    write_products_csv,
+)
 from faq.check import check_content
-from faq.content import load_content
+from faq.content import SELLER_ID, load_content
 from faq.decision import Action, Decision
 from faq.errors import ContentError
 from faq.evaluate import evaluate, read_cases
 from faq.matcher import MODES, Matcher, make_matcher
 from faq.model import Content, Seller
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -200,8 +214,53 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _chart_seller(args: argparse.Namespace, known: Sequence[str]) -> str | None:
+    """The one seller ``--chart`` draws: the one named, or the only one there is."""
+    if args.seller:
+        return str(args.seller)
+    if len(known) == 1:
+        return known[0]
+    print(
+        "A chart is drawn for one seller: name it, e.g. "
+        f"sellerdesk stats {known[0] if known else 'SELLER'} --chart stats.png "
+        f"(known: {', '.join(known) or 'none'})",
+        file=sys.stderr,
+    )
+    return None
+
+
+def _chart_seller_content(args: argparse.Namespace, seller_id: str) -> tuple[str, float | None]:
+    """The shop name and first-reply deadline (seconds) of ``seller_id`` from the content
+    files; its id and no deadline line when the files do not have it."""
+    root = _content_dir(args.content)
+    try:
+        seller = load_content(root).sellers.get(seller_id)
+    except ContentError as exc:
+        print(
+            f"warning: content in {root} not loaded ({len(exc.problems)} problem(s))",
+            file=sys.stderr,
+        )
+        seller = None
+    if seller is None:
+        print(
+            f"warning: no seller {seller_id!r} in {root}: the chart shows its id and no deadline",
+            file=sys.stderr,
+        )
+        return seller_id, None
+    return seller.name, seller.sla.first_reply.total_seconds()
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
-    from bot.stats import format_stats, seller_stats
+    from bot.charts import render_chart
+    from bot.stats import (
+        DEFAULT_CHART_DAYS,
+        MAX_CHART_DAYS,
+        SellerChart,
+        chart_period,
+        format_stats,
+        seller_chart,
+        seller_stats,
+    )
     from storage.db import make_engine, session_factory
     from storage.migrate import SchemaMismatchError, check
     from storage.repo.sellers import list_sellers
@@ -215,6 +274,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     until = datetime.now(UTC)
     since = until - timedelta(days=args.days) if args.days else datetime(1970, 1, 1, tzinfo=UTC)
+    chart: SellerChart | None = None
+    if args.chart:
+        if args.days is not None and not 1 <= args.days <= MAX_CHART_DAYS:
+            print(f"--days must be 1 to {MAX_CHART_DAYS} for a chart", file=sys.stderr)
+            return EXIT_USAGE
+        # The chart and the figures printed with it cover the same UTC calendar days.
+        args.days = args.days or DEFAULT_CHART_DAYS
+        since, until = chart_period(args.days, until)
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:
@@ -222,12 +289,33 @@ def cmd_stats(args: argparse.Namespace) -> int:
             if args.seller and args.seller not in known:
                 print(f"No seller {args.seller!r} in the database; known: {', '.join(known)}")
                 return EXIT_USAGE
+            if args.chart:
+                args.seller = _chart_seller(args, known)
+                if args.seller is None:
+                    return EXIT_USAGE
+                shop, deadline_s = _chart_seller_content(args, args.seller)
+                chart = seller_chart(
+                    session,
+                    args.seller,
+                    shop=shop,
+                    first_reply_deadline_s=deadline_s,
+                    days=args.days,
+                    now=until,
+                )
             figures = [
                 seller_stats(session, seller_id, since, until)
                 for seller_id in ([args.seller] if args.seller else known)
             ]
     finally:
         engine.dispose()
+    if chart is not None:
+        path = Path(args.chart)
+        try:
+            path.write_bytes(render_chart(chart.data, args.lang))
+        except OSError as exc:
+            print(f"Cannot write the chart to {path}: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"chart: {path}", file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(json.dumps([f.as_json() for f in figures], ensure_ascii=False))
     else:
@@ -235,6 +323,199 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(f"sellerdesk stats, {period}")
         for item in figures:
             print(format_stats(item))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- products import
+
+
+def _known_sellers(root: Path) -> str:
+    if not root.is_dir():
+        return "none (no such content directory)"
+    names = [p.name for p in sorted(root.iterdir()) if (p / "seller.yaml").is_file()]
+    return ", ".join(names) or "none"
+
+
+def _catalog_from_ozon() -> Catalog:
+    from bot.ozon_api import OzonClient, fetch_catalog
+
+    settings = load_settings()
+    with OzonClient.from_settings(settings) as client:
+        return fetch_catalog(client, progress=lambda text: print(text, file=sys.stderr))
+
+
+def _current_catalog(target: Path, *, replace: bool) -> Table | None:
+    """The products.csv an import merges into; with --replace a broken one is no obstacle."""
+    try:
+        return read_products_table(target)
+    except CatalogImportError:
+        if replace:
+            return None
+        raise
+
+
+def cmd_products_import(args: argparse.Namespace) -> int:
+    from bot.ozon_api import OzonApiError, OzonAuthError, OzonSetupError
+
+    root = _content_dir(args.content)
+    folder = root / args.seller
+    if not SELLER_ID.match(args.seller) or not (folder / "seller.yaml").is_file():
+        print(
+            f"No seller {args.seller!r} in {root}; known: {_known_sellers(root)}", file=sys.stderr
+        )
+        return EXIT_USAGE
+    if (args.file is None) == (not args.ozon_api):
+        print("Give the export FILE to import, or --ozon-api (not both)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.ozon_api and args.map:
+        print("--map applies to a FILE; the Ozon API's columns are fixed", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.ozon_api:
+            catalog = _catalog_from_ozon()
+        else:
+            catalog = import_catalog(Path(args.file), parse_column_map(args.map or []))
+    except (CatalogImportError, OzonAuthError, OzonSetupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OzonApiError as exc:
+        print(f"error: {exc}; nothing was imported", file=sys.stderr)
+        return EXIT_PROBLEMS
+    for line in format_report(catalog):
+        print(line)
+    if not catalog.rows:
+        print("nothing imported: no row has both an offer id and a name", file=sys.stderr)
+        return EXIT_PROBLEMS
+    target = folder / "products.csv"
+    try:
+        current = _current_catalog(target, replace=args.replace)
+        merged = merge_catalog(current, catalog, replace=args.replace)
+        summary = (
+            f"{len(merged.table.rows)} products: {merged.added} added, {merged.updated} "
+            f"updated, {merged.kept} kept, {merged.removed} removed"
+        )
+        if args.dry_run:
+            print(f"dry run: {target} not written; it would have {summary}")
+            return EXIT_OK
+        write_products_csv(target, merged.table)
+    except CatalogImportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except OSError as exc:
+        print(f"error: cannot write {target}: {exc.strerror}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"wrote {target}: {summary}")
+    return EXIT_OK
+
+
+#: Questions one ``faq gaps`` report reads at most (the first asked in the period).
+GAPS_MAX_QUESTIONS = 5000
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from bot.scaffold import (
+        ScaffoldError,
+        SellerSpec,
+        clean_name,
+        create_seller,
+        default_name,
+        next_steps,
+        parse_languages,
+        validate_seller_id,
+    )
+
+    root = _content_dir(args.content)
+    try:
+        validate_seller_id(args.seller)
+        spec = SellerSpec(
+            seller_id=args.seller,
+            name=clean_name(args.name if args.name is not None else default_name(args.seller)),
+            languages=parse_languages(args.languages),
+            support_chat_id=args.support_chat_id,
+        )
+        folder = create_seller(root, spec)
+    except ScaffoldError as exc:
+        print(f"Cannot create the seller: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    if spec.support_chat_id is not None and spec.support_chat_id >= 0:
+        print(
+            "warning: group chat ids are negative (supergroups start with -100); "
+            f"{spec.support_chat_id} looks like a user id",
+            file=sys.stderr,
+        )
+    print(next_steps(folder, root, spec))
+    return EXIT_OK
+
+
+def _gap_sellers(session: Session, content: Content | None) -> list[str]:
+    """Sellers ``faq gaps`` knows: those in the content files and in the database."""
+    from storage.repo.questions import asking_sellers
+    from storage.repo.sellers import list_sellers
+
+    known = {s.seller_id for s in list_sellers(session)} | set(asking_sellers(session))
+    if content is not None:
+        known |= set(content.sellers)
+    return sorted(known)
+
+
+def _quiet_content(arg: str | None) -> Content | None:
+    """The content files when they load (for the entry ids drafts must avoid)."""
+    try:
+        return load_content(_content_dir(arg))
+    except ContentError:
+        return None
+
+
+def cmd_faq_gaps(args: argparse.Namespace) -> int:
+    from bot.gaps import find_gaps, format_gaps
+    from faq.content import parse_duration
+    from storage.db import make_engine, session_factory
+    from storage.migrate import SchemaMismatchError, check
+
+    period = parse_duration(args.since)
+    if period is None or period.total_seconds() <= 0:
+        print(
+            f"--since {args.since!r}: expected a duration such as 24h, 7d or 30d", file=sys.stderr
+        )
+        return EXIT_USAGE
+    if args.limit < 1:
+        print("--limit must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    url = args.url or load_settings().database_url
+    try:
+        check(url)
+    except SchemaMismatchError as exc:
+        print(f"Database not ready: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    content = _quiet_content(args.content)
+    seller = content.sellers.get(args.seller) if content is not None else None
+    until = datetime.now(UTC)
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            known = _gap_sellers(session, content)
+            if args.seller not in known:
+                print(
+                    f"No seller {args.seller!r} in the content files or the database; "
+                    f"known: {', '.join(known) or 'none'}",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
+            report = find_gaps(
+                session,
+                args.seller,
+                until - period,
+                until,
+                taken_ids=[e.id for e in seller.entries] if seller is not None else (),
+                max_questions=GAPS_MAX_QUESTIONS,
+            )
+    finally:
+        engine.dispose()
+    if args.json:
+        drafts = [draft.as_json() for draft in report.drafts[: args.limit]]
+        print(json.dumps(drafts, ensure_ascii=False, indent=2))
+    else:
+        print(format_gaps(args.seller, f"last {args.since}", report, args.limit), end="")
     return EXIT_OK
 
 
@@ -274,6 +555,17 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--matcher", choices=MODES, help="default: MATCHER, else hybrid if installed")
     ev.set_defaults(func=cmd_faq_eval)
 
+    gaps = faq_commands.add_parser(
+        "gaps", help="group the questions the FAQ did not answer, with draft entries"
+    )
+    gaps.add_argument("seller", help="seller id")
+    gaps.add_argument("--since", default="7d", help="period to look back: 24h, 7d... (default 7d)")
+    gaps.add_argument("--limit", type=int, default=20, help="groups shown, biggest first (20)")
+    gaps.add_argument("--json", action="store_true", help="print a JSON list")
+    gaps.add_argument("--url", help="database URL (default: DATABASE_URL)")
+    gaps.add_argument("--content", help="content directory (default: CONTENT_DIR)")
+    gaps.set_defaults(func=cmd_faq_gaps)
+
     db = commands.add_parser("db", help="manage the database")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply the schema migrations")
@@ -285,7 +577,60 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--days", type=int, help="only the last N days (default: all time)")
     stats.add_argument("--url", help="database URL (default: DATABASE_URL)")
     stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.add_argument(
+        "--chart", metavar="FILE", help="also draw one seller's chart as a PNG (default 30 days)"
+    )
+    stats.add_argument(
+        "--lang", choices=("ru", "en", "zh"), default="en", help="language of the chart's labels"
+    )
+    stats.add_argument("--content", help="content directory for shop names and deadlines")
     stats.set_defaults(func=cmd_stats)
+
+    products = commands.add_parser("products", help="manage the product catalogs")
+    products_commands = products.add_subparsers(dest="products_command", required=True)
+    pimport = products_commands.add_parser(
+        "import",
+        help="import an Ozon export (XLSX or CSV) or the Ozon Seller API into products.csv",
+    )
+    pimport.add_argument("seller", help="seller id (a folder of the content directory)")
+    pimport.add_argument("file", nargs="?", help="the export: .xlsx or .csv")
+    pimport.add_argument("--content", help="content directory (default: CONTENT_DIR)")
+    pimport.add_argument(
+        "--ozon-api",
+        action="store_true",
+        help="read the catalog from the Ozon Seller API (OZON_CLIENT_ID, OZON_API_KEY)",
+    )
+    mode = pimport.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--merge",
+        dest="replace",
+        action="store_false",
+        help="update products by offer id, add new ones, keep the rest (default)",
+    )
+    mode.add_argument(
+        "--replace", dest="replace", action="store_true", help="write only the imported products"
+    )
+    pimport.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=TARGET",
+        help="map a column: TARGET is offer_id, name, description, '-' (drop) or an "
+        "attribute name; repeatable",
+    )
+    pimport.add_argument("--dry-run", action="store_true", help="print the report, write nothing")
+    pimport.set_defaults(func=cmd_products_import, replace=False)
+
+    init = commands.add_parser("init", help="create a new seller folder with example files")
+    init.add_argument("seller", help="the new seller id (2-32 of a-z, 0-9, '-')")
+    init.add_argument("--content", help="content directory (default: CONTENT_DIR)")
+    init.add_argument("--name", help="the shop's name shown to buyers (default: from the id)")
+    init.add_argument(
+        "--languages", default="ru,en,zh", help="answer languages, first is the default (ru,en,zh)"
+    )
+    init.add_argument(
+        "--support-chat-id", type=int, help="the staff supergroup's id (default: a placeholder)"
+    )
+    init.set_defaults(func=cmd_init)
     return parser
 
 

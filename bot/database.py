@@ -12,6 +12,7 @@ from typing import ParamSpec, TypeVar
 from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.outgoing import HANDED_KEY, HANDOFF_KEY, Handoff
 from storage import migrate
 from storage.db import make_engine, session_factory, unit_of_work
 from storage.models import Base
@@ -52,6 +53,9 @@ class Database:
         #: Whether transactions of this process go one at a time (SQLite, see above).
         self._serialised = make_url(url).get_backend_name() == "sqlite"
         self._lock = threading.Lock()
+        #: This process's outbox sender, when it takes rows straight from handlers
+        #: (see :class:`bot.outgoing.Handoff`); None: every row waits for a claim.
+        self.handoff: Handoff | None = None
 
     def prepare(self) -> None:
         """Bring the schema up to date: Alembic migrations, or the models for a
@@ -64,12 +68,20 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work (commit at the end, roll back on error)."""
+        """One unit of work (commit at the end, roll back on error). Rows stored for
+        the sender's hand-over reach it once the commit is done, never before."""
+        handoff = self.handoff
         with (
             self._lock if self._serialised else contextlib.nullcontext(),
             unit_of_work(self.sessions) as session,
         ):
+            if handoff is not None:
+                session.info[HANDOFF_KEY] = handoff
+            info = session.info
             yield session
+        handed = info.pop(HANDED_KEY, None)
+        if handed and handoff is not None:
+            handoff.deliver(handed)
 
     async def run(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking database ``work`` in a worker thread and return its result."""

@@ -5,8 +5,10 @@ No Telegram types here: handlers turn updates into calls and replies into messag
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from bot.texts import pick_language, text
 from faq.decision import Action
@@ -26,29 +28,101 @@ class Reply:
     action: Action | None = None
 
 
+@dataclass(frozen=True)
+class ContentSnapshot:
+    """One version of the seller content, with the matchers built for it.
+
+    A snapshot never changes once published (the matcher cache only fills in):
+    a reload builds a new one and :class:`LiveContent` swaps it in whole.
+    """
+
+    content: Content
+    #: Sellers removed from the files while they had open cases: their cases still
+    #: need the seller's name, staff, chat and templates until they are closed.
+    retired: Mapping[str, Seller] = field(default_factory=lambda: MappingProxyType({}))
+    #: seller id -> matcher over that very ``Seller`` object; filled in lazily for
+    #: the content loaded at start, built in advance by a reload.
+    matchers: dict[str, Matcher] = field(default_factory=dict)
+
+    def seller(self, seller_id: str) -> Seller | None:
+        """A seller of the files, or a retired one (for its open cases)."""
+        return self.content.sellers.get(seller_id) or self.retired.get(seller_id)
+
+    def cached_matcher(self, seller: Seller) -> Matcher | None:
+        matcher = self.matchers.get(seller.id)
+        return matcher if matcher is not None and matcher.seller is seller else None
+
+
+class LiveContent:
+    """The seller content the desk serves now; a reload swaps the whole snapshot.
+
+    Readers take :attr:`current` once per question and use that snapshot (its
+    sellers and its matchers) throughout, so nobody sees half-old, half-new content.
+    Swapping is a single reference assignment: safe from any thread.
+    """
+
+    def __init__(self, content: Content) -> None:
+        self._current = ContentSnapshot(content)
+        self._previous: ContentSnapshot | None = None
+
+    @property
+    def current(self) -> ContentSnapshot:
+        return self._current
+
+    def swap(self, snapshot: ContentSnapshot) -> ContentSnapshot:
+        """Publish ``snapshot``; returns the one it replaces."""
+        old = self._current
+        self._previous, self._current = old, snapshot
+        return old
+
+    def matcher_cached(self, seller: Seller) -> Matcher | None:
+        """The matcher built for this ``Seller`` object in the current snapshot or the
+        one before (a question that began just before a swap)."""
+        for snapshot in (self._current, self._previous):
+            if snapshot is not None and (found := snapshot.cached_matcher(seller)) is not None:
+                return found
+        return None
+
+
 class FaqDesk:
     """Answers buyers' questions for every seller of the content directory."""
 
     def __init__(
-        self, content: Content, matcher: str | None = None, cache_dir: Path | None = None
+        self,
+        content: Content | LiveContent,
+        matcher: str | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
-        self.content = content
+        self.live = content if isinstance(content, LiveContent) else LiveContent(content)
         self.matcher_mode = matcher
         self.cache_dir = cache_dir
-        self._matchers: dict[str, Matcher] = {}
+
+    @property
+    def content(self) -> Content:
+        """The sellers of the content files as they are now (not the retired ones)."""
+        return self.live.current.content
 
     def seller(self, seller_id: str) -> Seller | None:
+        """A seller buyers may open now (retired sellers are not offered)."""
         return self.content.sellers.get(seller_id)
 
     def only_seller(self) -> Seller | None:
         sellers = list(self.content.sellers.values())
         return sellers[0] if len(sellers) == 1 else None
 
+    def build_matcher(self, seller: Seller) -> Matcher:
+        """A new matcher for ``seller`` (blocking: embeddings may be computed)."""
+        return make_matcher(seller, self.matcher_mode, self.cache_dir)
+
     def matcher(self, seller: Seller) -> Matcher:
-        matcher = self._matchers.get(seller.id)
+        """The matcher over exactly this ``seller`` (so a question answered across a
+        reload still answers from one version of the content)."""
+        matcher = self.live.matcher_cached(seller)
         if matcher is None:
-            matcher = make_matcher(seller, self.matcher_mode, self.cache_dir)
-            self._matchers[seller.id] = matcher
+            matcher = self.build_matcher(seller)
+            snapshot = self.live.current
+            if snapshot.seller(seller.id) is seller:
+                snapshot.matchers.setdefault(seller.id, matcher)
         return matcher
 
     def language(self, seller: Seller, *hints: str | None) -> str:

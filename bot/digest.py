@@ -22,12 +22,12 @@ from bot import outgoing
 from bot.cases import DeskContext
 from bot.database import Database
 from bot.deadlines import case_sla, deadline
+from bot.gaps import find_gaps
 from bot.outgoing import Side
 from bot.texts import text
-from faq.gaps import group_questions
 from faq.model import Seller
 from storage.repo import cases as cases_repo
-from storage.repo import digests, questions, sellers, stats
+from storage.repo import digests, sellers, stats
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -86,8 +86,8 @@ def figures(session: Session, seller: Seller, now: datetime) -> Figures:
     )
     rated = sum(counted.ratings.values())
     total = sum(rating * n for rating, n in counted.ratings.items())
-    asked = questions.unanswered_questions(session, seller.id, since, now)
-    gaps = [(gap.example, gap.count) for gap in group_questions(asked)]
+    found = find_gaps(session, seller.id, since, now, taken_ids=[e.id for e in seller.entries])
+    gaps = [(draft.example, draft.count) for draft in found.drafts]
     return Figures(
         open_cases=len(open_cases),
         overdue=overdue,
@@ -95,7 +95,7 @@ def figures(session: Session, seller: Seller, now: datetime) -> Figures:
         rating=total / rated if rated else None,
         rated=rated,
         gaps=gaps,
-        unanswered=len(asked),
+        unanswered=found.unanswered,
     )
 
 

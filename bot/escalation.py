@@ -27,9 +27,6 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-#: Language of the admin chat. Platform admins of the target marketplace (Ozon) read
-#: Russian; one language keeps the chat consistent whichever seller a case is from.
-ADMIN_LANG = "ru"
 #: Messages of the case copied to the admin chat with a complaint: enough to see
 #: what went wrong, few enough not to flood the chat (the topic link has the rest).
 HISTORY_MESSAGES = 5
@@ -54,20 +51,22 @@ def admin_card(
     topic link and how to act on it."""
     alias = buyers.buyer_alias(session, case.buyer_id, seller.id, ctx.alias_key, now)
     number = str(case.number)
-    title = text(reason, ADMIN_LANG, shop=seller.name, number=number)
+    title = text(reason, ctx.admin_language, shop=seller.name, number=number)
     lines = [
         f"<b>{desk.escape(title)}</b>",
         "",
-        desk.card_text(case, seller, alias, ctx.faq).split("\n\n<i>")[0],
+        desk.card_text(case, seller, alias, ctx.faq, lang=ctx.admin_language).split("\n\n<i>")[0],
     ]
     if case.awaiting_reply_since is not None:
         waited = case.awaiting_reply_since.strftime("%d.%m.%Y %H:%M UTC")
-        lines.append(f"<b>{text('admin_waiting_since', ADMIN_LANG)}:</b> {waited}")
+        lines.append(f"<b>{text('admin_waiting_since', ctx.admin_language)}:</b> {waited}")
     link = topic_link(case.staff_chat_id, case.thread_id)
     if link is not None:
-        lines.append(f'<a href="{link}">{desk.escape(text("admin_topic_link", ADMIN_LANG))}</a>')
+        lines.append(
+            f'<a href="{link}">{desk.escape(text("admin_topic_link", ctx.admin_language))}</a>'
+        )
     lines.append("")
-    usage = text("admin_help", ADMIN_LANG, seller=seller.id, number=number)
+    usage = text("admin_help", ctx.admin_language, seller=seller.id, number=number)
     lines.append(f"<i>{desk.escape(usage)}</i>")
     return "\n".join(lines)
 
@@ -158,7 +157,7 @@ def _history(
     """The case's last events as text, then copies of its last messages (copies, so the
     admins see photos too; never forwards, so nobody's identity shows)."""
     events = cases_repo.list_events(session, case.id)[-HISTORY_EVENTS:]
-    lines = [text("admin_history", ADMIN_LANG, number=str(case.number))]
+    lines = [text("admin_history", ctx.admin_language, number=str(case.number))]
     lines += [f"{e.at:%d.%m %H:%M:%S} · {e.kind} · {(e.actor or '').split(':')[0]}" for e in events]
     outgoing.send_text(
         session,

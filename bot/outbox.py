@@ -2,13 +2,18 @@
 
 Runs as one asyncio task beside polling. It wakes when a handler has enqueued
 something (:meth:`OutboxSender.kick`) and every :data:`POLL_INTERVAL_S` anyway, so
-rows written by another process, or put back for later, are not forgotten.
+rows written by another process, or put back for later, are not forgotten. Rows that
+need nothing resolved (an FAQ answer: no case) are handed to it by the handler's
+transaction, already claimed (see :class:`bot.outgoing.Handoff`), and go out as soon
+as that commits. Every call waits its turn under Telegram's flood limits first
+(:mod:`bot.pacing`).
 
 What Telegram answers decides a row's fate:
 
 * success: marked sent; copies are recorded in the case's message mapping so
   replies thread both ways; a created topic is attached to its case;
-* 429: put back until ``retry_after`` has passed (later rows for the chat wait);
+* 429: put back until ``retry_after`` has passed (later rows for the chat wait, and
+  the pacer sends nothing more to the chat meanwhile);
 * 400 "message thread not found" (staff deleted the topic): a new topic is made,
   the case card posted there, the case moved to it, and the row sent again;
 * 400 "not enough rights" creating a topic: the case continues in the chat
@@ -17,6 +22,11 @@ What Telegram answers decides a row's fate:
   records it and staff are told in the topic;
 * network trouble and 5xx: retried with backoff, at most :data:`MAX_ATTEMPTS` times;
 * any other 4xx: failed and logged.
+
+A try whose answer never came (the connection broke, or the process died and the
+row's lease ran out) may have reached the chat all the same: the row is "maybe sent",
+and the next try's copy is kept only if no earlier one turns up (see
+:meth:`OutboxSender._keep_first_copy`).
 """
 
 from __future__ import annotations
@@ -43,6 +53,8 @@ from bot import outgoing
 from bot.cases import DeskContext
 from bot.database import Database
 from bot.outgoing import Side
+from bot.pacing import Pacer
+from bot.settings import Pacing
 from bot.texts import text
 from storage.models import Case, Direction, OutboxKind, OutboxMessage
 from storage.repo import buyers, messages, outbox
@@ -54,6 +66,13 @@ log = logging.getLogger(__name__)
 #: Seconds between looks at the outbox when nobody kicks the sender: rows put back
 #: for later (429, backoff) and rows from other processes wait at most this long.
 POLL_INTERVAL_S = 1.0
+#: Seconds the sender lets kicks and finished sends gather before it records and
+#: claims in one transaction: under a burst, one transaction per few milliseconds
+#: rather than one per message. Rows handed over by handlers do not wait for it.
+GATHER_S = 0.005
+#: Rows being sent at once at most, each to a different chat. Pacing keeps the rate
+#: at Telegram's; this bounds open tasks and connections when a backlog is due.
+MAX_IN_FLIGHT = 64
 #: Attempts before a row that keeps failing on network errors is given up. With the
 #: backoff below that is about eight minutes of trying, longer than a Bot API outage
 #: usually lasts, short enough that staff hear of a lost message the same day.
@@ -69,6 +88,12 @@ EVENT_NO_TOPIC_RIGHTS = "no_topic_rights"
 THREAD_NOT_FOUND = "message thread not found"
 NO_RIGHTS = "not enough rights"
 NOT_MODIFIED = "TOPIC_NOT_MODIFIED"
+#: Telegram's answer to an edit that changes nothing: the message exists, the bot sent
+#: it, and it has exactly the buttons given (see :meth:`OutboxSender._keep_first_copy`).
+MESSAGE_NOT_MODIFIED = "message is not modified"
+#: Message ids below a repeated send that are checked for the copy of an earlier try
+#: (an edit call each, only after a crash or a broken connection).
+PROBE_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -85,6 +110,8 @@ class Job:
     thread_id: int | None
     #: The message in the target chat to reply to, if any.
     reply_to: int | None
+    #: An earlier try may have reached the chat unanswered (see storage.repo.outbox).
+    maybe_sent: bool = False
 
     @property
     def side(self) -> Side:
@@ -121,10 +148,21 @@ def _counterpart(session: Session, ref: Sequence[int], target_chat: int) -> int 
 
 
 class OutboxSender:
-    """Sends outbox rows through ``bot``; one per process, any number of processes."""
+    """Sends outbox rows through ``bot``; one per process, any number of processes.
+
+    A pipeline, not batch after batch: each claimed row is sent by a task of its own
+    (paced by :class:`bot.pacing.Pacer`), and as soon as sends finish the loop records
+    them and claims what has become due in one transaction. A slow chat (a group
+    waiting for its minute's allowance, a 429) holds back only its own queue.
+    """
 
     def __init__(
-        self, db: Database, bot: Bot, ctx: DeskContext, lease: timedelta = outbox.DEFAULT_LEASE
+        self,
+        db: Database,
+        bot: Bot,
+        ctx: DeskContext,
+        lease: timedelta = outbox.DEFAULT_LEASE,
+        pacer: Pacer | None = None,
     ) -> None:
         self.db = db
         self.bot = bot
@@ -132,20 +170,48 @@ class OutboxSender:
         #: How long a claimed row stays this worker's. After a crash its rows wait this
         #: long before another worker (or the restarted one) sends them again.
         self.lease = lease
+        #: Keeps sends below Telegram's flood limits (default: Telegram's own figures).
+        self.pacer = pacer or Pacer(Pacing())
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        #: Rows being sent, by row id.
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        #: Sends that succeeded and are not recorded yet.
+        self._done: list[tuple[Job, list[int]]] = []
+        #: Rows whose send never started (the sender stopped while they were paced).
+        self._unsent: list[int] = []
+        #: Rows in flight still waiting for the pacer (not on the wire yet).
+        self._pacing: set[int] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
         self._stopping = False
         self._task = asyncio.create_task(self._loop(), name="outbox-sender")
+        loop = asyncio.get_running_loop()
+
+        def deliver(rows: list[OutboxMessage]) -> None:
+            jobs = [_direct_job(row) for row in rows]
+            with contextlib.suppress(RuntimeError):  # the loop has closed: leases cover it
+                loop.call_soon_threadsafe(self._adopt, jobs)
+
+        self.db.handoff = outgoing.Handoff(self.worker_id, self.lease, deliver)
+
+    def _adopt(self, jobs: list[Job]) -> None:
+        """Rows a handler stored claimed by this sender (see :class:`outgoing.Handoff`)."""
+        for job in jobs:
+            if self._stopping:
+                self._unsent.append(job.id)  # given back by the last step (else: lease)
+            elif job.id not in self._in_flight:
+                self._start(job)
 
     async def stop(self) -> None:
-        """Finish the batch in flight, then stop."""
+        """Finish the sends in flight, give back rows still waiting for their turn,
+        record everything, then stop."""
         self._stopping = True
+        self.db.handoff = None
         self._wake.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -158,38 +224,105 @@ class OutboxSender:
 
     async def _loop(self) -> None:
         while not self._stopping:
+            # Kicks and finished sends come in bursts: one transaction takes them all.
+            await asyncio.sleep(GATHER_S)
+            self._wake.clear()
             try:
-                while await self.send_due() and not self._stopping:
-                    pass
+                busy = await self.step()
             except Exception:  # the sender must outlive any one failure
                 log.exception("outbox sender step failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_INTERVAL_S)
-            self._wake.clear()
+                busy = False
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), POLL_INTERVAL_S)
+        await self._drain()
+
+    async def _drain(self) -> None:
+        """Stopping: rows still waiting for pacing go back untried; sends on the wire
+        finish; everything is recorded."""
+        for job_id, task in self._in_flight.items():
+            if job_id in self._pacing:  # sends on the wire are not interrupted
+                task.cancel()
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        try:
+            await self.step(claim=False)
+        except Exception:
+            log.exception("outbox: recording the last sends failed")
 
     # ------------------------------------------------------------------ one step
 
-    async def send_due(self) -> int:
-        """Claim one batch of due rows and send them (one per chat, so in parallel);
-        returns how many were claimed.
+    async def step(self, claim: bool = True) -> int:
+        """Record the sends that finished and claim what is due, in one transaction,
+        and start sending the claimed rows; returns how many rows it recorded, gave
+        back or claimed (0: nothing to do until something is enqueued or finishes).
 
-        The successes of the batch are recorded in one transaction (see
-        :meth:`_sent_batch`): a transaction per row made the database, not Telegram,
-        the limit under load. A row's next one in its chat is claimable only once the
-        row is marked sent, so per-chat order is unchanged.
+        One transaction for the lot: a transaction per row made the database, not
+        Telegram, the limit under load. A row's next one in its chat is claimable
+        only once the row is recorded as sent, so per-chat order is unchanged.
         """
-        jobs = await self.db.run(self._claim)
-        if jobs:
-            results = await asyncio.gather(*(self._send(job) for job in jobs))
-            done = [result for result in results if result is not None]
-            if done:
-                await self.db.run(self._sent_batch, done)
-        return len(jobs)
+        done, self._done = self._done, []
+        unsent, self._unsent = self._unsent, []
+        room = MAX_IN_FLIGHT - len(self._in_flight) if claim else 0
+        if not (done or unsent or room > 0):
+            return 0
+        jobs = await self.db.run(self._settle_and_claim, done, unsent, room)
+        for job in jobs:
+            self._start(job)
+        return len(done) + len(unsent) + len(jobs)
 
-    def _claim(self) -> list[Job]:
+    def _start(self, job: Job) -> None:
+        task = asyncio.create_task(self._paced_send(job), name=f"outbox-{job.id}")
+        self._in_flight[job.id] = task
+        task.add_done_callback(lambda _: self._in_flight.pop(job.id, None))
+
+    async def _paced_send(self, job: Job) -> None:
+        self._pacing.add(job.id)
+        try:
+            await self.pacer.acquire(job.chat_id)
+        except asyncio.CancelledError:
+            self._unsent.append(job.id)  # never sent: given back, the attempt not counted
+            return
+        finally:
+            self._pacing.discard(job.id)
+        try:
+            result = await self._send(job)
+        except Exception:  # _send settles Telegram's errors; this is the database failing
+            log.exception("outbox %s: settling the send failed", job.id)
+            result = None
+        if result is not None:
+            self._done.append(result)
+        self._wake.set()
+
+    def _settle_and_claim(
+        self, done: list[tuple[Job, list[int]]], unsent: list[int], room: int
+    ) -> list[Job]:
+        try:
+            with self.db.transaction() as session:
+                for job, sent in done:
+                    self._sent_in(session, job, sent)
+                outbox.release(session, unsent, self.worker_id)
+                return self._claim_in(session, room)
+        except Exception:
+            if not done and not unsent:
+                raise
+            log.exception("outbox: recording a batch failed; recording rows one by one")
+        for job, sent in done:
+            try:
+                self._sent(job, sent)
+            except Exception:
+                log.exception("outbox %s: recording the send failed", job.id)
+        # Rows not given back are sent again once their lease ends.
+        with contextlib.suppress(Exception), self.db.transaction() as session:
+            outbox.release(session, unsent, self.worker_id)
         with self.db.transaction() as session:
-            rows = outbox.claim_batch(session, self.worker_id, lease=self.lease)
-            return [self._resolve(session, row) for row in rows]
+            return self._claim_in(session, room)
+
+    def _claim_in(self, session: Session, room: int) -> list[Job]:
+        if room <= 0:
+            return []
+        rows = outbox.claim_batch(session, self.worker_id, limit=room, lease=self.lease)
+        return [self._resolve(session, row) for row in rows]
 
     def _resolve(self, session: Session, row: OutboxMessage) -> Job:
         payload = dict(row.payload)
@@ -210,6 +343,7 @@ class OutboxSender:
             attempts=row.attempts,
             thread_id=thread_id,
             reply_to=reply_to,
+            maybe_sent=bool(row.maybe_sent),
         )
 
     async def _send(self, job: Job) -> tuple[Job, list[int]] | None:
@@ -219,6 +353,7 @@ class OutboxSender:
             sent = await self._call(job)
         except RetryAfter as error:
             wait = retry_after_seconds(error)
+            self.pacer.hold(job.chat_id, wait)
             log.warning("outbox %s: flood control, retry in %.0f s", job.id, wait)
             await self.db.run(self._retry, job, timedelta(seconds=wait), str(error))
         except Forbidden as error:
@@ -231,6 +366,8 @@ class OutboxSender:
             log.exception("outbox %s: unexpected error", job.id)
             await self._transient(job, repr(error))
         else:
+            if job.maybe_sent:
+                sent = await self._keep_first_copy(job, sent)
             return job, sent
         return None
 
@@ -240,7 +377,8 @@ class OutboxSender:
             await self.db.run(self._fail, job, error)
         else:
             log.warning("outbox %s: attempt %d failed: %s", job.id, job.attempts, error)
-            await self.db.run(self._retry, job, backoff(job.attempts), error)
+            # The request may have reached Telegram before the connection broke.
+            await self.db.run(self._retry, job, backoff(job.attempts), error, True)
 
     # ------------------------------------------------------------------ Telegram calls
 
@@ -299,23 +437,87 @@ class OutboxSender:
         # The replied-to message may be gone (deleted, or in a deleted topic): send anyway.
         return ReplyParameters(job.reply_to, allow_sending_without_reply=True)
 
-    # ------------------------------------------------------------------ outcomes
+    # ------------------------------------------------------------------ after an uncertain try
 
-    def _sent_batch(self, done: list[tuple[Job, list[int]]]) -> None:
-        """Record a batch of successful sends in one transaction. Should that fail,
-        each is recorded on its own, so one bad row does not hold back the others
-        (an unrecorded row is sent again once its lease ends: at-least-once)."""
+    async def _keep_first_copy(self, job: Job, sent: list[int]) -> list[int]:
+        """A try of ``job`` may have landed unanswered before ``sent`` (the repeat):
+        find its copy, delete the repeat, and return the ids to record.
+
+        The Bot API has no idempotency key and no way to read a chat, but message ids
+        in a chat only grow, and the bot may edit only its own messages. So each id
+        between the last message the sender recorded in the chat and the repeat that
+        the bot has no record of is probed with an edit of its buttons to the row's
+        own: "message is not modified" means a bot message with exactly those buttons
+        that nothing on record explains, which only an earlier try of this row can be
+        (a chat's rows go out one at a time). Users' messages ("can't be edited") and
+        deleted ones ("not found") are passed over, so others writing in the chat
+        meanwhile cannot make the repeat look like a duplicate. Whatever goes wrong
+        while checking, the repeat is kept: a message may show twice, never vanish.
+        """
+        if job.kind not in (OutboxKind.SEND_TEXT, OutboxKind.COPY_MESSAGE) or not sent:
+            return sent
+        top = min(sent)
         try:
-            with self.db.transaction() as session:
-                for job, sent in done:
-                    self._sent_in(session, job, sent)
+            bottom, known, stray = await self.db.run(self._probe_range, job, top)
+            earlier = sorted(stray) or [
+                message_id
+                for message_id in range(bottom + 1, top)
+                if message_id not in known and await self._is_copy_of(job, message_id)
+            ]
         except Exception:
-            log.exception("outbox: recording a batch failed; recording rows one by one")
-            for job, sent in done:
-                try:
-                    self._sent(job, sent)
-                except Exception:
-                    log.exception("outbox %s: recording the send failed", job.id)
+            log.exception("outbox %s: could not check for an earlier copy; kept the repeat", job.id)
+            return sent
+        if not earlier:
+            return sent
+        keep = earlier[: len(sent)]
+        stayed = []
+        for message_id in [*earlier[len(sent) :], *sent]:
+            try:
+                await self.bot.delete_message(job.chat_id, message_id)
+            except TelegramError as error:
+                log.warning("outbox %s: repeat %s stays: %s", job.id, message_id, error)
+                stayed.append(message_id)
+        log.warning(
+            "outbox %s: an earlier try had reached chat %s as %s; the repeat %s was deleted",
+            job.id,
+            job.chat_id,
+            keep,
+            sent,
+        )
+        # A repeat that stays is recorded after the copy kept (the mapping pairs the
+        # first ids with the originals), so no later row takes it for one of its own.
+        return keep + stayed
+
+    def _probe_range(self, job: Job, top: int) -> tuple[int, set[int], list[int]]:
+        """The id below which no earlier try can lie, the ids above it on record, and
+        the copy another try of this row recorded meanwhile (one that outlived its
+        lease, or one that finished first)."""
+        with self.db.transaction() as session:
+            floor = outbox.last_sent_message_id(session, job.chat_id, job.id)
+            bottom = max(floor or 0, top - 1 - PROBE_LIMIT)
+            known = outbox.known_message_ids(session, job.chat_id, bottom, top)
+            return bottom, known, outbox.stray_message_ids(session, job.id)
+
+    async def _is_copy_of(self, job: Job, message_id: int) -> bool:
+        """Is ``message_id`` a bot message with ``job``'s buttons? (Telegram says "not
+        modified" to an edit of them to what they are; a flood wait is waited out.)"""
+        while True:
+            try:
+                await self.bot.edit_message_reply_markup(
+                    job.chat_id, message_id, reply_markup=_keyboard(job.payload.get("buttons"))
+                )
+            except RetryAfter as error:
+                await asyncio.sleep(retry_after_seconds(error))
+                continue
+            except BadRequest as error:
+                return MESSAGE_NOT_MODIFIED in error.message.lower()
+            # Changed: a bot message with other buttons, not a copy of this row.
+            log.warning(
+                "outbox %s: unrecorded bot message %s had other buttons", job.id, message_id
+            )
+            return False
+
+    # ------------------------------------------------------------------ outcomes
 
     def _sent(self, job: Job, sent: list[int]) -> None:
         with self.db.transaction() as session:
@@ -324,6 +526,9 @@ class OutboxSender:
     def _sent_in(self, session: Session, job: Job, sent: list[int]) -> None:
         if not outbox.mark_sent(session, job.id, self.worker_id, sent):
             log.warning("outbox %s: lease lost; the message may go out twice", job.id)
+            # On record all the same: the row's new owner keeps this copy instead of
+            # its own, and no other row takes it for one of its tries.
+            outbox.record_stray_send(session, job.id, sent)
             return
         if job.case_id is None:
             return
@@ -384,9 +589,11 @@ class OutboxSender:
                     staff_message_id=int(source_id),
                 )
 
-    def _retry(self, job: Job, wait: timedelta, error: str) -> None:
+    def _retry(self, job: Job, wait: timedelta, error: str, maybe_sent: bool = False) -> None:
         with self.db.transaction() as session:
-            outbox.retry_later(session, job.id, self.worker_id, utcnow() + wait, error)
+            outbox.retry_later(
+                session, job.id, self.worker_id, utcnow() + wait, error, maybe_sent=maybe_sent
+            )
 
     def _fail(self, job: Job, error: str) -> None:
         with self.db.transaction() as session:
@@ -435,6 +642,7 @@ class OutboxSender:
             await self.db.run(self._retry, job, timedelta(0), error)
             return
         try:
+            await self.pacer.acquire(job.chat_id)
             topic = await self.bot.create_forum_topic(job.chat_id, name)
         except TelegramError as create_error:
             log.error("case %s: cannot recreate its topic: %s", case.id, create_error)
@@ -444,6 +652,7 @@ class OutboxSender:
         card_id: int | None = None
         if card is not None:
             with contextlib.suppress(TelegramError):
+                await self.pacer.acquire(job.chat_id)
                 posted = await self.bot.send_message(
                     job.chat_id, card, parse_mode=ParseMode.HTML, message_thread_id=new_thread
                 )
@@ -516,7 +725,7 @@ class OutboxSender:
                     chat_id=self.ctx.admin_chat_id,
                     text=text(
                         "admin_no_topic_rights",
-                        desk_cases.staff_lang(seller),
+                        self.ctx.admin_language,
                         seller=seller.id,
                         chat=str(job.chat_id),
                         number=str(case.number),
@@ -525,6 +734,21 @@ class OutboxSender:
                     dedupe_key=f"no-topic-rights:{job.chat_id}:{utcnow():%Y%m%d%H}",
                 )
         self.kick()
+
+
+def _direct_job(row: OutboxMessage) -> Job:
+    """The job of a row handed over by a handler: no case and no reference to resolve."""
+    payload = dict(row.payload)
+    return Job(
+        id=row.id,
+        kind=row.kind,
+        chat_id=row.chat_id,
+        case_id=row.case_id,
+        payload=payload,
+        attempts=row.attempts,
+        thread_id=row.thread_id,
+        reply_to=payload.get("reply_to"),
+    )
 
 
 def _keyboard(rows: Any) -> InlineKeyboardMarkup | None:

@@ -10,18 +10,24 @@ references, resolved then:
 * ``reply_ref`` names a message on either side of a case; the reply goes to its
   counterpart in the target chat, found through the message mapping once the copy
   exists.
+
+Rows that need no such reference (an FAQ answer, a greeting: no case, no
+``reply_ref``, nothing delayed) are handed straight to this process's sender when a
+:class:`Handoff` is set on the transaction: stored already claimed by it and sent as
+soon as the transaction commits, so an answer waits for no claim query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage.models import Direction, OutboxKind
+from storage.models import Direction, OutboxKind, OutboxMessage, OutboxStatus
 from storage.repo import outbox
 
 #: Outbox kinds beyond :class:`storage.models.OutboxKind` (the column is free text).
@@ -30,6 +36,23 @@ REOPEN_FORUM_TOPIC = "reopen_forum_topic"
 
 #: An inline keyboard: rows of (label, callback data).
 Buttons = Sequence[Sequence[tuple[str, str]]]
+
+
+#: ``Session.info`` keys: the sender to hand rows to, and the rows handed in this
+#: transaction (delivered by :meth:`bot.database.Database.transaction` after commit).
+HANDOFF_KEY = "sellerdesk.handoff"
+HANDED_KEY = "sellerdesk.handed"
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """This process's sender, taking rows it can send without a claim."""
+
+    worker_id: str
+    lease: timedelta
+    #: Called after the commit with the rows stored claimed by ``worker_id``; from
+    #: any thread, so it must be thread-safe.
+    deliver: Callable[[list[OutboxMessage]], None]
 
 
 class Side(StrEnum):
@@ -155,7 +178,9 @@ def _enqueue(
         payload["reply_ref"] = list(reply_ref)
     if record is not None:
         payload["record"] = record.value
-    outbox.enqueue(
+    handoff: Handoff | None = session.info.get(HANDOFF_KEY)
+    direct = handoff is not None and case_id is None and reply_ref is None and not_before is None
+    row = outbox.enqueue(
         session,
         kind=kind,
         chat_id=chat_id,
@@ -165,4 +190,8 @@ def _enqueue(
         dedupe_key=dedupe_key,
         not_before=not_before,
         now=now,
+        claim_for=handoff.worker_id if handoff is not None and direct else None,
+        lease=handoff.lease if handoff is not None else outbox.DEFAULT_LEASE,
     )
+    if direct and row is not None and row.status == OutboxStatus.SENDING:
+        session.info.setdefault(HANDED_KEY, []).append(row)

@@ -7,17 +7,21 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
+from telegram.ext import filters
+
 from bot.admin import AdminDesk
 from bot.buyers import BuyerDesk
 from bot.cases import DeskContext
 from bot.database import Database
-from bot.desk import FaqDesk
+from bot.desk import ContentSnapshot, FaqDesk, LiveContent
 from bot.digest import DigestSweep
 from bot.outbox import OutboxSender
+from bot.reload import ContentReloader
 from bot.settings import Settings
 from bot.sla import SlaSweep
 from bot.staff import StaffDesk
 from faq.model import Content
+from storage.repo import cases as cases_repo
 from storage.repo import settings as stored_settings
 
 T = TypeVar("T")
@@ -48,9 +52,16 @@ class DeskService:
 
     def __init__(self, settings: Settings, content: Content, db: Database) -> None:
         self.settings = settings
-        self.content = content
         self.db = db
-        self.faq = FaqDesk(content, settings.matcher, settings.cache_dir)
+        self.live = LiveContent(content)
+        self.faq = FaqDesk(self.live, settings.matcher, settings.cache_dir)
+        #: Chats the staff handlers listen in: every seller's support chat, and chats
+        #: that still hold open cases (a seller removed, or moved to another chat).
+        #: Grows with reloads, never shrinks while running.
+        self.support_chat_filter = filters.Chat(chat_id=_support_chats(self.live.current))
+        self.reloader: ContentReloader | None = None
+        #: Called on the event loop after each successful reload (command menus).
+        self.swap_listeners: list[Callable[[ContentSnapshot], None]] = []
         self.sender: OutboxSender | None = None
         self._sides: tuple[BuyerDesk, StaffDesk, AdminDesk, SlaSweep] | None = None
         self._digest: DigestSweep | None = None
@@ -59,11 +70,11 @@ class DeskService:
         """Migrate the database and load the alias key (blocking: run off the loop)."""
         self.db.prepare()
         ctx = DeskContext(
-            content=self.content,
             faq=self.faq,
             alias_key=alias_key(self.db, self.settings.secret_key),
             admin_chat_id=self.settings.admin_chat_id,
             admin_user_ids=self.settings.admin_user_ids,
+            admin_language=self.settings.admin_language,
         )
         self._sides = (
             BuyerDesk(self.db, ctx, timedelta(seconds=self.settings.return_flow_timeout_seconds)),
@@ -72,6 +83,19 @@ class DeskService:
             SlaSweep(self.db, ctx),
         )
         self._digest = DigestSweep(self.db, ctx)
+        with self.db.transaction() as session:
+            self.support_chat_filter.add_chat_ids(
+                {c.staff_chat_id for c in cases_repo.list_open_cases(session) if c.staff_chat_id}
+            )
+        self.reloader = ContentReloader(
+            self.faq,
+            self.db,
+            self.settings.content_dir,
+            self.settings.admin_chat_id,
+            ctx.admin_language,
+            on_swap=self._content_swapped,
+            on_queued=self._kick,
+        )
         return ctx
 
     def _prepared(self) -> tuple[BuyerDesk, StaffDesk, AdminDesk, SlaSweep]:
@@ -104,9 +128,46 @@ class DeskService:
         return sent
 
     @property
+    def content(self) -> Content:
+        """The seller content served now."""
+        return self.live.current.content
+
+    @property
     def support_chats(self) -> list[int]:
-        """Chat ids where sellers' staff work."""
-        return sorted({s.support_chat_id for s in self.content.sellers.values()})
+        """Chat ids where sellers' staff work (and where open cases still live)."""
+        return sorted(self.support_chat_filter.chat_ids)
+
+    # ------------------------------------------------------------------ content reload
+
+    def _prepared_reloader(self) -> ContentReloader:
+        if self.reloader is None:
+            raise RuntimeError("the desk is not prepared")
+        return self.reloader
+
+    def start_content_watch(self) -> None:
+        """Reload the content when its files change (``CONTENT_WATCH``); call on the
+        running loop after :meth:`prepare`."""
+        if self.settings.content_watch:
+            self._prepared_reloader().start()
+
+    async def stop_content_watch(self) -> None:
+        if self.reloader is not None:
+            await self.reloader.stop()
+
+    async def reload_content(self, reply_to: int | None = None) -> None:
+        """Reload the content now (``/reload``); the admin chat gets the result."""
+        await self._prepared_reloader().reload(reply_to=reply_to)
+
+    def _content_swapped(self, snapshot: ContentSnapshot) -> None:
+        # New chats (a new seller, a changed support_chat_id) are listened in at once;
+        # old ones stay, their open cases still live there.
+        self.support_chat_filter.add_chat_ids(_support_chats(snapshot))
+        for listener in self.swap_listeners:
+            listener(snapshot)
+
+    def _kick(self) -> None:
+        if self.sender is not None:
+            self.sender.kick()
 
     async def call(self, work: Callable[[A], T], arg: A) -> T:
         """Run one update's desk work off the event loop, then wake the sender for the
@@ -115,3 +176,8 @@ class DeskService:
         if self.sender is not None:
             self.sender.kick()
         return result
+
+
+def _support_chats(snapshot: ContentSnapshot) -> set[int]:
+    sellers = [*snapshot.content.sellers.values(), *snapshot.retired.values()]
+    return {s.support_chat_id for s in sellers}

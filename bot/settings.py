@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.i18n import LANGUAGES
 from faq.content import parse_duration
 
 DEFAULT_API_URL = "https://api.telegram.org"
@@ -13,6 +15,10 @@ DEFAULT_DATABASE_URL = "sqlite:///./data/sellerdesk.db"
 DEFAULT_CONTENT_DIR = "./examples/sellers"
 DEFAULT_CACHE_DIR = "./data/cache"
 MATCHERS = ("fuzzy", "hybrid")
+#: Language of the admin chat (``ADMIN_LANGUAGE``). Platform admins of the target
+#: marketplace (Ozon) read Russian; one language keeps the chat consistent whichever
+#: seller a case is from.
+DEFAULT_ADMIN_LANGUAGE = "ru"
 #: Seconds between deadline sweeps. Deadlines are hours in production; a few seconds
 #: keeps a reminder within seconds of due at the cost of one cheap indexed query.
 DEFAULT_SLA_TICK_S = 5.0
@@ -22,15 +28,93 @@ DEFAULT_SLA_TICK_S = 5.0
 DEFAULT_RETURN_FLOW_TIMEOUT_S = 30 * 60.0
 #: Seconds an outbox row stays claimed by one worker (see storage.repo.outbox).
 DEFAULT_OUTBOX_LEASE_S = 60.0
+#: Telegram's flood limits, paced by the sender before Telegram has to say 429 (see
+#: :class:`Pacing`). Messages a second for the whole bot (paid broadcast raises it).
+DEFAULT_GLOBAL_RATE = 30.0
+#: Messages a second to one private chat, after a burst of ``DEFAULT_CHAT_BURST``.
+DEFAULT_CHAT_RATE = 1.0
+DEFAULT_CHAT_BURST = 3
+#: Messages a minute to one group (all topics of a supergroup share it), after a burst
+#: of ``DEFAULT_GROUP_BURST``: 17 + 3 keeps any minute at Telegram's 20.
+DEFAULT_GROUP_RATE_PER_MIN = 17.0
+DEFAULT_GROUP_BURST = 3
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 #: One of the ports Telegram delivers webhooks to (443, 80, 88, 8443); behind nginx
 #: any port works, this one is only the default.
 DEFAULT_WEBHOOK_PORT = 8443
 DEFAULT_WEBHOOK_PATH = "/telegram"
+# Ozon Seller API (``sellerdesk products import SELLER --ozon-api``).
+DEFAULT_OZON_API_URL = "https://api-seller.ozon.ru"
+#: Requests a second to the Ozon Seller API. Ozon answers 429 past its per-method
+#: limits; 5 a second stays far below them for every method the import uses. The
+#: import makes one request per product (its description), so 3,000 products take
+#: about 10 minutes.
+DEFAULT_OZON_API_RPS = 5.0
+#: Spellings of a yes/no setting (``CONTENT_WATCH``).
+SWITCH_ON = ("on", "true", "yes", "1")
+SWITCH_OFF = ("off", "false", "no", "0")
 
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How fast the outbox sender sends, kept below Telegram's flood limits.
+
+    Token buckets in each process: a chat's bucket holds ``burst`` sends and refills
+    at ``rate``; every send also takes one from the bot-wide bucket. With N processes
+    sending for one bot, each paces itself: divide the rates by N.
+    """
+
+    #: Sends a second for the whole bot (``TELEGRAM_GLOBAL_RATE``).
+    global_rate: float = DEFAULT_GLOBAL_RATE
+    #: Sends a second to one private chat (``TELEGRAM_CHAT_RATE``) after a burst
+    #: of ``chat_burst`` (``TELEGRAM_CHAT_BURST``).
+    chat_rate: float = DEFAULT_CHAT_RATE
+    chat_burst: int = DEFAULT_CHAT_BURST
+    #: Sends a minute to one group or supergroup, all its topics together
+    #: (``TELEGRAM_GROUP_RATE``), after a burst of ``group_burst`` (``TELEGRAM_GROUP_BURST``).
+    group_rate_per_min: float = DEFAULT_GROUP_RATE_PER_MIN
+    group_burst: int = DEFAULT_GROUP_BURST
+
+
+#: Environment names of the pacing settings, with their defaults.
+PACING_SETTINGS = {
+    "TELEGRAM_GLOBAL_RATE": DEFAULT_GLOBAL_RATE,
+    "TELEGRAM_CHAT_RATE": DEFAULT_CHAT_RATE,
+    "TELEGRAM_CHAT_BURST": DEFAULT_CHAT_BURST,
+    "TELEGRAM_GROUP_RATE": DEFAULT_GROUP_RATE_PER_MIN,
+    "TELEGRAM_GROUP_BURST": DEFAULT_GROUP_BURST,
+}
+
+
+def load_pacing(env: dict[str, str]) -> Pacing:
+    """The sender's pacing from ``env`` (missing or empty names: the defaults).
+
+    Raises:
+        SettingsError: a rate is not a positive number or a burst not a whole number >= 1.
+    """
+    values: dict[str, float] = {}
+    for key, default in PACING_SETTINGS.items():
+        raw = env.get(key, "").strip()
+        is_burst = key.endswith("_BURST")
+        try:
+            value = float(int(raw)) if raw and is_burst else float(raw or default)
+        except ValueError:
+            value = 0.0
+        if not math.isfinite(value) or not (value >= 1 if is_burst else value > 0):
+            kind = "a whole number of messages, at least 1" if is_burst else "a positive number"
+            raise SettingsError(f"{key} must be {kind}, not {raw!r}")
+        values[key] = value
+    return Pacing(
+        global_rate=values["TELEGRAM_GLOBAL_RATE"],
+        chat_rate=values["TELEGRAM_CHAT_RATE"],
+        chat_burst=int(values["TELEGRAM_CHAT_BURST"]),
+        group_rate_per_min=values["TELEGRAM_GROUP_RATE"],
+        group_burst=int(values["TELEGRAM_GROUP_BURST"]),
+    )
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -59,6 +143,8 @@ class Settings:
     content_dir: Path
     admin_chat_id: int | None
     admin_user_ids: frozenset[int]
+    #: Language of the bot's texts and command menu in the admin chat (``ADMIN_LANGUAGE``).
+    admin_language: str = DEFAULT_ADMIN_LANGUAGE
     #: ``fuzzy``, ``hybrid``, or None: hybrid where the sentence encoders are installed.
     matcher: str | None = None
     #: Where passage embeddings are cached between runs.
@@ -73,6 +159,8 @@ class Settings:
     #: Seconds a claimed outbox row stays one worker's (``OUTBOX_LEASE_SECONDS``): after
     #: a crash, the rows it had in flight are sent again this long later.
     outbox_lease_seconds: float = DEFAULT_OUTBOX_LEASE_S
+    #: How fast the sender sends (``TELEGRAM_GLOBAL_RATE`` and friends, see :class:`Pacing`).
+    pacing: Pacing = Pacing()
     #: Webhook mode (``sellerdesk run --webhook``): the public https URL Telegram calls
     #: (``WEBHOOK_URL``), the local address and port to listen on, the secret Telegram
     #: sends in ``X-Telegram-Bot-Api-Secret-Token`` and the local path.
@@ -83,6 +171,16 @@ class Settings:
     webhook_path: str = DEFAULT_WEBHOOK_PATH
     #: Port of the health endpoint (``WEBHOOK_HEALTH_PORT``); 0: no health endpoint.
     webhook_health_port: int = 0
+    #: Reload seller content when its files change (``CONTENT_WATCH``); ``/reload``
+    #: in the admin chat works either way.
+    content_watch: bool = True
+
+    #: Ozon Seller API keys (``OZON_CLIENT_ID``, ``OZON_API_KEY``; never logged), its
+    #: root (``OZON_API_URL``) and the requests a second sent to it (``OZON_API_RPS``).
+    ozon_client_id: str = ""
+    ozon_api_key: str = ""
+    ozon_api_url: str = DEFAULT_OZON_API_URL
+    ozon_api_rps: float = DEFAULT_OZON_API_RPS
 
     def __repr__(self) -> str:  # the token must never reach a log
         return (
@@ -125,6 +223,11 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         )
     except ValueError as exc:
         raise SettingsError("ADMIN_USER_IDS must be Telegram user ids separated by commas") from exc
+    admin_language = get("ADMIN_LANGUAGE", DEFAULT_ADMIN_LANGUAGE).lower()
+    if admin_language not in LANGUAGES:
+        raise SettingsError(
+            f"ADMIN_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {admin_language!r}"
+        )
     matcher = get("MATCHER").lower() or None
     if matcher is not None and matcher not in MATCHERS:
         raise SettingsError(f"MATCHER must be one of {', '.join(MATCHERS)}, not {matcher!r}")
@@ -162,8 +265,26 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         if not 0 <= ports[key] <= 65535:
             raise SettingsError(f"{key} must be a port number, not {value!r}")
     path = get("WEBHOOK_PATH", DEFAULT_WEBHOOK_PATH)
+    # content reload
+    watch = get("CONTENT_WATCH", "on").lower()
+    if watch not in SWITCH_ON + SWITCH_OFF:
+        raise SettingsError(f"CONTENT_WATCH must be on or off, not {watch!r}")
+    # Ozon Seller API
+    ozon_rps_text = get("OZON_API_RPS", str(DEFAULT_OZON_API_RPS))
+    try:
+        ozon_rps = float(ozon_rps_text)
+    except ValueError:
+        ozon_rps = 0.0
+    if not 0 < ozon_rps < math.inf:
+        raise SettingsError(f"OZON_API_RPS must be a positive number, not {ozon_rps_text!r}")
     return Settings(
+        ozon_client_id=get("OZON_CLIENT_ID"),
+        ozon_api_key=get("OZON_API_KEY"),
+        ozon_api_url=get("OZON_API_URL", DEFAULT_OZON_API_URL).rstrip("/"),
+        ozon_api_rps=ozon_rps,
+        content_watch=watch in SWITCH_ON,
         outbox_lease_seconds=lease,
+        pacing=load_pacing({key: get(key) for key in PACING_SETTINGS}),
         webhook_url=get("WEBHOOK_URL"),
         webhook_listen=get("WEBHOOK_LISTEN", DEFAULT_WEBHOOK_LISTEN),
         webhook_port=ports["WEBHOOK_PORT"],
@@ -180,5 +301,6 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         content_dir=Path(get("CONTENT_DIR", DEFAULT_CONTENT_DIR)),
         admin_chat_id=admin_chat_id,
         admin_user_ids=admin_ids,
+        admin_language=admin_language,
         secret_key=get("SECRET_KEY"),
     )

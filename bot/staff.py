@@ -133,6 +133,7 @@ class StaffDesk:
                 message_id=msg.message_id,
                 media_group_id=msg.media_group_id,
                 reply_to=msg.reply_to,
+                body=msg.body,
             )
 
     def _edited(self, session: Session, case: Case, msg: Incoming) -> None:

@@ -227,7 +227,18 @@ def _load_yaml(path: Path, checker: _Checker) -> Node | None:
 # --------------------------------------------------------------------------- seller.yaml
 
 _SELLER_REQUIRED = ("name", "support_chat_id", "languages")
-_SELLER_OPTIONAL = ("topics", "staff", "greeting", "sla", "returns", "timezone", "digest_hour")
+_SELLER_OPTIONAL = (
+    "topics",
+    "staff",
+    "greeting",
+    "sla",
+    "returns",
+    "timezone",
+    "digest_hour",
+    "staff_language",
+)
+#: Languages the bot has its own texts in (cards, buttons, reminders).
+BOT_LANGUAGES = ("ru", "en", "zh")
 _SLA_KEYS = ("first_reply", "remind_after", "escalate_after")
 _RETURNS_KEYS = ("decide_within",)
 #: Hours of the day a digest may be sent at.
@@ -255,6 +266,17 @@ def _parse_timezone(c: _Checker, node: Node) -> str | None:
         )
         return None
     return name
+
+
+def _parse_staff_language(c: _Checker, node: Node, languages: tuple[str, ...]) -> str | None:
+    value = c.lang(node, "staff_language")
+    if value is None:
+        return None
+    allowed = tuple(dict.fromkeys((*languages, *BOT_LANGUAGES)))
+    if value not in allowed:
+        c.problem(node, "staff_language", f"expected one of {', '.join(allowed)}, not {value!r}")
+        return None
+    return value
 
 
 def _parse_hour(c: _Checker, node: Node) -> int | None:
@@ -338,6 +360,12 @@ def load_seller_file(path: Path, seller_id: str) -> tuple[dict[str, Any], list[P
         hour = _parse_hour(c, keys["digest_hour"][1])
         if hour is not None:
             out["digest_hour"] = hour
+    if "staff_language" in keys:
+        staff_language = _parse_staff_language(
+            c, keys["staff_language"][1], out.get("languages", ())
+        )
+        if staff_language is not None:
+            out["staff_language"] = staff_language
     return out, c.problems
 
 
@@ -429,6 +457,9 @@ def load_faq_file(path: Path) -> tuple[list[Entry], list[Problem]]:
 # ------------------------------------------------------------------------ templates.yaml
 
 
+_TEMPLATE_KEYS = ("id", "text")
+
+
 def load_templates_file(path: Path) -> tuple[list[Template], list[Problem]]:
     """Read templates.yaml (staff quick replies)."""
     c = _Checker(path)
@@ -442,7 +473,7 @@ def load_templates_file(path: Path) -> tuple[list[Template], list[Problem]]:
     seen: set[str] = set()
     for index, node in enumerate(c.sequence(keys["templates"][1], "templates") or []):
         label = f"templates[{index}]"
-        fields = c.mapping(node, label, ("id", "text"), ())
+        fields = c.mapping(node, label, _TEMPLATE_KEYS, ())
         if fields is None:
             continue
         tid = c.string(fields["id"][1], f"{label}.id") if "id" in fields else None
@@ -503,7 +534,7 @@ def _looks_cyrillic(text: str) -> bool:
     return plausible / len(letters) > 0.95
 
 
-def _sniff_delimiter(header: str) -> str:
+def sniff_delimiter(header: str) -> str:
     """Comma, semicolon (Russian Excel) or tab: whichever splits the header most."""
     counts = {d: header.count(d) for d in (",", ";", "\t")}
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
@@ -518,7 +549,7 @@ def load_products_file(path: Path) -> tuple[list[Product], list[Problem]]:
         return [], [Problem(path, None, None, f"cannot read: {exc.strerror}")]
     text, _encoding = decode_table(data)
     first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
     try:
         header = next(reader)
     except StopIteration:
@@ -674,3 +705,34 @@ def load_content(root: Path) -> Content:
     if not sellers:
         raise ContentError([Problem(root, None, None, "no seller folders found")])
     return Content(sellers=sellers, root=root)
+
+
+# ------------------------------------------------------------------------- known keys
+
+
+def known_keys() -> dict[str, frozenset[str]]:
+    """Every key the loader accepts, by place in the files (``seller.sla``: the keys of
+    seller.yaml's ``sla`` mapping; ``faq.entry``: the keys of one FAQ entry).
+
+    The JSON Schemas in ``faq/schemas`` describe the same keys; a test keeps them equal.
+    """
+    return {
+        "seller": frozenset(_SELLER_REQUIRED + _SELLER_OPTIONAL),
+        "seller.sla": frozenset(_SLA_KEYS),
+        "seller.returns": frozenset(_RETURNS_KEYS),
+        "faq": frozenset({"entries"}),
+        "faq.entry": frozenset(_ENTRY_REQUIRED + _ENTRY_OPTIONAL),
+        "templates": frozenset({"templates"}),
+        "templates.template": frozenset(_TEMPLATE_KEYS),
+    }
+
+
+def required_keys() -> dict[str, frozenset[str]]:
+    """The keys of :func:`known_keys` that must be present, by the same places."""
+    return {
+        "seller": frozenset(_SELLER_REQUIRED),
+        "faq": frozenset({"entries"}),
+        "faq.entry": frozenset(_ENTRY_REQUIRED),
+        "templates": frozenset({"templates"}),
+        "templates.template": frozenset(_TEMPLATE_KEYS),
+    }

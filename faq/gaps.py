@@ -1,7 +1,7 @@
 """Grouping the questions the FAQ could not answer, so staff see each gap once.
 
-Pure: a list of question texts in, groups out. The daily digest uses it, and so can
-a future ``faq gaps`` command.
+Pure: a list of question texts in, groups out. ``bot.gaps`` builds on it for both the
+daily digest and ``sellerdesk faq gaps``.
 """
 
 from __future__ import annotations

@@ -114,6 +114,9 @@ class Seller:
     #: IANA time zone of the seller (``Europe/Moscow``): when their day starts.
     timezone: str = "UTC"
     digest_hour: int = DEFAULT_DIGEST_HOUR
+    #: Language of the bot's texts in the support chat (``staff_language``); None: the
+    #: seller's first language.
+    staff_language: str | None = None
     entries: tuple[Entry, ...] = ()
     products: tuple[Product, ...] = ()
     templates: tuple[Template, ...] = ()

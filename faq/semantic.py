@@ -246,6 +246,10 @@ class SemanticIndex:
         n_entries: number of entries (entries without variants score 0).
         entries_with_variants: the entry index of each group.
         product_texts: one short text per product, or none.
+        product_names: each product's name alone, or none. A short name carries what
+            the product is without the dilution of its attributes and description,
+            so a question naming the product (in any language) finds it more surely.
+            A product scores the better of its passage and its name.
     """
 
     def __init__(
@@ -257,6 +261,7 @@ class SemanticIndex:
         n_entries: int,
         entries_with_variants: npt.NDArray[np.int64],
         product_texts: Sequence[str] = (),
+        product_names: Sequence[str] = (),
     ) -> None:
         self.encoder = encoder
         self.n_entries = n_entries
@@ -276,6 +281,11 @@ class SemanticIndex:
             if product_texts
             else np.zeros((0, encoder.dim), dtype=np.float32)
         )
+        self._product_names = (
+            cache.passages(encoder, product_names)
+            if product_names and len(product_names) == len(product_texts)
+            else None
+        )
 
     def query(self, text: str) -> Vectors:
         """The question's vector (one row)."""
@@ -294,4 +304,6 @@ class SemanticIndex:
 
     def product_scores(self, query: Vectors) -> npt.NDArray[np.float64]:
         scores: npt.NDArray[np.float64] = (self._products @ query).astype(np.float64)
+        if self._product_names is not None:
+            scores = np.maximum(scores, (self._product_names @ query).astype(np.float64))
         return scores

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, MessageHandler, filters
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.service import DeskService
-from handlers.common import on_message_retrying
+from bot.stats import StatsDesk, send_chart
+from handlers.common import Callback, incoming, on_message_retrying
 
 
 def register(app: Application, service: DeskService) -> None:  # type: ignore[type-arg]
@@ -18,6 +20,16 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
     admin_chat = filters.Chat(chat_id=chat_id)
     people = ~filters.StatusUpdate.ALL & ~filters.VIA_BOT
     app.add_handler(
+        CommandHandler(
+            "reload", on_reload(service), filters=admin_chat & filters.UpdateType.MESSAGE & people
+        )
+    )
+    app.add_handler(
+        CommandHandler(
+            "stats", on_stats(service), filters=admin_chat & filters.UpdateType.MESSAGE & people
+        )
+    )
+    app.add_handler(
         MessageHandler(
             admin_chat & filters.UpdateType.MESSAGE & filters.COMMAND & people,
             on_message_retrying(service, lambda s: s.admin.command),
@@ -29,3 +41,28 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
             on_message_retrying(service, lambda s: s.admin.message),
         )
     )
+
+
+def on_reload(service: DeskService) -> Callback:
+    """``/reload`` in the admin chat: reload the seller content now (admins only)."""
+
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg = incoming(update)
+        if msg is not None and await service.call(service.admin.reload_allowed, msg):
+            await service.reload_content(reply_to=msg.message_id)
+
+    return handler
+
+
+def on_stats(service: DeskService) -> Callback:
+    """``/stats [shop] [days]`` in the admin chat: a seller's chart (admins only)."""
+
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg = incoming(update)
+        if msg is None:
+            return
+        reply = await service.call(StatsDesk(service.db, service.admin.ctx).admin_chart, msg)
+        if reply is not None:
+            await send_chart(context.bot, reply)
+
+    return handler

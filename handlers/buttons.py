@@ -16,7 +16,6 @@ from handlers.common import press
 
 def register(app: Application, service: DeskService) -> None:  # type: ignore[type-arg]
     """Add the one callback query handler."""
-    support = set(service.support_chats)
 
     async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -27,7 +26,7 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
         if pressed is not None and query.message is not None:
             if query.message.chat.type == ChatType.PRIVATE:
                 result = await service.call(service.buyers.press, pressed)
-            elif pressed.chat_id in support:
+            elif pressed.chat_id in service.support_chat_filter.chat_ids:
                 result = await service.call(service.staff.press, pressed)
         # The answer only stops the button's spinner; a late or repeated press may
         # find the query expired, which changes nothing.

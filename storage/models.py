@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Enum,
     Float,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -313,6 +315,10 @@ class Case(Base):
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The text of the first staff message relayed to the buyer: the answer ``faq gaps``
+    #: offers as a draft FAQ entry. Personal data (staff may name the buyer or the
+    #: order): cleared when the buyer is forgotten.
+    first_answer: Mapped[str | None] = mapped_column(Text)
 
     # Joined: relaying to the buyer always needs their chat id, one row, no extra query.
     buyer: Mapped[Buyer] = relationship(lazy="joined", innerjoin=True)
@@ -411,6 +417,10 @@ class OutboxMessage(Base):
         _str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: An earlier try may have reached Telegram without its answer reaching the sender
+    #: (the process died mid-call, the connection broke): before the next try's message
+    #: is kept, the sender looks for the copy that try left (see bot.outbox).
+    maybe_sent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(WORKER_ID_LEN))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -4,17 +4,29 @@ Usage: ``python -m tests.crash_runner API_URL TOKEN DATABASE_URL CONTENT_DIR LEA
 Prints ``ready`` once it polls. It never stops by itself: the test kills it with
 SIGKILL (no ``post_stop``, no release of claimed rows: what a crash leaves behind),
 or with SIGTERM at the end.
+
+The load benchmark runs the bot with it too. Environment:
+
+* ``SELLERDESK_PROFILE=path``: profile the event loop and every worker thread with
+  cProfile and write the merged statistics to ``path`` on SIGTERM (read them with
+  ``python -m pstats path``);
+* ``TELEGRAM_GLOBAL_RATE``, ``TELEGRAM_CHAT_RATE``, ``TELEGRAM_GROUP_RATE`` (and the
+  burst settings, see :mod:`bot.settings`): the sender's pacing; unset, the defaults.
 """
 
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import os
+import pstats
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from bot.app import build_application
-from bot.settings import Settings
+from bot.settings import Settings, load_pacing
 from faq.content import load_content
 
 
@@ -29,6 +41,7 @@ async def main(api_url: str, token: str, database_url: str, content_dir: str, le
         matcher="fuzzy",
         secret_key="test-secret",
         outbox_lease_seconds=lease,
+        pacing=load_pacing(dict(os.environ)),
     )
     app = build_application(settings, load_content(settings.content_dir))
     done = asyncio.Event()
@@ -48,6 +61,50 @@ async def main(api_url: str, token: str, database_url: str, content_dir: str, le
         await app.post_shutdown(app)
 
 
+class ThreadProfiles:
+    """cProfile in every thread started from now on, merged with the main thread's."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.finished: list[cProfile.Profile] = []
+        self.main = cProfile.Profile()
+        original_run = threading.Thread.run
+        profiles = self
+
+        def run(thread: threading.Thread) -> None:
+            profile = cProfile.Profile()
+            profile.enable()
+            try:
+                original_run(thread)
+            finally:
+                profile.disable()
+                with profiles.lock:
+                    profiles.finished.append(profile)
+
+        threading.Thread.run = run  # type: ignore[method-assign,assignment]
+
+    def dump(self, path: str) -> None:
+        stats = pstats.Stats(self.main)
+        with self.lock:
+            for profile in self.finished:
+                stats.add(profile)
+        stats.dump_stats(path)
+
+
+def _run(args: list[str]) -> None:
+    url, token, db_url, content, lease_s = args[:5]
+    profile_path = os.environ.get("SELLERDESK_PROFILE")
+    if not profile_path:
+        asyncio.run(main(url, token, db_url, content, float(lease_s)))
+        return
+    profiles = ThreadProfiles()
+    profiles.main.enable()
+    try:
+        asyncio.run(main(url, token, db_url, content, float(lease_s)))
+    finally:
+        profiles.main.disable()
+        profiles.dump(profile_path)
+
+
 if __name__ == "__main__":
-    url, token, db_url, content, lease_s = sys.argv[1:6]
-    asyncio.run(main(url, token, db_url, content, float(lease_s)))
+    _run(sys.argv[1:6])

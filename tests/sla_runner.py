@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.app import build_application
 from bot.settings import Settings
 from faq.content import load_content
+from tests.e2e.harness import UNPACED
 
 #: Seconds between sweeps: short, so the two processes contend for the same rows.
 TICK_S = 0.05
@@ -32,6 +33,9 @@ async def main(
         matcher="fuzzy",
         secret_key="test-secret",
         sla_tick_seconds=TICK_S,
+        # Telegram's limits would stretch the reminders past the run; pacing has its
+        # own tests.
+        pacing=UNPACED,
     )
     app = build_application(settings, load_content(settings.content_dir))
     async with app:

@@ -3,7 +3,9 @@
 Life of a row: ``pending`` → (claimed) ``sending`` → ``sent`` | ``failed``, or back to
 ``pending`` with a later ``not_before`` when Telegram says "retry after". A claim
 is a lease: if the worker dies, the row becomes claimable again once
-``claimed_until`` passes, so delivery is at-least-once.
+``claimed_until`` passes. Such a row, and one whose call broke off (network error,
+timeout), is ``maybe_sent``: the earlier try may have reached the chat, so the
+sender checks for its copy before keeping the new one (see :mod:`bot.outbox`).
 
 Order per chat: a row is only claimable when no earlier row for the same chat is
 still pending or sending. Messages to one chat therefore go out one at a time in
@@ -25,6 +27,7 @@ from storage.models import (
     DEDUPE_KEY_LEN,
     KIND_LEN,
     WORKER_ID_LEN,
+    CaseMessage,
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
@@ -53,6 +56,8 @@ def enqueue(
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
     now: datetime | None = None,
+    claim_for: str | None = None,
+    lease: timedelta = DEFAULT_LEASE,
 ) -> OutboxMessage | None:
     """Store a call to make; it is sent after the surrounding transaction commits.
 
@@ -62,6 +67,11 @@ def enqueue(
         payload: JSON-serialisable arguments of the call.
         dedupe_key: when given, a second enqueue with the same key does nothing.
         not_before: do not send earlier (default: now).
+        claim_for: a worker that will send the row as soon as the transaction commits
+            (no claim query, no wait). The row is stored claimed by it (``sending``,
+            one attempt, leased), unless an earlier row for the chat is unsent: then
+            it is stored pending, to keep the chat's order. Either way, if the worker
+            dies the row is sent by another once the lease ends.
 
     Returns:
         The new row, or None when ``dedupe_key`` was already used.
@@ -87,6 +97,12 @@ def enqueue(
         "not_before": not_before or now,
         "created_at": now,
     }
+    due = not_before is None or not_before <= now
+    if claim_for is not None and due and not has_unsent_for_chat(session, chat_id):
+        values["status"] = OutboxStatus.SENDING
+        values["claimed_by"] = claim_for[:WORKER_ID_LEN]
+        values["claimed_until"] = now + lease
+        values["attempts"] = 1
     if dedupe_key is None:
         message = OutboxMessage(**values)
         session.add(message)
@@ -107,6 +123,15 @@ def get_message_by_key(session: Session, dedupe_key: str) -> OutboxMessage | Non
     """The outbox row enqueued with ``dedupe_key``, whatever its status."""
     stmt = select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
     return session.scalars(stmt).one_or_none()
+
+
+def has_unsent_for_chat(session: Session, chat_id: int) -> bool:
+    """Is any row for ``chat_id`` still waiting or being sent? (Then a new row for the
+    chat must wait behind it.)"""
+    stmt = select(OutboxMessage.id).where(
+        OutboxMessage.chat_id == chat_id, OutboxMessage.status.in_(_UNSENT)
+    )
+    return session.scalars(stmt.limit(1)).first() is not None
 
 
 def has_unsent_copy(session: Session, from_chat_id: int) -> bool:
@@ -166,6 +191,10 @@ def claim_batch(
             "claimed_by": worker_id[:WORKER_ID_LEN],
             "claimed_until": now + lease,
             "attempts": OutboxMessage.attempts + 1,
+            # Still "sending" means its last worker never said how the call went.
+            "maybe_sent": or_(
+                OutboxMessage.maybe_sent, OutboxMessage.status == OutboxStatus.SENDING
+            ),
         },
     )
     if not ids:
@@ -219,17 +248,29 @@ def mark_sent(
 
 
 def retry_later(
-    session: Session, message_id: int, worker_id: str, not_before: datetime, error: str
+    session: Session,
+    message_id: int,
+    worker_id: str,
+    not_before: datetime,
+    error: str,
+    *,
+    maybe_sent: bool = False,
 ) -> bool:
     """Put a claimed row back for another try at ``not_before`` (429 ``retry_after``,
-    backoff after a network error); later rows for its chat wait behind it."""
-    values = {
+    backoff after a network error); later rows for its chat wait behind it.
+
+    ``maybe_sent``: the failed call may have taken effect (the connection broke
+    after the request went out); the mark stays until the row is sent.
+    """
+    values: dict[str, Any] = {
         "status": OutboxStatus.PENDING,
         "not_before": not_before,
         "claimed_by": None,
         "claimed_until": None,
         "last_error": error,
     }
+    if maybe_sent:
+        values["maybe_sent"] = True
     return _update_owned(session, message_id, worker_id, values)
 
 
@@ -331,3 +372,72 @@ def append_message_id(session: Session, dedupe_key: str, message_id: int) -> boo
     row.payload = {**row.payload, "message_ids": ids}
     session.flush()
     return True
+
+
+#: Earlier rows of a chat read to find the last message id the sender got for it.
+_LOOKBACK_ROWS = 50
+
+
+def last_sent_message_id(session: Session, chat_id: int, before_row: int) -> int | None:
+    """The highest message id Telegram gave a row to ``chat_id`` enqueued before
+    ``before_row`` (None when none is left): a row's copy is newer than it, since a
+    chat's rows are sent one at a time in order."""
+    stmt = (
+        select(OutboxMessage.sent_message_ids)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.id < before_row,
+            OutboxMessage.status == OutboxStatus.SENT,
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(_LOOKBACK_ROWS)
+    )
+    for ids in session.scalars(stmt):
+        if ids:
+            return max(int(i) for i in ids)
+    return None
+
+
+def known_message_ids(session: Session, chat_id: int, above: int, below: int) -> set[int]:
+    """Ids strictly between ``above`` and ``below`` in ``chat_id`` that the bot has on
+    record: messages the sender sent (strays included), and both sides of the case message mappings
+    (relayed messages, and bot messages sent outside the outbox such as the card of a
+    recreated topic)."""
+    in_range: set[int] = set()
+    sent = select(OutboxMessage.sent_message_ids).where(
+        OutboxMessage.chat_id == chat_id, OutboxMessage.sent_message_ids.is_not(None)
+    )
+    for ids in session.scalars(sent.order_by(OutboxMessage.id.desc()).limit(_LOOKBACK_ROWS)):
+        in_range.update(int(i) for i in ids or () if above < int(i) < below)
+    staff_side = select(CaseMessage.staff_message_id).where(
+        CaseMessage.staff_chat_id == chat_id,
+        CaseMessage.staff_message_id > above,
+        CaseMessage.staff_message_id < below,
+    )
+    buyer_side = select(CaseMessage.buyer_message_id).where(
+        CaseMessage.buyer_chat_id == chat_id,
+        CaseMessage.buyer_message_id > above,
+        CaseMessage.buyer_message_id < below,
+    )
+    for stmt in (staff_side, buyer_side):
+        in_range.update(int(i) for i in session.scalars(stmt) if i is not None)
+    return in_range
+
+
+def record_stray_send(session: Session, message_id: int, sent_message_ids: Sequence[int]) -> None:
+    """Note the messages a worker sent for a row it no longer holds (its lease ran out
+    mid-call): the row's owner finds them with :func:`stray_message_ids` and keeps
+    them rather than its own copy; once the row is sent they stay on record."""
+    row = session.get(OutboxMessage, message_id, populate_existing=True)
+    if row is None or not sent_message_ids:
+        return
+    ids = sorted({*(row.sent_message_ids or ()), *(int(i) for i in sent_message_ids)})
+    row.sent_message_ids = ids
+    session.flush()
+
+
+def stray_message_ids(session: Session, message_id: int) -> list[int]:
+    """Messages already on record for the row while one more try of it was under way:
+    sent by a worker that lost the row's lease, or by a try that finished first."""
+    stmt = select(OutboxMessage.sent_message_ids).where(OutboxMessage.id == message_id)
+    return sorted(int(i) for i in session.scalars(stmt).one_or_none() or ())

@@ -32,8 +32,8 @@ def forget_buyer(session: Session, telegram_id: int, now: datetime | None = None
     """Erase what ties the desk's records to the person with ``telegram_id``.
 
     Removed: the Telegram id, username and first name; the buyer's case subjects,
-    order numbers and rating comments; return requests' order numbers, products,
-    comments and photo ids; event details; the message mappings (they
+    order numbers, rating comments and first staff answers; return requests' order
+    numbers, products, comments and photo ids; event details; the message mappings (they
     hold the buyer's chat id) and every outbox row to the buyer or about their
     cases (they hold message texts). Their open cases are closed, since the desk can
     no longer reach them. Kept, anonymous: the buyer row (language, dates), cases'
@@ -72,7 +72,7 @@ def forget_buyer(session: Session, telegram_id: int, now: datetime | None = None
     update_rows(
         session,
         Case.id,
-        {"subject": None, "order_numbers": [], "rating_comment": None},
+        {"subject": None, "order_numbers": [], "rating_comment": None, "first_answer": None},
         Case.id.in_(case_ids),
     )
     update_rows(session, CaseEvent.id, {"data": {}}, CaseEvent.case_id.in_(case_ids))

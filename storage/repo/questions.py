@@ -11,7 +11,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from storage.models import ENTRY_ID_LEN, LANG_LEN, FaqQuestionLog, QuestionOutcome
+from storage.models import ENTRY_ID_LEN, LANG_LEN, Case, FaqQuestionLog, QuestionOutcome
 from storage.repo._sql import clip, update_rows
 from storage.types import utcnow
 
@@ -19,7 +19,6 @@ from storage.types import utcnow
 #: (storage may not import faq, so the value is repeated here and tested there).
 HANDOFF_ACTION = "handoff"
 #: Most frequent unanswered questions listed by default.
-DEFAULT_GAPS_LIMIT = 50
 
 
 class UtcDay(FunctionElement[date]):
@@ -66,17 +65,6 @@ class Deflection:
     def rate(self) -> float:
         """Share of questions deflected, in [0, 1]; 0 when there were none."""
         return self.deflected / self.total if self.total else 0.0
-
-
-@dataclass(frozen=True)
-class QuestionGap:
-    """A question the FAQ did not settle, with how often it was asked."""
-
-    question: str
-    count: int
-    #: The best score the matcher gave it (how near the FAQ came).
-    best_score: float | None
-    last_at: datetime
 
 
 def log_question(
@@ -152,38 +140,6 @@ def deflection(
     return Deflection(total=total, handed_off=handed_off, not_helped=not_helped)
 
 
-def faq_gaps(
-    session: Session, seller_id: str, since: datetime, limit: int = DEFAULT_GAPS_LIMIT
-) -> list[QuestionGap]:
-    """The seller's questions since ``since`` that the FAQ did not settle, most asked first.
-
-    Grouped by exact text: the log keeps what buyers wrote, and normalising it is the
-    FAQ tooling's job.
-    """
-    count = func.count().label("n")
-    stmt = (
-        select(
-            FaqQuestionLog.question,
-            count,
-            func.max(FaqQuestionLog.score),
-            func.max(FaqQuestionLog.at),
-        )
-        .where(
-            FaqQuestionLog.seller_id == seller_id,
-            FaqQuestionLog.at >= since,
-            (FaqQuestionLog.action == HANDOFF_ACTION)
-            | (FaqQuestionLog.outcome == QuestionOutcome.NOT_HELPED),
-        )
-        .group_by(FaqQuestionLog.question)
-        .order_by(count.desc(), func.max(FaqQuestionLog.at).desc())
-        .limit(limit)
-    )
-    return [
-        QuestionGap(question=q, count=n, best_score=score, last_at=last)
-        for q, n, score, last in session.execute(stmt)
-    ]
-
-
 #: Matcher actions that left the buyer without an answer: a list of guesses, or staff.
 UNANSWERED_ACTIONS = ("suggest", "handoff")
 
@@ -191,17 +147,77 @@ UNANSWERED_ACTIONS = ("suggest", "handoff")
 def unanswered_questions(
     session: Session, seller_id: str, since: datetime, until: datetime, limit: int = 500
 ) -> list[str]:
-    """The seller's questions in ``[since, until)`` the FAQ could not answer outright, in
-    the order asked (the digest groups them)."""
+    """The seller's questions in ``[since, until)`` the FAQ could not answer outright
+    (suggestions, a hand-off, or an answer the buyer said did not help), in the order
+    asked (the digest and ``faq gaps`` group them)."""
     stmt = (
         select(FaqQuestionLog.question)
         .where(
             FaqQuestionLog.seller_id == seller_id,
             FaqQuestionLog.at >= since,
             FaqQuestionLog.at < until,
-            FaqQuestionLog.action.in_(UNANSWERED_ACTIONS),
+            FaqQuestionLog.action.in_(UNANSWERED_ACTIONS)
+            | (FaqQuestionLog.outcome == QuestionOutcome.NOT_HELPED),
         )
         .order_by(FaqQuestionLog.at, FaqQuestionLog.id)
         .limit(limit)
     )
+    return list(session.scalars(stmt))
+
+
+# ------------------------------------------------------------------------- FAQ drafts
+
+#: Characters of a staff answer kept for FAQ drafts (a Telegram message holds 4096).
+ANSWER_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class AnsweredCase:
+    """A case opened with a buyer's question that staff answered in text."""
+
+    number: int
+    subject: str
+    answer: str
+    opened_at: datetime
+
+
+def keep_first_answer(session: Session, case_id: int, answer: str) -> bool:
+    """Keep ``answer`` as the case's first staff answer unless one is kept already;
+    True if this one was kept."""
+    kept = update_rows(
+        session,
+        Case.id,
+        {"first_answer": clip(answer.strip(), ANSWER_CHARS)},
+        Case.id == case_id,
+        Case.first_answer.is_(None),
+    )
+    return bool(kept)
+
+
+def answered_cases(
+    session: Session, seller_id: str, since: datetime, until: datetime
+) -> list[AnsweredCase]:
+    """The seller's cases opened in ``[since, until)`` with a question (their subject)
+    and a staff answer, oldest first. Forgotten buyers' cases have neither."""
+    stmt = (
+        select(Case.number, Case.subject, Case.first_answer, Case.opened_at)
+        .where(
+            Case.seller_id == seller_id,
+            Case.opened_at >= since,
+            Case.opened_at < until,
+            Case.subject.is_not(None),
+            Case.first_answer.is_not(None),
+        )
+        .order_by(Case.opened_at, Case.id)
+    )
+    return [
+        AnsweredCase(number=number, subject=subject, answer=answer, opened_at=opened_at)
+        for number, subject, answer, opened_at in session.execute(stmt)
+        if subject is not None and answer is not None  # as the query says; for the types
+    ]
+
+
+def asking_sellers(session: Session) -> list[str]:
+    """Every seller id with questions in the log, sorted."""
+    stmt = select(FaqQuestionLog.seller_id).distinct().order_by(FaqQuestionLog.seller_id)
     return list(session.scalars(stmt))

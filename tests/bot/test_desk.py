@@ -8,7 +8,7 @@ import pytest
 
 from bot.desk import FaqDesk
 from bot.settings import SettingsError, load_settings
-from bot.texts import TEXTS, pick_language
+from bot.texts import LANGUAGES, has_text, pick_language, text
 from faq.content import load_content
 from faq.decision import Action
 from faq.semantic import installed
@@ -46,7 +46,7 @@ def test_unknown_topic_tells_where_to_get_help(desk: FaqDesk) -> None:
     assert seller is not None
     reply = desk.ask(seller, "расскажи анекдот про программистов", "ru")
     assert reply.action is Action.HANDOFF
-    assert reply.text == TEXTS["handoff"]["ru"]
+    assert reply.text == text("handoff", "ru")
 
 
 def test_suggestions_are_buttons_with_entry_questions(desk: FaqDesk) -> None:
@@ -75,8 +75,10 @@ def test_language_choice() -> None:
 
 
 def test_every_text_has_every_language() -> None:
-    for key, variants in TEXTS.items():
-        assert set(variants) == {"ru", "en", "zh"}, key
+    assert LANGUAGES == ("ru", "en", "zh")
+    for key in ("welcome", "handoff", "card_title"):
+        assert has_text(key)
+        assert len({text(key, lang, shop="S", number="1") for lang in LANGUAGES}) == 3, key
 
 
 def test_settings_defaults_and_errors(tmp_path: Path) -> None:
@@ -106,6 +108,6 @@ def test_answer_in_another_language_says_so() -> None:
     desk = FaqDesk(Content({"ru-shop": seller}), matcher="hybrid")
     reply = desk.ask(seller, "How long does delivery take?", "en")
     assert reply.action is Action.ANSWER
-    assert reply.text == f"{TEXTS['answer_other_language']['en']}\n\n10–20 дней."
+    assert reply.text == f"{text('answer_other_language', 'en')}\n\n10–20 дней."
     same = desk.ask(seller, "Сколько идет доставка?", "ru")
     assert same.text == "10–20 дней."

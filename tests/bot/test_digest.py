@@ -32,7 +32,7 @@ def _desk(tmp_path: Path) -> tuple[Database, DeskContext]:
     content = Content(sellers={SELLER: seller}, root=content.root)
     db = Database(f"sqlite:///{tmp_path / 'desk.db'}")
     db.prepare()
-    return db, DeskContext(content=content, faq=FaqDesk(content, "fuzzy"), alias_key=b"k")
+    return db, DeskContext(faq=FaqDesk(content, "fuzzy"), alias_key=b"k")
 
 
 def _seed(db: Database) -> None:

@@ -40,7 +40,8 @@ or the bot cannot make progress (the wait then fails after its timeout, it never
 fixture can assert it stays empty.
 
 Not modelled: delivery to webhooks (setWebhook is recorded and blocks getUpdates, as in
-Telegram, but nothing is POSTed), inline mode, payments, channels, the General topic as
+Telegram, but nothing is POSTed: tests post updates with :mod:`tests.botapi.webhook`),
+inline mode, payments, channels, the General topic as
 thread 1, callback query expiry, the 48-hour edit window.  Error texts are Telegram's
 where they are well known; a few rarer ones are marked approximate in the code.
 """

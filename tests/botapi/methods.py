@@ -431,12 +431,19 @@ class BotApiMethods(BotApiState):
                 info["allowed_updates"] = list(self._allowed_updates)
         return info
 
-    @staticmethod
-    def _scope_key(params: JSON) -> tuple[str, str]:
+    def _scope_key(self, params: JSON) -> tuple[str, str]:
+        """(scope, language_code); a chat scope is ``<type>:<chat_id>`` and needs a
+        chat the bot knows ("chat not found" otherwise, as Telegram answers)."""
         scope = params.get("scope") or {"type": "default"}
         if not isinstance(scope, dict) or "type" not in scope:
             raise bad_request("can't parse BotCommandScope JSON object")
-        return str(scope["type"]), str(params.get("language_code") or "")
+        kind = str(scope["type"])
+        if kind in ("chat", "chat_administrators", "chat_member"):
+            kind = f"{kind}:{self._chat_param(scope).id}"
+        language = str(params.get("language_code") or "")
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise bad_request("invalid language code specified")
+        return kind, language
 
     def _set_my_commands(self, params: JSON, files: dict[str, UploadedFile]) -> bool:
         commands = self._required(params, "commands")

@@ -334,7 +334,8 @@ class BotApiState:
             return self._callbacks[query_id]
 
     def commands(self, scope: str = "default", language_code: str = "") -> list[JSON]:
-        """The command list set by setMyCommands for a scope type and language."""
+        """The command list set by setMyCommands for a scope type (``chat:<chat_id>``
+        for one chat) and language."""
         with self._lock:
             return list(self._commands.get((scope, language_code), []))
 

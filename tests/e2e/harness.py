@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.app import build_application
-from bot.settings import Settings
+from bot.settings import Pacing, Settings
 from faq.content import load_content
 from storage.db import make_engine, session_factory
 from tests.botapi import BotApiDouble
@@ -90,6 +90,16 @@ class Desk:
         return self.api.member_sends_text(self.support, user, text, thread_id, reply_to)
 
 
+#: Rates far above what a scenario sends: Telegram's limits are not what e2e tests test.
+UNPACED = Pacing(
+    global_rate=100_000,
+    chat_rate=10_000,
+    chat_burst=1_000,
+    group_rate_per_min=600_000,
+    group_burst=1_000,
+)
+
+
 def settings_for(api: BotApiDouble, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "token": api.token,
@@ -100,6 +110,10 @@ def settings_for(api: BotApiDouble, tmp_path: Path, **overrides: Any) -> Setting
         "admin_user_ids": frozenset(),
         "matcher": "fuzzy",
         "secret_key": "test-secret",
+        # Scenarios start from fixed content; tests of live reload turn the watcher on.
+        "content_watch": False,
+        # Pacing has tests of its own; here it would only slow the scenarios down.
+        "pacing": UNPACED,
     }
     values.update(overrides)
     return Settings(**values)

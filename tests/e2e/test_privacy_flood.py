@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.flood import FLOOD_LIMIT, FloodGate
-from bot.texts import TEXTS
+from bot.texts import text
 from storage.models import Buyer, Case, CaseStatus
 from tests.botapi import BotApiDouble
 from tests.botapi.model import StoredMessage
@@ -21,21 +21,21 @@ def test_forget_me_asks_then_forgets_and_tells_staff(api: BotApiDouble, tmp_path
     async def scenario(desk: Desk) -> None:
         topic = await open_case(desk)
         ask = await desk.buyer_asks("/forget_me")
-        assert ask.text == TEXTS["forget_confirm"]["ru"]
+        assert ask.text == text("forget_confirm", "ru")
         data = [b["callback_data"] for b in ask.buttons]
         assert data == ["forget:yes", "forget:no"]
         # "No" keeps everything.
         desk.api.user_presses_button(BUYER, ask, "forget:no")
         kept = await desk.buyer_gets()
-        assert kept.text == TEXTS["forget_kept"]["ru"]
+        assert kept.text == text("forget_kept", "ru")
         with open_db(settings) as session:
             assert session.scalar(select(Buyer.telegram_id)) == BUYER
         ask = await desk.buyer_asks("/forget_me")
         desk.api.user_presses_button(BUYER, ask, "forget:yes")
         done = await desk.buyer_gets()
-        assert done.text == TEXTS["forget_done"]["ru"]
+        assert done.text == text("forget_done", "ru")
         note = await desk.in_topic(topic.thread_id, lambda m: "/forget_me" in (m.text or ""))
-        assert note.text == TEXTS["staff_buyer_forgotten"]["ru"].format(number="1")
+        assert note.text == text("staff_buyer_forgotten", "ru", number="1")
         assert "Anna" not in (note.text or "") and str(BUYER) not in (note.text or "")
 
     run_desk(api, settings, scenario)
@@ -53,7 +53,7 @@ def test_a_forged_forget_button_is_stale(api: BotApiDouble, tmp_path: Path) -> N
         hello = await desk.buyer_asks("/start lotus-wear")
         desk.api.user_presses_button(BUYER, hello, "forget:everyone", forged=True)
         stale = await desk.buyer_gets()
-        assert stale.text == TEXTS["stale_button"]["ru"]
+        assert stale.text == text("stale_button", "ru")
 
     run_desk(api, settings, scenario)
     with open_db(settings) as session:
@@ -79,7 +79,7 @@ def test_a_flood_gets_one_notice_and_loses_nothing(api: BotApiDouble, tmp_path: 
         relayed = await desk.wait(copies, timeout=30)
         # Every message once, in the order sent.
         assert [m.copied_from for m in relayed] == [(BUYER, m.message_id) for m in sent]
-        notices = [m for m in desk.buyer_messages() if m.text == TEXTS["flood_notice"]["ru"]]
+        notices = [m for m in desk.buyer_messages() if m.text == text("flood_notice", "ru")]
         assert len(notices) == 1
 
     run_desk(api, settings_for(api, tmp_path), scenario)

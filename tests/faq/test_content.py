@@ -240,3 +240,23 @@ def test_returns_timezone_and_digest_hour_errors(write_seller: WriteSeller) -> N
     assert "returns.decide_whithin: unknown key (did you mean 'decide_within'?)" in joined
     assert "timezone: unknown time zone 'Mars/Olympus'" in joined
     assert "digest_hour: expected an hour of the day" in joined
+
+
+def test_staff_language_is_read_and_defaults_to_none(write_seller: WriteSeller) -> None:
+    seller = load_seller(write_seller(seller=SELLER_YAML + "staff_language: zh\n"))
+    assert seller.staff_language == "zh"
+    assert load_seller(write_seller(seller=SELLER_YAML)).staff_language is None
+    # A bot language the seller does not answer buyers in is fine for staff.
+    ru_only = SELLER_YAML.replace("[ru, en, zh]", "[ru]") + "staff_language: zh\n"
+    assert load_seller(write_seller(seller=ru_only)).staff_language == "zh"
+
+
+def test_staff_language_errors_name_file_line_and_key(write_seller: WriteSeller) -> None:
+    for value, expected in (
+        ("de", "staff_language: expected one of ru, en, zh, not 'de'"),
+        ("Chinese", "staff_language: expected a language code such as ru, en or zh"),
+        ("[zh]", "staff_language: expected a language code such as ru, en or zh"),
+    ):
+        problems = problems_of(write_seller(seller=SELLER_YAML + f"staff_language: {value}\n"))
+        assert any(p.endswith(expected) for p in problems), (value, problems)
+        assert any("seller.yaml:4:" in p for p in problems), problems

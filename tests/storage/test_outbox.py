@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import OutboxKind, OutboxMessage, OutboxStatus
+from storage.models import Direction, OutboxKind, OutboxMessage, OutboxStatus
+from storage.repo import messages as messages_repo
 from storage.repo import outbox
 from tests.storage import factories
 from tests.storage.factories import T0, run_threads
@@ -256,3 +257,59 @@ def test_concurrent_workers_send_each_row_exactly_once_in_chat_order(
         assert in_chat == sorted(in_chat), f"chat {chat} out of order"
     with sessions() as session:
         assert outbox.count_by_status(session)[OutboxStatus.SENT] == total
+
+
+def test_a_row_whose_try_may_have_landed_is_marked_maybe_sent(session: Session) -> None:
+    crashed = put(session, 1, "the worker died mid-call")
+    broken = put(session, 2, "the connection broke")
+    throttled = put(session, 3, "429")
+    outbox.claim_batch(session, "w1", T0, lease=LEASE)
+    assert not any(m.maybe_sent for m in (crashed, broken, throttled))
+    outbox.retry_later(session, broken.id, "w1", T0, "NetworkError", maybe_sent=True)
+    outbox.retry_later(session, throttled.id, "w1", T0, "429: retry after 1")
+    later = T0 + LEASE + timedelta(seconds=1)
+    retaken = outbox.claim_batch(session, "w2", later, lease=LEASE)
+    assert {m.id for m in retaken} == {crashed.id, broken.id, throttled.id}
+    # Still "sending" when retaken: w1 never said how its call went.
+    assert (crashed.maybe_sent, broken.maybe_sent, throttled.maybe_sent) == (True, True, False)
+    # A 429 on the next try does not clear the doubt.
+    outbox.retry_later(session, crashed.id, "w2", later, "429: retry after 1")
+    assert [m.id for m in outbox.claim_batch(session, "w2", later, lease=LEASE)] == [crashed.id]
+    assert crashed.maybe_sent
+
+
+def test_message_ids_on_record_bound_the_search_for_an_earlier_copy(session: Session) -> None:
+    chat = -100700
+    case = factories.case(session)
+    first, second, third = (put(session, chat, text) for text in ("a", "b", "c"))
+    other_chat = put(session, -100800, "elsewhere")
+    outbox.claim_batch(session, "w1", T0)
+    outbox.mark_sent(session, first.id, "w1", [10, 11])
+    outbox.mark_sent(session, other_chat.id, "w1", [14])
+    outbox.claim_batch(session, "w1", T0)
+    outbox.mark_sent(session, second.id, "w1", [])  # a topic edit: no message
+    outbox.claim_batch(session, "w1", T0)
+    messages_repo.record_message(
+        session, case.id, Direction.SYSTEM, staff_chat_id=chat, staff_message_id=13
+    )
+    messages_repo.record_message(
+        session,
+        case.id,
+        Direction.TO_STAFF,
+        buyer_chat_id=1001,
+        buyer_message_id=12,
+        staff_chat_id=chat,
+        staff_message_id=15,
+    )
+    assert outbox.last_sent_message_id(session, chat, third.id) == 11
+    assert outbox.last_sent_message_id(session, chat, first.id) is None
+    assert outbox.known_message_ids(session, chat, 10, 16) == {11, 13, 15}
+    assert outbox.known_message_ids(session, 1001, 0, 100) == {12}
+    # A worker that lost the lease of ``third`` still sent it: on record, and the
+    # row's owner finds it.
+    outbox.record_stray_send(session, third.id, [17])
+    assert outbox.stray_message_ids(session, third.id) == [17]
+    assert 17 in outbox.known_message_ids(session, chat, 16, 18)
+    assert outbox.mark_sent(session, third.id, "w1", [17])
+    assert outbox.stray_message_ids(session, third.id) == [17]
+    assert outbox.stray_message_ids(session, second.id) == []

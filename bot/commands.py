@@ -1,0 +1,107 @@
+"""The command menus Telegram shows next to the message field, per chat and language.
+
+Buyers see theirs in private chats, in their Telegram language (ru, en, zh; English
+for any other); each seller's staff see the case commands in their support chat, in
+the seller's ``staff_language``; platform admins see theirs in the admin chat, in
+``ADMIN_LANGUAGE``. Descriptions are the catalog texts ``cmd_<command>``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+)
+from telegram.error import TelegramError
+
+from bot.cases import staff_lang
+from bot.i18n import SOURCE_LANGUAGE
+from bot.texts import LANGUAGES, text
+from faq.model import Content
+
+log = logging.getLogger(__name__)
+
+#: Buyer commands in menu order (``/skip`` and ``/cancel`` only mean something
+#: inside a flow, which names them when they apply).
+BUYER_MENU = ("start", "help", "cases", "return", "complain", "language", "forget_me")
+#: Staff commands in the support chat: a case's (see bot.staff.COMMANDS), then /stats.
+STAFF_MENU = ("claim", "close", "reopen", "note", "t", "reject", "stats")
+#: Platform admin commands in the admin chat (see bot.admin.COMMANDS, handlers.admin).
+ADMIN_MENU = ("takeover", "resolve", "handback", "stats", "reload")
+
+
+@dataclass(frozen=True)
+class Menu:
+    """One setMyCommands call: where, for which client language, which commands."""
+
+    #: Where the menu applies, for logs ("private chats", "staff chat -100...").
+    where: str
+    scope: BotCommandScope
+    #: Client language the menu is for; None: everyone without a menu of their own.
+    language_code: str | None
+    commands: tuple[BotCommand, ...]
+
+
+def command_list(names: Iterable[str], lang: str) -> tuple[BotCommand, ...]:
+    """``names`` with their descriptions in ``lang``."""
+    return tuple(BotCommand(name, text(f"cmd_{name}", lang)) for name in names)
+
+
+def buyer_menus() -> list[Menu]:
+    """Private chats: a default menu in English, then one per language the bot speaks."""
+    scope = BotCommandScopeAllPrivateChats()
+    menus = [Menu("private chats", scope, None, command_list(BUYER_MENU, SOURCE_LANGUAGE))]
+    menus += [
+        Menu(f"private chats ({lang})", scope, lang, command_list(BUYER_MENU, lang))
+        for lang in LANGUAGES
+    ]
+    return menus
+
+
+def chat_menus(content: Content, admin_chat_id: int | None, admin_language: str) -> list[Menu]:
+    """One menu per staff chat (the language of its first seller, when sellers share
+    a chat) and one for the admin chat; a chat that is both gets both lists."""
+    chats: dict[int, tuple[str, list[str], list[str]]] = {}
+    for seller in content.sellers.values():
+        chat = seller.support_chat_id
+        if chat not in chats:
+            chats[chat] = (staff_lang(seller), list(STAFF_MENU), [f"staff chat {chat}"])
+    if admin_chat_id is not None:
+        lang, names, where = chats.get(admin_chat_id, (admin_language, [], []))
+        chats[admin_chat_id] = (lang, names + list(ADMIN_MENU), [*where, "admin chat"])
+    return [
+        Menu(" and ".join(where), BotCommandScopeChat(chat), None, command_list(names, lang))
+        for chat, (lang, names, where) in chats.items()
+    ]
+
+
+def menus(content: Content, admin_chat_id: int | None, admin_language: str) -> list[Menu]:
+    """Every menu the bot sets at start."""
+    return buyer_menus() + chat_menus(content, admin_chat_id, admin_language)
+
+
+async def set_menus(bot: Bot, wanted: Sequence[Menu]) -> int:
+    """Send each menu to Telegram; returns how many were set.
+
+    A menu Telegram refuses (the bot is not in that group yet, the network is down) is
+    logged and skipped: menus are a convenience, never a reason not to start.
+    """
+    done = 0
+    for menu in wanted:
+        try:
+            await bot.set_my_commands(
+                list(menu.commands), scope=menu.scope, language_code=menu.language_code
+            )
+        except TelegramError as exc:
+            log.warning("command menu for %s not set: %s", menu.where, exc)
+            continue
+        done += 1
+    log.info("command menus set: %d of %d", done, len(wanted))
+    return done
