@@ -435,8 +435,9 @@ def sustained(phases: list[Phase], p99_ms: float) -> str:
 
 
 HEADER = [
-    "| database | phase | messages | offered/s | updates/s | p50 ms | p99 ms | missing | bot CPU |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| database | phase | messages | offered/s | updates/s | p50 ms | p99 ms | missing | bot CPU "
+    "| CPU ms/msg |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
 ]
 
 

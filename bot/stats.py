@@ -29,7 +29,7 @@ from bot.outgoing import Side
 from bot.texts import text
 from faq.model import Seller
 from storage.models import QuestionOutcome
-from storage.repo import questions, updates
+from storage.repo import outbox, questions, updates
 from storage.repo import stats as stats_repo
 from storage.repo.stats import case_figures
 
@@ -402,7 +402,22 @@ class StatsDesk:
         )
 
 
-async def send_chart(bot: Bot, reply: ChartReply) -> bool:
+#: Outbox kind of a chart sent straight away, kept on record (see :func:`send_chart`).
+CHART_KIND = "send_photo_direct"
+
+
+def _record_chart(db: Database, reply: ChartReply, message_id: int) -> None:
+    with db.transaction() as session:
+        outbox.record_sent_elsewhere(
+            session,
+            kind=CHART_KIND,
+            chat_id=reply.chat_id,
+            thread_id=reply.thread_id,
+            message_ids=[message_id],
+        )
+
+
+async def send_chart(bot: Bot, db: Database, reply: ChartReply) -> bool:
     """Upload the chart as a photo (multipart) where it was asked for; False if Telegram
     refused or could not be reached (the figures are there to ask for again).
 
@@ -410,7 +425,7 @@ async def send_chart(bot: Bot, reply: ChartReply) -> bool:
     a picture of the moment is worth nothing if it arrives hours later.
     """
     try:
-        await bot.send_photo(
+        sent = await bot.send_photo(
             chat_id=reply.chat_id,
             photo=reply.png,
             filename="stats.png",
@@ -421,4 +436,7 @@ async def send_chart(bot: Bot, reply: ChartReply) -> bool:
     except TelegramError as error:
         log.warning("stats chart to chat %s not sent: %s", reply.chat_id, error)
         return False
+    # On record like every message the bot sends: the outbox's check for repeats
+    # after a crash must never take the chart for a lost copy of a relayed message.
+    await db.run(_record_chart, db, reply, sent.message_id)
     return True

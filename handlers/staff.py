@@ -19,7 +19,7 @@ def on_stats(service: DeskService) -> Callback:
             return
         reply = await service.call(StatsDesk(service.db, service.staff.ctx).staff_chart, msg)
         if reply is not None:
-            await send_chart(context.bot, reply)
+            await send_chart(context.bot, service.db, reply)
 
     return handler
 

@@ -378,6 +378,36 @@ def append_message_id(session: Session, dedupe_key: str, message_id: int) -> boo
 _LOOKBACK_ROWS = 50
 
 
+def record_sent_elsewhere(
+    session: Session,
+    *,
+    kind: str,
+    chat_id: int,
+    message_ids: Sequence[int],
+    thread_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Put on record messages the bot sent without the outbox (a chart answering
+    ``/stats``): stored as a sent row, so the check for repeats after a crash
+    (:func:`known_message_ids`) never takes one of them for a lost try of a row."""
+    now = now or utcnow()
+    session.add(
+        OutboxMessage(
+            kind=kind,
+            payload={},
+            chat_id=chat_id,
+            thread_id=thread_id,
+            status=OutboxStatus.SENT,
+            attempts=1,
+            not_before=now,
+            created_at=now,
+            sent_at=now,
+            sent_message_ids=[int(i) for i in message_ids],
+        )
+    )
+    session.flush()
+
+
 def last_sent_message_id(session: Session, chat_id: int, before_row: int) -> int | None:
     """The highest message id Telegram gave a row to ``chat_id`` enqueued before
     ``before_row`` (None when none is left): a row's copy is newer than it, since a
