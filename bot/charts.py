@@ -95,6 +95,12 @@ class DayFigures:
         return self.deflected / self.questions if self.questions else None
 
 
+def rating_mean(ratings: dict[int, int]) -> float | None:
+    """The average of ratings given as rating (1-5) -> count; None when there are none."""
+    count = sum(ratings.values())
+    return sum(r * n for r, n in ratings.items()) / count if count else None
+
+
 @dataclass(frozen=True)
 class ChartData:
     """Everything the chart shows, gathered from the database by ``bot.stats``."""
@@ -113,8 +119,7 @@ class ChartData:
 
     @property
     def rating_mean(self) -> float | None:
-        count = self.rating_count
-        return sum(r * n for r, n in self.ratings.items()) / count if count else None
+        return rating_mean(self.ratings)
 
     @property
     def is_empty(self) -> bool:

@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 
 from bot import outgoing
 from bot.cases import DeskContext, staff_lang
-from bot.charts import ChartData, DayFigures, render_chart
+from bot.charts import ChartData, DayFigures, rating_mean, render_chart
 from bot.database import Database
 from bot.inbound import Incoming
 from bot.outgoing import Side
@@ -72,8 +72,7 @@ class SellerStats:
 
     @property
     def rating_mean(self) -> float | None:
-        count = self.rating_count
-        return sum(r * n for r, n in self.ratings.items()) / count if count else None
+        return rating_mean(self.ratings)
 
     def as_json(self) -> dict[str, Any]:
         return {
