@@ -12,7 +12,7 @@ from typing import ParamSpec, TypeVar
 from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.outgoing import HANDED_KEY, HANDOFF_KEY, Handoff
+from bot.outgoing import HANDED_KEY, HANDOFF_KEY, QUEUED_KEY, Handoff
 from storage import migrate
 from storage.db import make_engine, session_factory, unit_of_work
 from storage.models import Base
@@ -69,7 +69,8 @@ class Database:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work (commit at the end, roll back on error). Rows stored for
-        the sender's hand-over reach it once the commit is done, never before."""
+        the sender's hand-over, and the news of rows stored for its claim, reach it
+        once the commit is done, never before."""
         handoff = self.handoff
         with (
             self._lock if self._serialised else contextlib.nullcontext(),
@@ -80,8 +81,12 @@ class Database:
             info = session.info
             yield session
         handed = info.pop(HANDED_KEY, None)
-        if handed and handoff is not None:
-            handoff.deliver(handed)
+        queued = info.pop(QUEUED_KEY, None)
+        if handoff is not None:
+            if handed:
+                handoff.deliver(handed)
+            if queued:
+                handoff.queued(queued)
 
     async def run(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking database ``work`` in a worker thread and return its result."""

@@ -73,6 +73,8 @@ GATHER_S = 0.005
 #: Rows being sent at once at most, each to a different chat. Pacing keeps the rate
 #: at Telegram's; this bounds open tasks and connections when a backlog is due.
 MAX_IN_FLIGHT = 64
+#: Chats remembered as having rows queued for a claim (see OutboxSender._queued).
+MAX_QUEUED_CHATS = 10_000
 #: Attempts before a row that keeps failing on network errors is given up. With the
 #: backoff below that is about eight minutes of trying, longer than a Bot API outage
 #: usually lasts, short enough that staff hear of a lost message the same day.
@@ -184,6 +186,16 @@ class OutboxSender:
         self._unsent: list[int] = []
         #: Rows in flight still waiting for the pacer (not on the wire yet).
         self._pacing: set[int] = set()
+        #: Whether the next step should look for claimable rows: something was queued
+        #: for a claim, the last claim filled the batch, or rows were given back. Steps
+        #: that only record sends (FAQ answers, handed over) skip the claim query.
+        self._claim_wanted = True
+        #: Loop time of the last claim; one is made at least every POLL_INTERVAL_S, busy
+        #: or not, for rows put back for later and rows of other processes.
+        self._last_claim = 0.0
+        #: Chats with rows stored for a claim that may wait behind a row of this
+        #: sender's: recording a send to one of them is worth a claim.
+        self._queued_chats: set[int] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -197,7 +209,18 @@ class OutboxSender:
             with contextlib.suppress(RuntimeError):  # the loop has closed: leases cover it
                 loop.call_soon_threadsafe(self._adopt, jobs)
 
-        self.db.handoff = outgoing.Handoff(self.worker_id, self.lease, deliver)
+        def queued(chats: set[int]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: polls cover it
+                loop.call_soon_threadsafe(self._queued, chats)
+
+        self.db.handoff = outgoing.Handoff(self.worker_id, self.lease, deliver, queued)
+
+    def _queued(self, chats: set[int]) -> None:
+        """Rows for ``chats`` wait for a claim (see :class:`bot.outgoing.Handoff`)."""
+        if len(self._queued_chats) > MAX_QUEUED_CHATS:
+            self._queued_chats.clear()  # forgetting only costs a wait for the next poll
+        self._queued_chats |= chats
+        self.kick()
 
     def _adopt(self, jobs: list[Job]) -> None:
         """Rows a handler stored claimed by this sender (see :class:`outgoing.Handoff`)."""
@@ -220,6 +243,7 @@ class OutboxSender:
 
     def kick(self) -> None:
         """Look at the outbox now (a handler has just enqueued something)."""
+        self._claim_wanted = True
         self._wake.set()
 
     async def _loop(self) -> None:
@@ -228,11 +252,11 @@ class OutboxSender:
             await asyncio.sleep(GATHER_S)
             self._wake.clear()
             try:
-                busy = await self.step()
+                busy = await self.step(claim=None)
             except Exception:  # the sender must outlive any one failure
                 log.exception("outbox sender step failed")
                 busy = False
-            if not busy:
+            if not busy and not self._stopping:  # stop() may have come during the step
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), POLL_INTERVAL_S)
         await self._drain()
@@ -252,10 +276,13 @@ class OutboxSender:
 
     # ------------------------------------------------------------------ one step
 
-    async def step(self, claim: bool = True) -> int:
+    async def step(self, claim: bool | None = True) -> int:
         """Record the sends that finished and claim what is due, in one transaction,
         and start sending the claimed rows; returns how many rows it recorded, gave
         back or claimed (0: nothing to do until something is enqueued or finishes).
+
+        ``claim``: True always claims, False never; None (the loop) claims only when
+        something may be claimable (see :meth:`_wants_claim`).
 
         One transaction for the lot: a transaction per row made the database, not
         Telegram, the limit under load. A row's next one in its chat is claimable
@@ -263,13 +290,34 @@ class OutboxSender:
         """
         done, self._done = self._done, []
         unsent, self._unsent = self._unsent, []
+        if claim is None:
+            claim = self._wants_claim(done, unsent)
         room = MAX_IN_FLIGHT - len(self._in_flight) if claim else 0
         if not (done or unsent or room > 0):
             return 0
+        if room > 0:
+            self._claim_wanted = False
+            self._last_claim = asyncio.get_running_loop().time()
         jobs = await self.db.run(self._settle_and_claim, done, unsent, room)
+        if room > 0 and len(jobs) >= room:
+            self._claim_wanted = True  # more may be due than there was room for
         for job in jobs:
+            # A claimed row may have rows queued behind it: claim again once it is sent.
+            self._queued_chats.add(job.chat_id)
             self._start(job)
         return len(done) + len(unsent) + len(jobs)
+
+    def _wants_claim(self, done: list[tuple[Job, list[int]]], unsent: list[int]) -> bool:
+        """Is a claim query worth making now? When rows were queued for one, the last
+        claim filled the batch, rows were given back, a send to a chat with queued
+        rows was just recorded (the next row there becomes due), or a poll is due."""
+        wanted = self._claim_wanted or bool(unsent)
+        for job, _ in done:
+            if job.chat_id in self._queued_chats:
+                self._queued_chats.discard(job.chat_id)
+                wanted = True
+        overdue = asyncio.get_running_loop().time() - self._last_claim >= POLL_INTERVAL_S
+        return wanted or overdue
 
     def _start(self, job: Job) -> None:
         task = asyncio.create_task(self._paced_send(job), name=f"outbox-{job.id}")

@@ -38,10 +38,12 @@ REOPEN_FORUM_TOPIC = "reopen_forum_topic"
 Buttons = Sequence[Sequence[tuple[str, str]]]
 
 
-#: ``Session.info`` keys: the sender to hand rows to, and the rows handed in this
-#: transaction (delivered by :meth:`bot.database.Database.transaction` after commit).
+#: ``Session.info`` keys: the sender to hand rows to, the rows handed in this
+#: transaction, and the chats of rows stored for a claim (both passed on by
+#: :meth:`bot.database.Database.transaction` after the commit).
 HANDOFF_KEY = "sellerdesk.handoff"
 HANDED_KEY = "sellerdesk.handed"
+QUEUED_KEY = "sellerdesk.queued"
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,11 @@ class Handoff:
     #: Called after the commit with the rows stored claimed by ``worker_id``; from
     #: any thread, so it must be thread-safe.
     deliver: Callable[[list[OutboxMessage]], None]
+    #: Called after the commit with the chats of rows stored for a claim (pending:
+    #: they wait for a claim query); thread-safe too. The sender claims then, and again
+    #: after its next send to one of those chats, when a row waiting behind it may have
+    #: become due.
+    queued: Callable[[set[int]], None]
 
 
 class Side(StrEnum):
@@ -193,5 +200,9 @@ def _enqueue(
         claim_for=handoff.worker_id if handoff is not None and direct else None,
         lease=handoff.lease if handoff is not None else outbox.DEFAULT_LEASE,
     )
-    if direct and row is not None and row.status == OutboxStatus.SENDING:
+    if row is None:
+        return
+    if direct and row.status == OutboxStatus.SENDING:
         session.info.setdefault(HANDED_KEY, []).append(row)
+    else:
+        session.info.setdefault(QUEUED_KEY, set()).add(chat_id)

@@ -92,7 +92,14 @@ class ReturnFlow:
     ) -> ReturnRequest | None:
         """The buyer's flow in progress; one that timed out is closed here, and the
         buyer told, when they come back (nothing of it ever reached staff)."""
-        flow = returns_repo.active_flow(session, buyer.id)
+        return self._unexpired(
+            session, returns_repo.active_flow(session, buyer.id), chat_id, lang, now
+        )
+
+    def _unexpired(
+        self, session: Session, flow: ReturnRequest | None, chat_id: int, lang: str, now: datetime
+    ) -> ReturnRequest | None:
+        """``flow``, unless it timed out: then it is closed and the buyer told."""
         if flow is None:
             return None
         if expired(flow, self.timeout, now):
@@ -141,10 +148,10 @@ class ReturnFlow:
         """The buyer's message while a flow is in progress (or while staff wait for more
         details on a return); True if it was taken."""
         now = utcnow()
-        had_flow = returns_repo.active_flow(session, buyer.id) is not None
-        flow = self._current(session, buyer, msg.chat_id, lang, now)
+        found = returns_repo.active_flow(session, buyer.id)
+        flow = self._unexpired(session, found, msg.chat_id, lang, now)
         if flow is None:
-            return had_flow or self._more_details(session, buyer, msg)
+            return found is not None or self._more_details(session, buyer, msg)
         lang = flow.lang or lang
         body = msg.body.strip()
         if flow.step is ReturnStep.ORDER:

@@ -170,10 +170,11 @@ class DeskService:
             self.sender.kick()
 
     async def call(self, work: Callable[[A], T], arg: A) -> T:
-        """Run one update's desk work off the event loop, then wake the sender for the
-        messages it queued."""
+        """Run one update's desk work off the event loop; the sender hears of the
+        messages it queued (see :class:`bot.outgoing.Handoff`)."""
         result = await self.db.run(work, arg)
-        if self.sender is not None:
+        if self.sender is not None and self.db.handoff is None:
+            # A running sender hears of queued rows from the transaction itself.
             self.sender.kick()
         return result
 

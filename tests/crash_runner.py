@@ -8,8 +8,9 @@ or with SIGTERM at the end.
 The load benchmark runs the bot with it too. Environment:
 
 * ``SELLERDESK_PROFILE=path``: profile the event loop and every worker thread with
-  cProfile and write the merged statistics to ``path`` on SIGTERM (read them with
-  ``python -m pstats path``);
+  cProfile, timed by each thread's own CPU clock (waits for a lock, the GIL or a
+  socket count nothing, so the figures add up to the process's CPU), and write the
+  merged statistics to ``path`` on SIGTERM (read them with ``python -m pstats path``);
 * ``TELEGRAM_GLOBAL_RATE``, ``TELEGRAM_CHAT_RATE``, ``TELEGRAM_GROUP_RATE`` (and the
   burst settings, see :mod:`bot.settings`): the sender's pacing; unset, the defaults.
 """
@@ -23,6 +24,7 @@ import pstats
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from bot.app import build_application
@@ -67,12 +69,12 @@ class ThreadProfiles:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.finished: list[cProfile.Profile] = []
-        self.main = cProfile.Profile()
+        self.main = cProfile.Profile(time.thread_time)
         original_run = threading.Thread.run
         profiles = self
 
         def run(thread: threading.Thread) -> None:
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.thread_time)
             profile.enable()
             try:
                 original_run(thread)

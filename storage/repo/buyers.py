@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.models import ALIAS_LEN, LANG_LEN, NAME_LEN, OFFER_ID_LEN, Buyer, BuyerAlias
@@ -26,9 +26,13 @@ def get_buyer(session: Session, buyer_id: int) -> Buyer | None:
     return session.get(Buyer, buyer_id)
 
 
+#: Statements of every update, built once (see :mod:`storage.repo._sql`).
+_BY_TELEGRAM_ID = select(Buyer).where(Buyer.telegram_id == bindparam("telegram_id"))
+
+
 def get_buyer_by_telegram_id(session: Session, telegram_id: int) -> Buyer | None:
     """The (not forgotten) buyer with this Telegram user id."""
-    return session.scalars(select(Buyer).where(Buyer.telegram_id == telegram_id)).one_or_none()
+    return session.scalars(_BY_TELEGRAM_ID, {"telegram_id": telegram_id}).one_or_none()
 
 
 def get_or_create_buyer(
@@ -65,7 +69,7 @@ def get_or_create_buyer(
                 "created_at": now or utcnow(),
             },
         )
-        buyer = session.scalars(select(Buyer).where(Buyer.telegram_id == telegram_id)).one()
+        buyer = session.scalars(_BY_TELEGRAM_ID, {"telegram_id": telegram_id}).one()
     # Assigning an unchanged value writes nothing: the ORM compares before UPDATE.
     if username is not None:
         buyer.username = username

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,13 +59,17 @@ def find_open_case(
     session: Session, buyer_id: int, seller_id: str, kind: CaseKind = CaseKind.QUESTION
 ) -> Case | None:
     """The buyer's open case of ``kind`` with this seller (there is at most one)."""
-    stmt = select(Case).where(
-        Case.buyer_id == buyer_id,
-        Case.seller_id == seller_id,
-        Case.status == CaseStatus.OPEN,
-        Case.kind == kind,
-    )
-    return session.scalars(stmt).one_or_none()
+    params = {"buyer_id": buyer_id, "seller_id": seller_id, "kind": kind}
+    return session.scalars(_OPEN_CASE, params).one_or_none()
+
+
+#: Asked on every buyer message: built once (see :mod:`storage.repo._sql`).
+_OPEN_CASE = select(Case).where(
+    Case.buyer_id == bindparam("buyer_id"),
+    Case.seller_id == bindparam("seller_id"),
+    Case.status == CaseStatus.OPEN,
+    Case.kind == bindparam("kind"),
+)
 
 
 def open_case(

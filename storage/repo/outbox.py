@@ -20,8 +20,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import identity_key
 
 from storage.models import (
     DEDUPE_KEY_LEN,
@@ -32,7 +44,15 @@ from storage.models import (
     OutboxMessage,
     OutboxStatus,
 )
-from storage.repo._sql import claim_ids, dialect_name, insert_ignore, rowcount, update_rows
+from storage.repo._sql import (
+    claim_ids,
+    dialect_name,
+    insert_ignore,
+    insert_returning_object,
+    rowcount,
+    table_of,
+    update_rows,
+)
 from storage.types import utcnow
 
 #: Rows per claim. A batch holds at most one row per chat, and Telegram allows about
@@ -43,6 +63,16 @@ DEFAULT_BATCH = 20
 DEFAULT_LEASE = timedelta(seconds=60)
 
 _UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+#: Statements of every message sent, built once (see :mod:`storage.repo._sql`); on
+#: the table, not the mapped class, where no object is wanted back.
+_TABLE = table_of(OutboxMessage)
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_UNSENT_IN_CHAT = (
+    select(_TABLE.c.id)
+    .where(_TABLE.c.chat_id == bindparam("chat_id"), _TABLE.c.status.in_(_UNSENT))
+    .limit(1)
+)
 
 
 def enqueue(
@@ -96,6 +126,12 @@ def enqueue(
         "attempts": 0,
         "not_before": not_before or now,
         "created_at": now,
+        "maybe_sent": False,
+        "claimed_by": None,
+        "claimed_until": None,
+        "sent_message_ids": None,
+        "last_error": None,
+        "sent_at": None,
     }
     due = not_before is None or not_before <= now
     if claim_for is not None and due and not has_unsent_for_chat(session, chat_id):
@@ -104,10 +140,7 @@ def enqueue(
         values["claimed_until"] = now + lease
         values["attempts"] = 1
     if dedupe_key is None:
-        message = OutboxMessage(**values)
-        session.add(message)
-        session.flush()
-        return message
+        return insert_returning_object(session, OutboxMessage, _INSERT, values)
     if not insert_ignore(session, OutboxMessage, values):
         return None
     stmt = select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
@@ -128,10 +161,7 @@ def get_message_by_key(session: Session, dedupe_key: str) -> OutboxMessage | Non
 def has_unsent_for_chat(session: Session, chat_id: int) -> bool:
     """Is any row for ``chat_id`` still waiting or being sent? (Then a new row for the
     chat must wait behind it.)"""
-    stmt = select(OutboxMessage.id).where(
-        OutboxMessage.chat_id == chat_id, OutboxMessage.status.in_(_UNSENT)
-    )
-    return session.scalars(stmt.limit(1)).first() is not None
+    return session.execute(_UNSENT_IN_CHAT, {"chat_id": chat_id}).first() is not None
 
 
 def has_unsent_copy(session: Session, from_chat_id: int) -> bool:
@@ -236,15 +266,39 @@ def mark_sent(
     another worker took it): the message may then go out twice, which the caller
     should log.
     """
-    values = {
-        "status": OutboxStatus.SENT,
-        "sent_message_ids": list(sent_message_ids),
-        "sent_at": now or utcnow(),
-        "claimed_by": None,
-        "claimed_until": None,
-        "last_error": None,
+    params = {
+        "row_id": message_id,
+        "worker": worker_id[:WORKER_ID_LEN],
+        "sent_ids": list(sent_message_ids),
+        "sent_time": now or utcnow(),
     }
-    return _update_owned(session, message_id, worker_id, values)
+    if rowcount(session.execute(_MARK_SENT, params)) != 1:
+        return False
+    cached = session.identity_map.get(identity_key(OutboxMessage, message_id))
+    if cached is not None:  # a copy loaded in this session re-reads what changed
+        session.expire(cached, _SENT_COLUMNS)
+    return True
+
+
+#: Every message sent is recorded with this, built once (see storage.repo._sql).
+_MARK_SENT = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("row_id"),
+        _TABLE.c.status == OutboxStatus.SENDING,
+        _TABLE.c.claimed_by == bindparam("worker"),
+    )
+    .values(
+        status=OutboxStatus.SENT,
+        sent_message_ids=bindparam("sent_ids"),
+        sent_at=bindparam("sent_time"),
+        claimed_by=None,
+        claimed_until=None,
+        last_error=None,
+    )
+)
+_SENT_COLUMNS = ["status", "sent_message_ids", "sent_at", "claimed_by", "claimed_until"]
+_SENT_COLUMNS += ["last_error"]
 
 
 def retry_later(

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, func, select
+from sqlalchemy import Date, func, insert, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from storage.models import ENTRY_ID_LEN, LANG_LEN, Case, FaqQuestionLog, QuestionOutcome
-from storage.repo._sql import clip, update_rows
+from storage.repo._sql import clip, insert_returning_object, table_of, update_rows
 from storage.types import utcnow
 
 #: The matcher's hand-off action, as ``faq.decision.Action.HANDOFF`` spells it
@@ -79,18 +79,21 @@ def log_question(
     now: datetime | None = None,
 ) -> FaqQuestionLog:
     """Log one matcher decision. No buyer or chat id goes in: the log stays anonymous."""
-    row = FaqQuestionLog(
-        seller_id=seller_id,
-        question=question,
-        action=action,
-        best_entry=clip(best_entry, ENTRY_ID_LEN),
-        score=score,
-        lang=clip(lang, LANG_LEN),
-        at=now or utcnow(),
-    )
-    session.add(row)
-    session.flush()
-    return row
+    values = {
+        "seller_id": seller_id,
+        "question": question,
+        "action": action,
+        "best_entry": clip(best_entry, ENTRY_ID_LEN),
+        "score": score,
+        "lang": clip(lang, LANG_LEN),
+        "at": now or utcnow(),
+        "outcome": None,
+    }
+    return insert_returning_object(session, FaqQuestionLog, _INSERT, values)
+
+
+_TABLE = table_of(FaqQuestionLog)
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
 
 
 def get_question(session: Session, log_id: int) -> FaqQuestionLog | None:

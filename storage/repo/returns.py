@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -26,10 +26,23 @@ from storage.types import utcnow
 _ACTIVE = ReturnRequest.step.in_([ReturnStep(s) for s in RETURN_FLOW_STEPS])
 
 
+#: Asked on every buyer message: built once (see :mod:`storage.repo._sql`).
+_ACTIVE_FLOW = select(ReturnRequest).where(ReturnRequest.buyer_id == bindparam("buyer_id"), _ACTIVE)
+_AWAITING_BUYER = (
+    select(ReturnRequest)
+    .where(
+        ReturnRequest.buyer_id == bindparam("buyer_id"),
+        ReturnRequest.step == ReturnStep.SUBMITTED,
+        ReturnRequest.staff_awaiting == bindparam("marker"),
+    )
+    .order_by(ReturnRequest.id.desc())
+    .limit(1)
+)
+
+
 def active_flow(session: Session, buyer_id: int) -> ReturnRequest | None:
     """The buyer's return flow in progress, if any (there is at most one)."""
-    stmt = select(ReturnRequest).where(ReturnRequest.buyer_id == buyer_id, _ACTIVE)
-    return session.scalars(stmt).one_or_none()
+    return session.scalars(_ACTIVE_FLOW, {"buyer_id": buyer_id}).one_or_none()
 
 
 def start_flow(
@@ -165,17 +178,7 @@ def reject(session: Session, request_id: int, user_id: int, reason: str, now: da
 
 def awaiting_buyer(session: Session, buyer_id: int, marker: str) -> ReturnRequest | None:
     """The buyer's submitted return whose staff wait for the buyer's answer, if any."""
-    stmt = (
-        select(ReturnRequest)
-        .where(
-            ReturnRequest.buyer_id == buyer_id,
-            ReturnRequest.step == ReturnStep.SUBMITTED,
-            ReturnRequest.staff_awaiting == marker,
-        )
-        .order_by(ReturnRequest.id.desc())
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
+    return session.scalars(_AWAITING_BUYER, {"buyer_id": buyer_id, "marker": marker}).first()
 
 
 def undecided(session: Session, case_id: int) -> bool:

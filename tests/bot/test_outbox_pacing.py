@@ -365,3 +365,104 @@ def test_a_row_handed_over_waits_behind_an_earlier_unsent_row(db: Database) -> N
         assert row is not None and row.status == OutboxStatus.PENDING
         assert free is not None and free.status == OutboxStatus.SENDING
         assert free.claimed_by == "w" and free.attempts == 1
+
+
+# ---------------------------------------------------------------------- claim queries
+
+#: No limit binds: these tests are about when the sender queries, not its pacing.
+FAST = Pacing(global_rate=10_000, chat_rate=10_000, chat_burst=100, group_rate_per_min=60_000)
+
+
+def count_claims(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the sender's claim queries (one list item per query)."""
+    claims: list[int] = []
+    original = outbox.claim_batch
+
+    def counting(*args: Any, **kwargs: Any) -> list[OutboxMessage]:
+        claims.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "claim_batch", counting)
+    return claims
+
+
+async def wait_sent(db: Database, bot: FakeBot, count: int, timeout: float) -> float:
+    """Seconds until ``count`` messages were sent and none is left unsent."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if len(bot.calls) >= count and not await asyncio.to_thread(unsent, db):
+            break
+        await asyncio.sleep(0.005)
+    return time.monotonic() - started
+
+
+def test_answers_handed_over_are_sent_without_claim_queries(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Polls far apart: any claim beyond the first would come from the answers.
+    monkeypatch.setattr("bot.outbox.POLL_INTERVAL_S", 30.0)
+    claims = count_claims(monkeypatch)
+    bot = FakeBot(cast(FakeClock, time.monotonic))
+
+    async def main() -> float:
+        sender = OutboxSender(db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
+        sender.start()
+        for n in range(30):  # one update each, as handlers store them
+            await asyncio.to_thread(enqueue, db, [(6000 + n, f"answer {n}")])
+        took = await wait_sent(db, bot, 30, timeout=10)
+        await sender.stop()
+        return took
+
+    took = asyncio.run(main())
+    assert took < 10 and len(bot.calls) == 30
+    # The sender's first step claims (rows left by an earlier run); then none.
+    assert len(claims) <= 2
+
+
+def test_a_row_queued_behind_an_answer_goes_right_after_it(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.outbox.POLL_INTERVAL_S", 30.0)
+    bot = FakeBot(cast(FakeClock, time.monotonic))
+    chat = BUYERS[0]
+
+    async def main() -> float:
+        sender = OutboxSender(db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
+        sender.start()
+        await asyncio.sleep(0.05)  # past the first step's claim
+        # Two updates in a row for one chat: the first is handed over, the second
+        # stored for a claim behind it. No kick: the transaction tells the sender.
+        await asyncio.to_thread(enqueue, db, [(chat, "first")])
+        await asyncio.to_thread(enqueue, db, [(chat, "second")])
+        took = await wait_sent(db, bot, 2, timeout=10)
+        await sender.stop()
+        return took
+
+    took = asyncio.run(main())
+    assert [text for _, c, text in bot.calls if c == chat] == ["first", "second"]
+    assert took < 5  # not left for the next poll, 30 s away
+
+
+def test_a_busy_sender_still_claims_rows_of_other_processes(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.outbox.POLL_INTERVAL_S", 0.2)
+    bot = FakeBot(cast(FakeClock, time.monotonic))
+    other = Database(db.url)  # no hand-over: like another process's handler
+    other.engine, other.sessions = db.engine, db.sessions
+
+    async def main() -> None:
+        sender = OutboxSender(db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
+        sender.start()
+        await asyncio.sleep(0.05)
+        await asyncio.to_thread(enqueue, other, [(GROUP, "from elsewhere")])
+        deadline = time.monotonic() + 3
+        n = 0
+        # Answers keep the sender busy the whole time: no idle wait ever times out.
+        while time.monotonic() < deadline and not any(c == GROUP for _, c, _ in bot.calls):
+            await asyncio.to_thread(enqueue, db, [(7000 + n, "busy")])
+            n += 1
+        await sender.stop()
+
+    asyncio.run(main())
+    assert any(text == "from elsewhere" for _, _, text in bot.calls)
