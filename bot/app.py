@@ -16,6 +16,7 @@ from bot import commands
 from bot.database import Database
 from bot.desk import ContentSnapshot
 from bot.health import HealthServer
+from bot.http import AiohttpRequest
 from bot.ordering import PerChatUpdateProcessor
 from bot.outbox import OutboxSender
 from bot.pacing import Pacer
@@ -29,6 +30,10 @@ log = logging.getLogger("sellerdesk")
 
 #: What Telegram accepts as a webhook secret token (setWebhook's secret_token).
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: Connections to the Bot API for the bot's calls (getUpdates has its own): 16
+#: kept-alive connections carry far more than Telegram's 30 messages a second at
+#: real-world round trips (see :mod:`bot.http`).
+HTTP_CONNECTIONS = 16
 
 
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,6 +120,8 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
         .post_shutdown(post_shutdown)
         # Chats are handled concurrently, each chat's updates still in order.
         .concurrent_updates(PerChatUpdateProcessor())
+        .request(AiohttpRequest(HTTP_CONNECTIONS))
+        .get_updates_request(AiohttpRequest(1))
         .build()
     )
     # Note: order matters. Buyer commands, then buyer messages; staff likewise; the
