@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
+    Select,
     and_,
     bindparam,
     delete,
@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from storage.models import (
@@ -177,14 +177,6 @@ def has_unsent_copy(session: Session, from_chat_id: int) -> bool:
     return any(payload.get("from_chat_id") == from_chat_id for payload in session.scalars(stmt))
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    """Due pending rows, and rows whose worker's lease ran out."""
-    return or_(
-        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now),
-        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
-    )
-
-
 def claim_batch(
     session: Session,
     worker_id: str,
@@ -199,43 +191,66 @@ def claim_batch(
     (see :func:`storage.repo._sql.claim_ids`).
     """
     now = now or utcnow()
-    earlier = aliased(OutboxMessage)
-    earlier_unsent = exists().where(
-        earlier.chat_id == OutboxMessage.chat_id,
-        earlier.id < OutboxMessage.id,
-        earlier.status.in_(_UNSENT),
-    )
-    candidates = (
-        select(OutboxMessage.id)
-        .where(_claimable(now), ~earlier_unsent)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
     ids = claim_ids(
         session,
         OutboxMessage.id,
-        candidates,
-        _claimable(now),
+        _candidates(limit),
+        _CLAIMABLE_NOW,
+        _CLAIM_VALUES,
         {
-            "status": OutboxStatus.SENDING,
-            "claimed_by": worker_id[:WORKER_ID_LEN],
-            "claimed_until": now + lease,
-            "attempts": OutboxMessage.attempts + 1,
-            # Still "sending" means its last worker never said how the call went.
-            "maybe_sent": or_(
-                OutboxMessage.maybe_sent, OutboxMessage.status == OutboxStatus.SENDING
-            ),
+            "claim_now": now,
+            "claim_worker": worker_id[:WORKER_ID_LEN],
+            "claim_until": now + lease,
         },
     )
     if not ids:
         return []
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids))
-        .order_by(OutboxMessage.id)
-        .execution_options(populate_existing=True)
-    )
-    return list(session.scalars(stmt))
+    return list(session.scalars(_CLAIMED, {"claimed_ids": ids}))
+
+
+# The claim, built once (it runs after every send of a case's message): ``claim_now``,
+# ``claim_worker`` and ``claim_until`` are its parameters. Claimable: due pending
+# rows, and rows whose worker's lease ran out.
+_CLAIMABLE_NOW = or_(
+    and_(_TABLE.c.status == OutboxStatus.PENDING, _TABLE.c.not_before <= bindparam("claim_now")),
+    and_(_TABLE.c.status == OutboxStatus.SENDING, _TABLE.c.claimed_until < bindparam("claim_now")),
+)
+_EARLIER = _TABLE.alias("earlier")
+_EARLIER_UNSENT = exists().where(
+    _EARLIER.c.chat_id == _TABLE.c.chat_id,
+    _EARLIER.c.id < _TABLE.c.id,
+    _EARLIER.c.status.in_(_UNSENT),
+)
+_CLAIM_VALUES = {
+    "status": OutboxStatus.SENDING,
+    "claimed_by": bindparam("claim_worker"),
+    "claimed_until": bindparam("claim_until"),
+    "attempts": _TABLE.c.attempts + 1,
+    # Still "sending" means its last worker never said how the call went.
+    "maybe_sent": or_(_TABLE.c.maybe_sent, _TABLE.c.status == OutboxStatus.SENDING),
+}
+_CLAIMED = (
+    select(OutboxMessage)
+    .where(OutboxMessage.id.in_(bindparam("claimed_ids", expanding=True)))
+    .order_by(OutboxMessage.id)
+    .execution_options(populate_existing=True)
+)
+_CANDIDATES: dict[int, Select[tuple[int]]] = {}
+
+
+def _candidates(limit: int) -> Select[tuple[int]]:
+    """Ids of claimable rows with no unsent row before them in their chat, oldest
+    first (one statement per batch size, built on first use)."""
+    stmt = _CANDIDATES.get(limit)
+    if stmt is None:
+        stmt = (
+            select(_TABLE.c.id)
+            .where(_CLAIMABLE_NOW, ~_EARLIER_UNSENT)
+            .order_by(_TABLE.c.id)
+            .limit(limit)
+        )
+        _CANDIDATES[limit] = stmt
+    return stmt
 
 
 def _update_owned(
