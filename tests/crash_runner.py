@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import gc
 import os
 import pstats
 import signal
@@ -46,6 +47,7 @@ async def main(api_url: str, token: str, database_url: str, content_dir: str, le
         pacing=load_pacing(dict(os.environ)),
     )
     app = build_application(settings, load_content(settings.content_dir))
+    gc.freeze()  # as ``sellerdesk run`` does: startup's objects stay out of collections
     done = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, done.set)
     async with app:
