@@ -1,7 +1,9 @@
 """Load benchmark of the bot: many buyers against the Bot API double.
 
     python -m bench.load [--buyers 200] [--relays 2] [--faq-rate 200] [--relay-rate 100]
-                         [--seconds 5] [--step] [--groups 3] [--no-postgres]
+                         [--seconds 5] [--step] [--groups 3] [--no-postgres] [--no-sqlite]
+                         [--no-baseline] [--profile PATH] [--telegram-pacing]
+                         [--matcher fuzzy|hybrid]
 
 Not part of ``make test``. The bot runs as its own OS process (``tests.crash_runner``:
 polling, handlers, the outbox sender; the real application), talking over real HTTP
@@ -26,6 +28,12 @@ with Poisson arrivals, whatever the bot's speed:
 7. with ``--step``: FAQ questions at rising rates (``--steps``), each for
    ``--step-seconds``, until p99 reaches ``--p99-ms`` or a message goes missing;
    the highest rate sustained is reported.
+
+Baseline (``--no-baseline`` skips it): the same FAQ burst and open loop against a bare
+PTB bot (``bench.echo_bot``: the desk's HTTP client and polling, a fixed reply, no
+database), run first; a last table gives the desk's CPU per answer over the bare
+bot's. The machine's speed changes from run to run on shared cores; that ratio
+changes far less.
 
 "updates/s" is messages answered / (last answer - first message); "offered/s" is what
 the buyers sent. Times are taken inside the double when it stores the bot's message,
@@ -304,6 +312,13 @@ def _bot(
 ) -> Iterator[subprocess.Popen[str]]:
     command = [sys.executable, "-m", "tests.crash_runner", api.url, api.token, db_url]
     command += [str(content), "60"]
+    with _process(command, env) as proc:
+        yield proc
+
+
+@contextmanager
+def _process(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """A bot process that prints ``ready`` once it polls; terminated at the end."""
     proc = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, **env}
     )
@@ -347,7 +362,8 @@ def run_backend(
             api.add_group(chat, title, is_forum=True, members=[STAFF_MEMBER])
         api.add_group(ADMIN_CHAT, "Admins", is_forum=False)
         rec = Recorder(api)
-        env = {} if args.telegram_pacing else UNPACED_ENV
+        env = {} if args.telegram_pacing else dict(UNPACED_ENV)
+        env["SELLERDESK_MATCHER"] = args.matcher
         if args.profile:
             env = {**env, "SELLERDESK_PROFILE": f"{args.profile}.{backend.lower()}"}
 
@@ -406,6 +422,53 @@ def run_backend(
         return phases, steady, rss
 
 
+def run_baseline(args: argparse.Namespace) -> list[Phase]:
+    """The same FAQ load (a burst, then the open loop) against a bare PTB bot that
+    answers every message with a fixed reply (``bench.echo_bot``)."""
+    with BotApiDouble() as api:
+        buyers = [FIRST_BUYER + n for n in range(args.buyers)]
+        pool = [FIRST_BUYER + args.buyers + n for n in range(FAQ_POOL)]
+        for buyer in buyers + pool:
+            api.add_user(buyer, f"Buyer {buyer}", language_code="ru")
+        rec = Recorder(api)
+        command = [sys.executable, "-m", "bench.echo_bot", api.url, api.token]
+        with _process(command, {}) as proc:
+
+            def measure(name: str, send: Callable[..., None], timeout: float) -> Phase:
+                return _measure(name, api, rec, proc.pid, "answer", set(), send, timeout)
+
+            question = burst(buyers, lambda b: [FAQ_QUESTION])
+            return [
+                measure("answer (warm-up)", burst(pool, lambda b: [FAQ_QUESTION]), args.timeout),
+                measure("FAQ answer", question, args.timeout),
+                measure(
+                    f"FAQ answer at {args.faq_rate:g}/s",
+                    open_loop(pool, lambda n: FAQ_QUESTION, args.faq_rate, args.seconds, 1),
+                    DRAIN_S,
+                ),
+            ]
+
+
+def cpu_ms(phase: Phase) -> float:
+    answered = phase.messages - phase.missing
+    return 1000 * phase.cpu_s / answered if answered else float("nan")
+
+
+def against_baseline(name: str, phases: list[Phase], baseline: list[Phase]) -> list[str]:
+    """The desk's CPU per answer over the bare bot's, phase by phase (same names)."""
+    bare = {p.name: p for p in baseline}
+    lines = []
+    for phase in phases:
+        base = bare.get(phase.name)
+        if base is not None:
+            ratio = cpu_ms(phase) / cpu_ms(base)
+            lines.append(
+                f"| {name} | {phase.name} | {cpu_ms(phase):.1f} | {cpu_ms(base):.1f} "
+                f"| ×{ratio:.2f} |"
+            )
+    return lines
+
+
 def step(
     measure: Callable[[str, str, Callable[..., None], float], Phase],
     buyers: list[int],
@@ -461,11 +524,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--profile", help="cProfile the bot into PATH.<database>")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--matcher", choices=("fuzzy", "hybrid"), default="fuzzy", help="the bot's matcher"
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="skip the bare PTB bot")
     args = parser.parse_args(argv)
 
     backends: list[tuple[str, Callable[[], Any]]] = []
     tmp = tempfile.TemporaryDirectory()
-    backends.append(("SQLite", lambda: _nullcontext(f"sqlite:///{tmp.name}/load.db")))
+    if not args.no_sqlite:
+        backends.append(("SQLite", lambda: _nullcontext(f"sqlite:///{tmp.name}/load.db")))
     if not args.no_postgres:
         from tests.storage.conftest import pg_schema, pg_unavailable
 
@@ -489,12 +558,23 @@ def main(argv: list[str] | None = None) -> int:
         *HEADER,
     ]
     notes: list[str] = []
+    baseline = [] if args.no_baseline else run_baseline(args)
+    bursts += [phase.row("bare PTB") for phase in baseline[1:2]]
+    steady += [phase.row("bare PTB") for phase in baseline[2:]]
+    ratios = [
+        "CPU per answer against the bare PTB bot in the same run (`bench.echo_bot`: same "
+        "HTTP client and polling, a fixed reply, no database):",
+        "",
+        "| database | phase | desk CPU ms/msg | bare PTB CPU ms/msg | ratio |",
+        "|---|---|---:|---:|---:|",
+    ]
     try:
         for name, url_context in backends:
             with url_context() as url:
                 phases, open_phases, rss = run_backend(name, url, args)
             bursts += [phase.row(name) for phase in phases]
             steady += [phase.row(name) for phase in open_phases]
+            ratios += against_baseline(name, phases + open_phases, baseline)
             notes.append(f"{name}: peak RSS of the bot process {rss:.0f} MiB")
             if args.step:
                 notes.append(
@@ -507,9 +587,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Load: bot in its own process, Bot API double and buyers in another, loopback, "
         f"{os.cpu_count()} CPU(s), load average {load_before:.1f} before and "
-        f"{os.getloadavg()[0]:.1f} after; pacing {pacing}."
+        f"{os.getloadavg()[0]:.1f} after; pacing {pacing}; matcher {args.matcher}."
     )
-    print("\n".join(["", *bursts, "", *steady, "", *notes]))
+    comparison = ["", *ratios] if baseline else []
+    print("\n".join(["", *bursts, "", *steady, *comparison, "", *notes]))
     return 0
 
 

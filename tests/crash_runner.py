@@ -11,6 +11,7 @@ The load benchmark runs the bot with it too. Environment:
   cProfile, timed by each thread's own CPU clock (waits for a lock, the GIL or a
   socket count nothing, so the figures add up to the process's CPU), and write the
   merged statistics to ``path`` on SIGTERM (read them with ``python -m pstats path``);
+* ``SELLERDESK_MATCHER``: ``fuzzy`` (the default here) or ``hybrid``;
 * ``TELEGRAM_GLOBAL_RATE``, ``TELEGRAM_CHAT_RATE``, ``TELEGRAM_GROUP_RATE`` (and the
   burst settings, see :mod:`bot.settings`): the sender's pacing; unset, the defaults.
 """
@@ -41,7 +42,7 @@ async def main(api_url: str, token: str, database_url: str, content_dir: str, le
         content_dir=Path(content_dir),
         admin_chat_id=-1009000000009,
         admin_user_ids=frozenset(),
-        matcher="fuzzy",
+        matcher=os.environ.get("SELLERDESK_MATCHER", "fuzzy"),
         secret_key="test-secret",
         outbox_lease_seconds=lease,
         pacing=load_pacing(dict(os.environ)),

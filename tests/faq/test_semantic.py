@@ -157,3 +157,36 @@ def test_hybrid_understands_a_paraphrase_fuzzy_does_not() -> None:
 def test_questions_match_faq_written_in_another_language(question: str, expected: str) -> None:
     decision = make_matcher(RU_ONLY, "hybrid").decide(question)
     assert decision.best is not None and decision.best.target == expected
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [int(lib["num_threads"]) for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+@needs_use
+def test_a_question_is_encoded_on_one_blas_thread_and_the_setting_restored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from threadpoolctl import threadpool_limits
+
+    encoder = semantic.load_encoder("use")
+    assert isinstance(encoder, semantic.UseEncoder)
+    seen: list[list[int]] = []
+    original = encoder._model.encode
+
+    def spy(texts: list[str]) -> object:
+        seen.append(_blas_threads())
+        return original(texts)
+
+    monkeypatch.setattr(encoder._model, "encode", spy)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        encoder.encode_queries(["Сколько идет доставка?"])
+        after = _blas_threads()
+        encoder.encode_passages(["a", "b"])
+    assert before and all(n == 2 for n in before)
+    assert all(n == 1 for n in seen[0])  # the question
+    assert after == before  # put back for everything else
+    assert all(n == 2 for n in seen[1])  # passages keep the process's setting
