@@ -11,6 +11,10 @@ policies costs seconds. The printed winner is what ``faq/matcher.py`` uses as de
 ``--fit-confidence`` ranks the dev questions with ``HYBRID_WEIGHTS`` and fits the hybrid
 matcher's confidence model (``faq/confidence.py``) and its thresholds; it prints the new
 constants to paste there and into ``HYBRID_POLICY``, with the dev figures before and after.
+For the hybrid matcher the two steps go in that order: ``--matcher hybrid`` chooses the
+weights (its thresholds ``answer_min`` / ``answer_margin`` only serve to compare weight
+settings; the hybrid decision itself uses the confidence model), then
+``--fit-confidence`` fits the model on the rankings those weights give.
 """
 
 from __future__ import annotations
