@@ -6,8 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.service import DeskService
-from bot.stats import StatsDesk, send_chart
-from handlers.common import Callback, incoming, on_message_retrying
+from handlers.common import Callback, incoming, on_chart, on_message_retrying
 
 
 def register(app: Application, service: DeskService) -> None:  # type: ignore[type-arg]
@@ -26,7 +25,9 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
     )
     app.add_handler(
         CommandHandler(
-            "stats", on_stats(service), filters=admin_chat & filters.UpdateType.MESSAGE & people
+            "stats",
+            on_chart(service, lambda desk: desk.admin_chart),
+            filters=admin_chat & filters.UpdateType.MESSAGE & people,
         )
     )
     app.add_handler(
@@ -50,19 +51,5 @@ def on_reload(service: DeskService) -> Callback:
         msg = incoming(update)
         if msg is not None and await service.call(service.admin.reload_allowed, msg):
             await service.reload_content(reply_to=msg.message_id)
-
-    return handler
-
-
-def on_stats(service: DeskService) -> Callback:
-    """``/stats [shop] [days]`` in the admin chat: a seller's chart (admins only)."""
-
-    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        msg = incoming(update)
-        if msg is None:
-            return
-        reply = await service.call(StatsDesk(service.db, service.admin.ctx).admin_chart, msg)
-        if reply is not None:
-            await send_chart(context.bot, service.db, reply)
 
     return handler

@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot.inbound import Incoming, Kind, NotMappedYet, Press
 from bot.service import DeskService
+from bot.stats import ChartReply, StatsDesk, send_chart
 
 #: A PTB handler callback.
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -46,6 +47,25 @@ def on_message_retrying(service: DeskService, work: RetryingWork) -> Callback:
                 return
             except NotMappedYet:
                 await asyncio.sleep(MAPPING_PAUSE_S)
+
+    return handler
+
+
+#: Picks the chart a ``/stats`` command asks for (staff's or the admins').
+ChartWork = Callable[[StatsDesk], Callable[[Incoming], ChartReply | None]]
+
+
+def on_chart(service: DeskService, pick: ChartWork) -> Callback:
+    """``/stats``: the desk makes the chart off the event loop, then it is sent."""
+
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg = incoming(update)
+        if msg is None:
+            return
+        desk = StatsDesk(service.db, service.staff.ctx)
+        reply = await service.call(pick(desk), msg)
+        if reply is not None:
+            await send_chart(context.bot, service.db, reply)
 
     return handler
 

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.service import DeskService
-from bot.stats import StatsDesk, send_chart
-from handlers.common import Callback, incoming, on_message_retrying
-
-
-def on_stats(service: DeskService) -> Callback:
-    """``/stats [days]`` in a support chat: the seller's chart (its staff only)."""
-
-    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        msg = incoming(update)
-        if msg is None:
-            return
-        reply = await service.call(StatsDesk(service.db, service.staff.ctx).staff_chart, msg)
-        if reply is not None:
-            await send_chart(context.bot, service.db, reply)
-
-    return handler
+from handlers.common import on_chart, on_message_retrying
 
 
 def register(app: Application, service: DeskService) -> None:  # type: ignore[type-arg]
@@ -32,7 +16,9 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
     # /stats before the case commands: it names no case.
     app.add_handler(
         CommandHandler(
-            "stats", on_stats(service), filters=support & filters.UpdateType.MESSAGE & people
+            "stats",
+            on_chart(service, lambda desk: desk.staff_chart),
+            filters=support & filters.UpdateType.MESSAGE & people,
         )
     )
     # Commands are parsed by the desk (it knows which are staff commands and answers
