@@ -27,23 +27,20 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 
 from bot.app import build_application
-from bot.settings import Settings, load_pacing
+from bot.settings import load_pacing
 from faq.content import load_content
+from tests.runner_settings import runner_settings
 
 
 async def main(api_url: str, token: str, database_url: str, content_dir: str, lease: float) -> None:
-    settings = Settings(
-        token=token,
-        api_url=api_url,
-        database_url=database_url,
-        content_dir=Path(content_dir),
-        admin_chat_id=-1009000000009,
-        admin_user_ids=frozenset(),
+    settings = runner_settings(
+        api_url,
+        token,
+        database_url,
+        content_dir,
         matcher=os.environ.get("SELLERDESK_MATCHER", "fuzzy"),
-        secret_key="test-secret",
         outbox_lease_seconds=lease,
         pacing=load_pacing(dict(os.environ)),
     )

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from pathlib import Path
 
 from bot.app import build_application
-from bot.settings import Settings
 from faq.content import load_content
 from tests.e2e.harness import UNPACED
+from tests.runner_settings import runner_settings
 
 #: Seconds between sweeps: short, so the two processes contend for the same rows.
 TICK_S = 0.05
@@ -23,15 +22,11 @@ TICK_S = 0.05
 async def main(
     api_url: str, token: str, database_url: str, content_dir: str, seconds: float
 ) -> None:
-    settings = Settings(
-        token=token,
-        api_url=api_url,
-        database_url=database_url,
-        content_dir=Path(content_dir),
-        admin_chat_id=-1009000000009,
-        admin_user_ids=frozenset(),
-        matcher="fuzzy",
-        secret_key="test-secret",
+    settings = runner_settings(
+        api_url,
+        token,
+        database_url,
+        content_dir,
         sla_tick_seconds=TICK_S,
         # Telegram's limits would stretch the reminders past the run; pacing has its
         # own tests.
