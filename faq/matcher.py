@@ -236,6 +236,10 @@ class Matcher:
         self._variant_entry = np.asarray(variant_entry, dtype=np.int64)
         self._variant_texts = variant_texts
         self._variant_fuzzy = [_fuzzy_text(n) for n in variant_norms]
+        #: Each entry's variant indexes, for the fuzzy pass over the shortlist.
+        self._entry_variants: list[list[int]] = [[] for _ in seller.entries]
+        for variant, index in enumerate(variant_entry):
+            self._entry_variants[index].append(variant)
         # Variants are grouped by entry, so np.maximum.reduceat gives each entry's best.
         self._group_starts = (
             np.flatnonzero(np.r_[True, self._variant_entry[1:] != self._variant_entry[:-1]])
@@ -367,8 +371,7 @@ class Matcher:
         result: dict[int, tuple[float, int]] = {}
         if not query:
             return result
-        wanted = set(entry_indexes)
-        variant_ids = [i for i, e in enumerate(self._variant_entry.tolist()) if e in wanted]
+        variant_ids = sorted(v for e in set(entry_indexes) for v in self._entry_variants[e])
         if not variant_ids:
             return result
         choices = [self._variant_fuzzy[i] for i in variant_ids]
