@@ -125,6 +125,12 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempts - 1)))
 
 
+#: PTB 22 warns on every 429 (when it builds RetryAfter) that ``retry_after`` becomes a
+#: timedelta in its next major version, unless this opt-in is set; the desk reads both
+#: forms (below), so it opts in, and a 429 leaves no deprecation warning in the log.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
 def retry_after_seconds(error: RetryAfter) -> float:
     """Telegram's ``retry_after`` in seconds (PTB gives an int or a timedelta)."""
     with warnings.catch_warnings():
