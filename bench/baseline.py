@@ -60,8 +60,14 @@ class NaiveMatcher:
         most = max(Counter(self._targets).values(), default=1)
         self._limit = MAX_CANDIDATES * most
 
-    def decide(self, text: str, lang: str | None = None) -> Decision:
-        """Answer when the best variant scores at least the cutoff, else hand off."""
+    def decide(
+        self, text: str, lang: str | None = None, *, offer_id: str | None = None
+    ) -> Decision:
+        """Answer when the best variant scores at least the cutoff, else hand off.
+
+        The product the buyer came from (``offer_id``) is ignored: the baseline has no
+        notion of context.
+        """
         hits = process.extract(
             text.lower(), self._choices, scorer=fuzz.token_set_ratio, limit=self._limit
         )

@@ -458,7 +458,9 @@ class BuyerDesk:
     def _question(self, w: _Where, seller: Seller, msg: Incoming) -> None:
         """Ask the FAQ: answer (with Helped / Talk to a person), suggest, or hand off."""
         question = msg.body.strip()
-        decision = self.ctx.faq.matcher(seller).decide(question)
+        decision = self.ctx.faq.matcher(seller).decide(
+            question, offer_id=self._context_offer(w, seller)
+        )
         lang = self._lang(w.buyer, seller, decision.lang, msg.user_lang)
         best = decision.best
         entry = seller.entry(best.ref) if best is not None and not best.is_product else None
@@ -492,6 +494,15 @@ class BuyerDesk:
         else:
             self._say(w, "handoff", lang, reply_to=msg.message_id)
             self._handoff(w, seller, msg, lang, decision)
+
+    @staticmethod
+    def _context_offer(w: _Where, seller: Seller) -> str | None:
+        """The product the buyer came from (a deep link to its card), when it is one of
+        this seller's products: "а длина какая?" is about it."""
+        offer = w.buyer.current_offer_id
+        if not offer or w.buyer.current_seller_id != seller.id:
+            return None
+        return offer if seller.product(offer) is not None else None
 
     def _handoff(
         self,

@@ -107,7 +107,7 @@ def cmd_faq_ask(args: argparse.Namespace) -> int:
         print(f"No seller {args.seller!r} in {root}; known: {known}", file=sys.stderr)
         return EXIT_USAGE
     matcher = _matcher_for(args, seller)
-    decision = matcher.decide(args.question)
+    decision = matcher.decide(args.question, offer_id=args.offer)
     if args.json:
         print(
             json.dumps(
@@ -545,6 +545,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the buyer's question")
     ask.add_argument("--content", help="content directory (default: CONTENT_DIR)")
     ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.add_argument(
+        "--offer", help="offer id of the product the buyer came from (a product deep link)"
+    )
     ask.add_argument("--matcher", choices=MODES, help="default: MATCHER, else hybrid if installed")
     ask.set_defaults(func=cmd_faq_ask)
 

@@ -66,7 +66,9 @@ class Decision:
 class SellerMatcher(Protocol):
     """Anything that decides questions for one seller (the matcher, the baseline)."""
 
-    def decide(self, text: str, lang: str | None = None) -> Decision: ...
+    def decide(
+        self, text: str, lang: str | None = None, *, offer_id: str | None = None
+    ) -> Decision: ...
 
 
 class MatcherFactory(Protocol):

@@ -13,8 +13,10 @@ from faq.decision import Action, Decision, MatcherFactory, SellerMatcher
 from faq.errors import ContentError, Problem
 from faq.model import Content
 
-#: Keys of one evaluation case; ``lang`` is optional.
-_CASE_KEYS = {"seller", "text", "expect", "lang"}
+#: Keys of one evaluation case; ``lang`` and ``offer`` are optional. ``offer`` (an
+#: extension of content-format.md) is the offer id of the product the buyer came from
+#: (a deep link to its card), passed to the matcher as ``offer_id``.
+_CASE_KEYS = {"seller", "text", "expect", "lang", "offer"}
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class Case:
     text: str
     expect: str | None
     lang: str | None = None
+    #: The product the buyer asked from (its offer id), if any.
+    offer: str | None = None
 
 
 def read_cases(path: Path) -> list[Case]:
@@ -47,6 +51,7 @@ def read_cases(path: Path) -> list[Case]:
                 problems.append(Problem(path, lineno, ", ".join(sorted(unknown)), "unknown key"))
             seller, text, expect = obj.get("seller"), obj.get("text"), obj.get("expect", ...)
             lang = obj.get("lang")
+            offer = obj.get("offer")
             if not isinstance(seller, str) or not seller:
                 problems.append(Problem(path, lineno, "seller", "expected a seller id"))
             if not isinstance(text, str):
@@ -57,8 +62,11 @@ def read_cases(path: Path) -> list[Case]:
                 )
             if lang is not None and not isinstance(lang, str):
                 problems.append(Problem(path, lineno, "lang", "expected a string"))
+            if offer is not None and not (isinstance(offer, str) and offer):
+                problems.append(Problem(path, lineno, "offer", "expected an offer id"))
+                offer = None
             if isinstance(seller, str) and isinstance(text, str) and expect is not ...:
-                cases.append(Case(seller, text, expect, lang))
+                cases.append(Case(seller, text, expect, lang, offer))
     if problems:
         raise ContentError(problems)
     return cases
@@ -155,7 +163,10 @@ def evaluate(
                 raise KeyError(f"case names unknown seller {case.seller!r}")
             matcher = matchers[case.seller] = matcher_factory(content.sellers[case.seller])
         started = time.perf_counter()
-        decision = matcher.decide(case.text)
+        if case.offer:
+            decision = matcher.decide(case.text, offer_id=case.offer)
+        else:
+            decision = matcher.decide(case.text)
         timings.append((time.perf_counter() - started) * 1000.0)
         overall.add(case, decision)
         if case.lang:

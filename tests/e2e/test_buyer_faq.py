@@ -65,3 +65,51 @@ def test_unknown_seller_link(api: BotApiDouble, tmp_path: Path) -> None:
         assert reply.text is not None and "no-such-shop" in reply.text
 
     run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_question_from_a_product_page_gets_that_products_card(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    seller = load_content(DEMO).sellers["lotus-wear"]
+    scarf = seller.product("LW-SCF-801")
+    delivery = seller.entry("delivery-time")
+    assert scarf is not None and delivery is not None
+
+    async def scenario(desk: Desk) -> None:
+        welcome = await desk.buyer_asks("/start lotus-wear__LW-SCF-801")
+        assert welcome.text is not None and scarf.name in welcome.text
+        # The question does not name the product: the deep link does. The scarf is
+        # offered first (the bonus orders; only the product's own evidence answers).
+        first = await desk.buyer_asks("какой состав?")
+        assert first.buttons[0]["callback_data"] == "faq:lotus-wear:product:LW-SCF-801"
+        desk.api.user_presses_button(BUYER, first, first.buttons[0]["callback_data"])
+        assert (await desk.buyer_gets()).text == scarf.text()
+        # "длина" also matches the shoe-size entry: the scarf is still offered first.
+        offer = await desk.buyer_asks("а длина какая?")
+        data = [b["callback_data"] for b in offer.buttons]
+        assert data[0] == "faq:lotus-wear:product:LW-SCF-801", offer.text
+        desk.api.user_presses_button(BUYER, offer, data[0])
+        pressed = await desk.buyer_gets()
+        assert pressed.text == scarf.text()
+        # A delivery question asked from the product page still gets the FAQ answer.
+        answer = await desk.buyer_asks("Сколько идет доставка из Китая?")
+        assert answer.text == delivery.answer["ru"]
+
+    run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_without_a_product_link_the_same_question_gets_no_card(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    seller = load_content(DEMO).sellers["lotus-wear"]
+    scarf = seller.product("LW-SCF-801")
+    assert scarf is not None
+
+    async def scenario(desk: Desk) -> None:
+        await desk.buyer_asks("/start lotus-wear")
+        reply = await desk.buyer_asks("какой состав?")
+        assert reply.text != scarf.text()
+        data = [b.get("callback_data", "") for b in reply.buttons]
+        assert "faq:lotus-wear:product:LW-SCF-801" not in data
+
+    run_desk(api, settings_for(api, tmp_path), scenario)

