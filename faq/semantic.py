@@ -167,8 +167,21 @@ def installed(name: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+#: Length of a cache key (a BLAKE2b digest of the text).
+KEY_BYTES = 16
+
+
 def text_key(text: str) -> bytes:
-    return hashlib.blake2b(text[:MAX_ENCODE_CHARS].encode("utf-8"), digest_size=16).digest()
+    digest = hashlib.blake2b(text[:MAX_ENCODE_CHARS].encode("utf-8"), digest_size=KEY_BYTES)
+    return digest.digest()
+
+
+def _read_keys(keys: npt.NDArray[Any]) -> list[bytes]:
+    """Cache keys as stored: rows of raw bytes, or (files written before) "S16" strings,
+    whose keys that ended in NUL bytes come back short and are simply not found."""
+    if keys.dtype == np.uint8 and keys.ndim == 2:
+        return [row.tobytes() for row in keys]
+    return [bytes(k) for k in keys]
 
 
 class EmbeddingCache:
@@ -201,7 +214,7 @@ class EmbeddingCache:
                 with np.load(path) as data:
                     keys, vectors = data["keys"], data["vectors"]
                 if vectors.ndim == 2 and vectors.shape[1] == encoder.dim:
-                    table = {bytes(k): v for k, v in zip(keys, vectors, strict=True)}
+                    table = dict(zip(_read_keys(keys), vectors, strict=True))
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("ignoring unreadable embedding cache %s (%s)", path, exc)
         self._memory[key] = table
@@ -213,7 +226,10 @@ class EmbeddingCache:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            keys = np.array(list(table), dtype="S16")
+            # Raw bytes, one row per key: a fixed-width bytes dtype ("S16") drops trailing
+            # NUL bytes, so one key in 256 never matched again and was encoded anew at
+            # every start (and the whole file rewritten).
+            keys = np.frombuffer(b"".join(table), dtype=np.uint8).reshape(len(table), KEY_BYTES)
             vectors = np.stack(list(table.values())).astype(np.float32)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
             with os.fdopen(fd, "wb") as fh:
