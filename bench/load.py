@@ -126,13 +126,17 @@ class Phase:
         answered = self.messages - self.missing
         return answered / self.wall_s if self.wall_s > 0 else float("nan")
 
-    def row(self, backend: str) -> str:
+    @property
+    def cpu_ms(self) -> float:
+        """The bot's CPU milliseconds per message answered."""
         answered = self.messages - self.missing
-        cpu_ms = 1000 * self.cpu_s / answered if answered else float("nan")
+        return 1000 * self.cpu_s / answered if answered else float("nan")
+
+    def row(self, backend: str) -> str:
         return (
             f"| {backend} | {self.name} | {self.messages} | {self.offered_per_s:.0f} "
             f"| {self.rate:.0f} | {self.p50:.0f} | {self.p99:.0f} | {self.missing} "
-            f"| {100 * self.cpu_s / self.wall_s:.0f}% | {cpu_ms:.1f} |"
+            f"| {100 * self.cpu_s / self.wall_s:.0f}% | {self.cpu_ms:.1f} |"
         )
 
 
@@ -449,11 +453,6 @@ def run_baseline(args: argparse.Namespace) -> list[Phase]:
             ]
 
 
-def cpu_ms(phase: Phase) -> float:
-    answered = phase.messages - phase.missing
-    return 1000 * phase.cpu_s / answered if answered else float("nan")
-
-
 def against_baseline(name: str, phases: list[Phase], baseline: list[Phase]) -> list[str]:
     """The desk's CPU per answer over the bare bot's, phase by phase (same names)."""
     bare = {p.name: p for p in baseline}
@@ -461,10 +460,9 @@ def against_baseline(name: str, phases: list[Phase], baseline: list[Phase]) -> l
     for phase in phases:
         base = bare.get(phase.name)
         if base is not None:
-            ratio = cpu_ms(phase) / cpu_ms(base)
+            ratio = phase.cpu_ms / base.cpu_ms
             lines.append(
-                f"| {name} | {phase.name} | {cpu_ms(phase):.1f} | {cpu_ms(base):.1f} "
-                f"| ×{ratio:.2f} |"
+                f"| {name} | {phase.name} | {phase.cpu_ms:.1f} | {base.cpu_ms:.1f} | ×{ratio:.2f} |"
             )
     return lines
 

@@ -38,7 +38,7 @@ import os
 import socket
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -379,26 +379,17 @@ class OutboxSender:
         return [self._resolve(session, row) for row in rows]
 
     def _resolve(self, session: Session, row: OutboxMessage) -> Job:
-        payload = dict(row.payload)
-        thread_id = row.thread_id
+        """The job of a claimed row, its case's topic and reply reference resolved."""
+        job = _direct_job(row)
+        thread_id = job.thread_id
         case = cases_repo.get_case(session, row.case_id) if row.case_id else None
-        if case is not None and payload.get("side") == Side.STAFF.value:
+        if case is not None and job.side is Side.STAFF:
             thread_id = case.thread_id if case.staff_chat_id == row.chat_id else None
-        reply_to = payload.get("reply_to")
-        ref = payload.get("reply_ref")
+        reply_to = job.reply_to
+        ref = job.payload.get("reply_ref")
         if reply_to is None and ref:
             reply_to = _counterpart(session, ref, row.chat_id)
-        return Job(
-            id=row.id,
-            kind=row.kind,
-            chat_id=row.chat_id,
-            case_id=row.case_id,
-            payload=payload,
-            attempts=row.attempts,
-            thread_id=thread_id,
-            reply_to=reply_to,
-            maybe_sent=bool(row.maybe_sent),
-        )
+        return replace(job, thread_id=thread_id, reply_to=reply_to, maybe_sent=bool(row.maybe_sent))
 
     async def _send(self, job: Job) -> tuple[Job, list[int]] | None:
         """Make the row's call and settle failures; a success is returned for the
@@ -791,7 +782,8 @@ class OutboxSender:
 
 
 def _direct_job(row: OutboxMessage) -> Job:
-    """The job of a row handed over by a handler: no case and no reference to resolve."""
+    """The job of a row as stored (a row handed over by a handler needs no more: no case
+    and no reference to resolve)."""
     payload = dict(row.payload)
     return Job(
         id=row.id,

@@ -25,6 +25,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -90,19 +91,19 @@ class UseEncoder:
         self._lock = threading.Lock()
         self._blas = ThreadpoolController()
 
-    def _encode(self, texts: Sequence[str]) -> Vectors:
+    def _encode(self, texts: Sequence[str], one_thread: bool = False) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
+        with (
+            self._lock,
+            self._blas.limit(limits=1, user_api="blas") if one_thread else nullcontext(),
+        ):
             return _unit(self._model.encode(_clip(texts)), self.dim)
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
-        if len(texts) > QUERY_BATCH:
-            return self._encode(texts)
         # A question or two: BLAS threads only spin on matrices this small, burning a
         # second core (under load the bot used 1.8 cores for the throughput of one).
-        with self._lock, self._blas.limit(limits=1, user_api="blas"):
-            return _unit(self._model.encode(_clip(texts)), self.dim)
+        return self._encode(texts, one_thread=len(texts) <= QUERY_BATCH)
 
     def encode_passages(self, texts: Sequence[str]) -> Vectors:
         return self._encode(texts)
