@@ -33,6 +33,16 @@ DROP = "-"
 HEADER_SCAN_ROWS = 50
 #: Skipped rows listed one by one in the report; the rest are only counted.
 REPORT_LIMIT = 20
+#: Ozon's upload templates put hint rows ("Обязательное поле", how to fill a column, an
+#: example) right under the header; rows this close to it are checked for being one.
+HINT_ROWS = 3
+#: A hint row's offer id cell is prose: several words, or one of these openings.
+_HINT_WORDS = re.compile(
+    r"^\W*(?:обязательн|необязательн|пример|укажите|введите|заполните|выберите|"
+    r"required|optional|mandatory|example|enter|specify|fill|select)",
+    re.IGNORECASE,
+)
+_HINT_MIN_WORDS = 3
 
 #: Normalised header texts (see :func:`normalize_header`) of the columns Ozon exports
 #: (product report, price report, product templates) and common hand-made catalogs.
@@ -359,6 +369,12 @@ def _is_repeated_header(columns: list[Column], values: list[str]) -> bool:
     )
 
 
+def _is_hint_row(offer_id: str) -> bool:
+    """An offer id cell that reads as an instruction, not a code: a template's hint or
+    example row under the header."""
+    return bool(_HINT_WORDS.match(offer_id)) or len(offer_id.split()) >= _HINT_MIN_WORDS
+
+
 def _output_order(columns: list[Column]) -> list[Column]:
     """The columns written: the required ones first, as products.csv is usually laid
     out, then the attributes in the order of the source."""
@@ -375,8 +391,9 @@ def build_catalog(
 ) -> Catalog:
     """Clean and check the data rows under a recognised header.
 
-    Skipped with a reason: a repeated header, no offer id, no name, an offer id seen
-    before (the first row wins). Blank rows are passed over silently.
+    Skipped with a reason: a repeated header, a template's hint row (only among the
+    first rows under the header, before any product), no offer id, no name, an offer
+    id seen before (the first row wins). Blank rows are passed over silently.
     """
     kept = _output_order(columns)
     first_row: dict[str, int] = {}
@@ -393,6 +410,8 @@ def build_catalog(
         offer_id, name = by_target.get(OFFER_ID, ""), by_target.get(NAME, "")
         if _is_repeated_header(columns, values):
             skipped.append(Skipped(number, "a repeated header row"))
+        elif not out_rows and read <= HINT_ROWS and _is_hint_row(offer_id):
+            skipped.append(Skipped(number, f"a hint row of the template ({offer_id[:40]!r})"))
         elif not offer_id:
             skipped.append(Skipped(number, "no offer id"))
         elif not name:

@@ -348,3 +348,31 @@ def test_write_is_atomic_and_checked(tmp_path: Path) -> None:
 )
 def test_clean_description(html: str, text: str) -> None:
     assert clean_description(html) == text
+
+
+def test_template_hint_rows_under_the_header_are_skipped(tmp_path: Path) -> None:
+    """Ozon's upload template: group titles, a header with asterisks, then rows of hints
+    and an example before the seller's products. None of them becomes a product."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Шаблон"
+    sheet.append(["Основная информация", None, None, "Характеристики"])
+    sheet.append(["Артикул*", "Название товара*", "Описание", "Цвет товара"])  # row 2
+    sheet.append(["Обязательное поле", "Обязательное поле", "Необязательное поле", ""])
+    sheet.append(
+        ["Уникальный код товара в вашей системе", "Как товар называется на витрине",
+         "Текст до 6000 знаков", "Выберите из списка"]
+    )  # fmt: skip
+    sheet.append(["SH 42", "Кроссовки беговые", "Лёгкие", "белый"])  # row 5: a real id
+    sheet.append(["Пример: ABC-1", "Шапка", "", ""])  # after a product: kept as data
+    book.save(tmp_path / "template.xlsx")
+
+    catalog = import_catalog(tmp_path / "template.xlsx")
+
+    assert catalog.header_row == 2
+    assert [row[0] for row in catalog.rows] == ["SH 42", "Пример: ABC-1"]
+    assert [(s.row, s.reason.split(" (")[0]) for s in catalog.skipped] == [
+        (3, "a hint row of the template"),
+        (4, "a hint row of the template"),
+    ]
