@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,6 +116,22 @@ def load_pacing(env: dict[str, str]) -> Pacing:
         group_rate_per_min=values["TELEGRAM_GROUP_RATE"],
         group_burst=int(values["TELEGRAM_GROUP_BURST"]),
     )
+
+
+def _positive(get: Callable[..., str], key: str, default: float, what: str = "number") -> float:
+    """A finite number above zero from setting ``key`` (``default`` when unset).
+
+    Raises:
+        SettingsError: anything else, "inf" and "nan" included.
+    """
+    text = get(key, str(default))
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < math.inf:
+        raise SettingsError(f"{key} must be a positive {what}, not {text!r}")
+    return value
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -231,30 +248,18 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
     matcher = get("MATCHER").lower() or None
     if matcher is not None and matcher not in MATCHERS:
         raise SettingsError(f"MATCHER must be one of {', '.join(MATCHERS)}, not {matcher!r}")
-    tick = get("SLA_TICK_SECONDS", str(DEFAULT_SLA_TICK_S))
-    try:
-        sla_tick = float(tick)
-    except ValueError:
-        sla_tick = 0.0
-    if not sla_tick > 0:
-        raise SettingsError(f"SLA_TICK_SECONDS must be a positive number of seconds, not {tick!r}")
+    sla_tick = _positive(get, "SLA_TICK_SECONDS", DEFAULT_SLA_TICK_S, "number of seconds")
     timeout_text = get("RETURN_FLOW_TIMEOUT", str(DEFAULT_RETURN_FLOW_TIMEOUT_S))
     try:
         return_timeout = float(timeout_text)
     except ValueError:
         parsed = parse_duration(timeout_text)
         return_timeout = parsed.total_seconds() if parsed is not None else 0.0
-    if not return_timeout > 0:
+    if not 0 < return_timeout < math.inf:
         raise SettingsError(
             f"RETURN_FLOW_TIMEOUT must be seconds or a duration such as 30m, not {timeout_text!r}"
         )
-    lease_text = get("OUTBOX_LEASE_SECONDS", str(DEFAULT_OUTBOX_LEASE_S))
-    try:
-        lease = float(lease_text)
-    except ValueError:
-        lease = 0.0
-    if not lease > 0:
-        raise SettingsError(f"OUTBOX_LEASE_SECONDS must be a positive number, not {lease_text!r}")
+    lease = _positive(get, "OUTBOX_LEASE_SECONDS", DEFAULT_OUTBOX_LEASE_S)
     ports: dict[str, int] = {}
     for key, default in (("WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT), ("WEBHOOK_HEALTH_PORT", 0)):
         value = get(key, str(default))
@@ -270,13 +275,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
     if watch not in SWITCH_ON + SWITCH_OFF:
         raise SettingsError(f"CONTENT_WATCH must be on or off, not {watch!r}")
     # Ozon Seller API
-    ozon_rps_text = get("OZON_API_RPS", str(DEFAULT_OZON_API_RPS))
-    try:
-        ozon_rps = float(ozon_rps_text)
-    except ValueError:
-        ozon_rps = 0.0
-    if not 0 < ozon_rps < math.inf:
-        raise SettingsError(f"OZON_API_RPS must be a positive number, not {ozon_rps_text!r}")
+    ozon_rps = _positive(get, "OZON_API_RPS", DEFAULT_OZON_API_RPS)
     return Settings(
         ozon_client_id=get("OZON_CLIENT_ID"),
         ozon_api_key=get("OZON_API_KEY"),

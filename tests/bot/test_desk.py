@@ -97,6 +97,19 @@ def test_settings_defaults_and_errors(tmp_path: Path) -> None:
         load_settings({"ADMIN_CHAT_ID": "admins"}, env_file=env_file)
 
 
+@pytest.mark.parametrize(
+    "key", ["SLA_TICK_SECONDS", "OUTBOX_LEASE_SECONDS", "OZON_API_RPS", "RETURN_FLOW_TIMEOUT"]
+)
+@pytest.mark.parametrize("value", ["0", "-5", "inf", "nan", "soon"])
+def test_durations_and_rates_must_be_finite_and_positive(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    """A lease or tick of "inf" would overflow date arithmetic at the first use."""
+    with pytest.raises(SettingsError, match=f"{key} must be"):
+        load_settings({key: value}, env_file=tmp_path / "none")
+    assert load_settings({key: "2.5"}, env_file=tmp_path / "none")
+
+
 @pytest.mark.skipif(not installed("use"), reason="sentence encoder not installed")
 def test_answer_in_another_language_says_so() -> None:
     from faq.model import Content, Entry, Seller
