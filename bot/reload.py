@@ -28,7 +28,7 @@ from bot.database import Database
 from bot.desk import ContentSnapshot, FaqDesk
 from bot.outgoing import Side
 from bot.texts import text
-from faq.content import load_content
+from faq.content import SELLER_FILES, load_content
 from faq.errors import ContentError, Problem
 from faq.matcher import Matcher
 from faq.model import Content, Seller
@@ -55,9 +55,12 @@ IGNORED_PREFIXES = (".", "#")
 def is_content_change(root: Path, path: Path) -> bool:
     """Whether a change of ``path`` may change the content loaded from ``root``.
 
-    Hidden entries (``.faq.yaml.swp``, ``.#faq.yaml``, ``.git``), backups
-    (``faq.yaml~``, ``*.bak``), Emacs autosaves (``#faq.yaml#``) and folders the
-    loader skips (``_drafts``) are not content.
+    Content is a seller's folder and the files the loader reads in it
+    (:data:`faq.content.SELLER_FILES`). Anything else is not: hidden entries
+    (``.faq.yaml.swp``, ``.#faq.yaml``, ``.git``), backups (``faq.yaml~``, ``*.bak``),
+    Emacs autosaves (``#faq.yaml#``), folders the loader skips (``_drafts``), notes and
+    a database or log file kept beside the folders (a SQLite file there changes at
+    every message).
     """
     try:
         parts = path.relative_to(root).parts
@@ -70,7 +73,11 @@ def is_content_change(root: Path, path: Path) -> bool:
     for part in parts:
         if part.startswith(IGNORED_PREFIXES) or part.endswith(IGNORED_SUFFIXES):
             return False
-    return not parts[-1].isdigit()  # vim's write test file ("4913")
+    if len(parts) == 1:
+        # A seller's folder made, renamed or removed. A removed one can no longer be
+        # told from a file: folder names (seller ids) have no dot, file names do.
+        return path.is_dir() or (not path.exists() and "." not in parts[0])
+    return len(parts) == 2 and parts[1] in SELLER_FILES
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from faq.errors import ContentError, Problem
 from faq.model import ANY_LANG, Content, Entry, Product, Returns, Seller, Sla, Template
 
 SELLER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
+#: The files read from a seller's folder; nothing else in it is content.
+SELLER_FILES = frozenset({"seller.yaml", "faq.yaml", "products.csv", "templates.yaml"})
 ENTRY_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANG_CODE = re.compile(r"^[a-z]{2,3}$")
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")

@@ -26,7 +26,7 @@ from bot.reload import (
     problems_message,
 )
 from bot.settings import SettingsError, load_settings
-from faq.content import load_content
+from faq.content import SELLER_FILES, load_content
 from faq.decision import Action
 from storage.models import OutboxMessage
 from tests.storage import factories
@@ -138,11 +138,31 @@ async def until(predicate: Callable[[], bool], what: str) -> None:
         ("lotus-wear/4913", False),
         (".git/index", False),
         ("_drafts/faq.yaml", False),
+        ("lotus-wear/seller.yaml", True),
+        ("lotus-wear/templates.yaml", True),
+        ("lotus-wear/notes.txt", False),
+        ("lotus-wear/photos/box.jpg", False),
+        ("sellerdesk.db", False),
+        ("sellerdesk.db-journal", False),
+        ("sellerdesk.db-wal", False),
+        ("bot.log", False),
     ],
 )
 def test_editor_files_are_not_content(tmp_path: Path, name: str, counts: bool) -> None:
     assert is_content_change(tmp_path, tmp_path / name) is counts
     assert not is_content_change(tmp_path / "content", tmp_path / "elsewhere" / "faq.yaml")
+
+
+def test_a_file_beside_the_seller_folders_is_not_content(tmp_path: Path) -> None:
+    """A database or notes file kept in the content folder changes often; only
+    folders there are sellers."""
+    (tmp_path / "new-shop").mkdir()
+    (tmp_path / "README").write_text("notes", encoding="utf-8")
+    assert is_content_change(tmp_path, tmp_path / "new-shop")
+    assert not is_content_change(tmp_path, tmp_path / "README")
+    # Every file the loader reads counts.
+    for name in SELLER_FILES:
+        assert is_content_change(tmp_path, tmp_path / "new-shop" / name)
 
 
 def test_content_watch_setting(tmp_path: Path) -> None:
