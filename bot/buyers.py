@@ -22,7 +22,7 @@ from bot.database import Database
 from bot.flood import FloodGate
 from bot.inbound import Incoming, Kind, NotMappedYet, Press, PressResult
 from bot.outgoing import Buttons, Side
-from bot.returns import ReturnFlow
+from bot.returns import AWAIT_BUYER, ReturnFlow
 from bot.settings import DEFAULT_RETURN_FLOW_TIMEOUT_S
 from bot.texts import LANGUAGE_NAMES, LANGUAGES, pick_language, text
 from faq.decision import Action, Decision
@@ -271,16 +271,19 @@ class BuyerDesk:
                 case is in flight.
         """
         with self.db.transaction() as session:
-            buyer = self._begin(session, msg.update_id, msg.user_id)
-            if buyer is None:
+            if not updates.mark_processed(session, msg.update_id):
+                log.info("update %s already handled", msg.update_id)
                 return
+            # The buyer, their open case and their return flow's state in one read.
+            state = buyers.buyer_state(session, msg.user_id, AWAIT_BUYER)
+            buyer = state.buyer
             w = _Where(session, buyer, msg.chat_id)
             if msg.edited:
                 self._edited(w, msg, final)
                 return
             self._flood_check(w, msg)
             lang = self._lang(buyer, self._seller(buyer), msg.user_lang)
-            if self.returns.message(session, buyer, msg, lang):
+            if self.returns.message(session, buyer, msg, lang, pending=state.returns_pending):
                 return
             if self._comment(w, msg):
                 return
@@ -289,7 +292,14 @@ class BuyerDesk:
             if seller is None:
                 self._say(w, "no_seller", self._lang(buyer, None, msg.user_lang))
                 return
-            if case is None:
+            if (
+                case is None
+                and msg.reply_to is None
+                and (state.created or seller.id == buyer.current_seller_id)
+            ):
+                # Read with the buyer, and no case has changed since.
+                case = state.open_case
+            elif case is None:
                 case = cases_repo.find_open_case(session, buyer.id, seller.id)
             if case is not None:
                 self._relay(w, case, seller, msg)

@@ -144,9 +144,17 @@ class ReturnFlow:
         self._submit(session, buyer, flow, chat_id, None)
         return True
 
-    def message(self, session: Session, buyer: Buyer, msg: Incoming, lang: str) -> bool:
+    def message(
+        self, session: Session, buyer: Buyer, msg: Incoming, lang: str, *, pending: bool = True
+    ) -> bool:
         """The buyer's message while a flow is in progress (or while staff wait for more
-        details on a return); True if it was taken."""
+        details on a return); True if it was taken.
+
+        ``pending``: False when the caller knows the buyer has neither (see
+        :func:`storage.repo.buyers.buyer_state`); nothing is read then.
+        """
+        if not pending:
+            return False
         now = utcnow()
         found = returns_repo.active_flow(session, buyer.id)
         flow = self._unexpired(session, found, msg.chat_id, lang, now)

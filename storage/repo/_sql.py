@@ -7,7 +7,7 @@ the same guarantee; the repositories above them stay backend-neutral.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     insert,
+    literal_column,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -55,16 +56,44 @@ def insert_returning_object(
     ``values`` must name every column but the id: the object is not read back, so a
     column left to a database default would be missing from it.
     """
+    _check_complete(model, values)
+    row_id = session.execute(stmt, dict(values)).scalar_one()
+    return persist_inserted(session, model, row_id, values)
+
+
+def _check_complete(model: type[Base], values: Mapping[str, Any]) -> None:
     table = table_of(model)
     missing = {c.key for c in table.columns if not c.primary_key} - set(values)
     if missing:
         raise ValueError(f"{model.__name__}: no value for {', '.join(sorted(missing))}")
-    row_id = session.execute(stmt, dict(values)).scalar_one()
+
+
+def persist_inserted(session: Session, model: type[M], row_id: int, values: Mapping[str, Any]) -> M:
+    """The row just inserted with ``values`` and given ``row_id``, as a persistent
+    object of ``session`` (see :func:`insert_returning_object`)."""
     obj = model(**values)
     obj.id = row_id  # type: ignore[attr-defined]
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+def fixed(value: str) -> ColumnElement[Any]:
+    """A constant of the code (an enum member) written into the statement, not bound.
+
+    SQLite prepares a statement again at every execution when a bound value decides
+    whether a partial index applies (``cases.status = ?`` against the index of open
+    cases): several times the cost of running it. A literal decides that once.
+    """
+    return literal_column("'" + str(value).replace("'", "''") + "'")
+
+
+def in_literals(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], values: Iterable[str]
+) -> ColumnElement[bool]:
+    """``column IN ('a', 'b')`` with the values written into the statement (see
+    :func:`fixed`); an IN of bound values is also expanded again at every execution."""
+    return column.in_([fixed(value) for value in values])
 
 
 def rowcount(result: Result[Any]) -> int:
@@ -127,10 +156,36 @@ def insert_ignore(session: Session, model: type[Base], values: Mapping[str, Any]
     return True
 
 
-_INSERT_IGNORE: dict[tuple[type[Base], str], Executable] = {}
+def insert_ignore_object(session: Session, model: type[M], values: Mapping[str, Any]) -> M | None:
+    """:func:`insert_ignore`, returning the new row as a persistent object (as
+    :func:`insert_returning_object` does: ``values`` names every column but the id).
+
+    None when the row was not inserted (a conflict), and on backends other than
+    SQLite and PostgreSQL, where the row may have been: read it then.
+    """
+    _check_complete(model, values)
+    name = dialect_name(session)
+    if name not in ("postgresql", "sqlite"):
+        insert_ignore(session, model, values)
+        return None
+    key = (model, name)
+    stmt = _INSERT_IGNORE_RETURNING.get(key)
+    if stmt is None:
+        table = table_of(model)
+        id_column = next(c for c in table.columns if c.primary_key)
+        stmt = _insert_ignore_statement(model, name).returning(id_column)
+        _INSERT_IGNORE_RETURNING[key] = stmt
+    row_id = session.execute(stmt, dict(values)).scalar_one_or_none()
+    return None if row_id is None else persist_inserted(session, model, row_id, values)
 
 
-def _insert_ignore_statement(model: type[Base], dialect_name: str) -> Executable:
+_INSERT_IGNORE: dict[tuple[type[Base], str], postgresql.Insert | sqlite.Insert] = {}
+_INSERT_IGNORE_RETURNING: dict[tuple[type[Base], str], Executable] = {}
+
+
+def _insert_ignore_statement(
+    model: type[Base], dialect_name: str
+) -> postgresql.Insert | sqlite.Insert:
     """``INSERT ... ON CONFLICT DO NOTHING`` for ``model``, built once per backend: the
     values come as execution parameters, so the statement, its cache key and its
     compiled form are reused by every call (building them was most of the cost)."""

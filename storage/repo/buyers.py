@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, exists, or_, select
+from sqlalchemy.orm import Session, lazyload
 
-from storage.models import ALIAS_LEN, LANG_LEN, NAME_LEN, OFFER_ID_LEN, Buyer, BuyerAlias
-from storage.repo._sql import clip, insert_ignore
+from storage.models import (
+    ALIAS_LEN,
+    LANG_LEN,
+    NAME_LEN,
+    OFFER_ID_LEN,
+    RETURN_FLOW_STEPS,
+    Buyer,
+    BuyerAlias,
+    Case,
+    CaseKind,
+    CaseStatus,
+    ReturnRequest,
+    ReturnStep,
+)
+from storage.repo._sql import clip, fixed, in_literals, insert_ignore, insert_ignore_object
 from storage.types import utcnow
 
 #: Alias length by attempt: 4 hex characters while they are likely free (65,536 per
@@ -33,6 +47,102 @@ _BY_TELEGRAM_ID = select(Buyer).where(Buyer.telegram_id == bindparam("telegram_i
 def get_buyer_by_telegram_id(session: Session, telegram_id: int) -> Buyer | None:
     """The (not forgotten) buyer with this Telegram user id."""
     return session.scalars(_BY_TELEGRAM_ID, {"telegram_id": telegram_id}).one_or_none()
+
+
+@dataclass(frozen=True)
+class BuyerState:
+    """A buyer with what their next message depends on, read in one statement."""
+
+    buyer: Buyer
+    #: The buyer's open question case with their current seller (None: none open).
+    #: Only about ``buyer.current_seller_id``: for another seller, ask
+    #: :func:`storage.repo.cases.find_open_case`.
+    open_case: Case | None
+    #: A return flow of the buyer's is in progress, or staff await their details on
+    #: a submitted one (False: neither, so the message is nothing of the return flow's).
+    returns_pending: bool
+    #: Made by this call: no case with any seller, no return request.
+    created: bool = False
+
+
+#: The buyer, their open question case with their current seller, and whether any
+#: return request of theirs wants their message (``awaiting`` is the marker of one
+#: waiting for the buyer's details).
+_STATE = (
+    select(
+        Buyer,
+        Case,
+        exists()
+        .where(
+            ReturnRequest.buyer_id == Buyer.id,
+            or_(
+                in_literals(ReturnRequest.step, RETURN_FLOW_STEPS),
+                and_(
+                    ReturnRequest.step == fixed(ReturnStep.SUBMITTED),
+                    ReturnRequest.staff_awaiting == bindparam("awaiting"),
+                ),
+            ),
+        )
+        .label("returns_pending"),
+    )
+    .outerjoin(
+        Case,
+        and_(
+            Case.buyer_id == Buyer.id,
+            Case.seller_id == Buyer.current_seller_id,
+            Case.status == fixed(CaseStatus.OPEN),
+            Case.kind == fixed(CaseKind.QUESTION),
+        ),
+    )
+    .where(Buyer.telegram_id == bindparam("telegram_id"))
+    # The case's buyer is the one read here: no join of its own (the ORM finds it in
+    # the session when asked).
+    .options(lazyload(Case.buyer))
+)
+
+
+def buyer_state(
+    session: Session, telegram_id: int, awaiting: str, now: datetime | None = None
+) -> BuyerState:
+    """The buyer for ``telegram_id`` (created on first contact, as
+    :func:`get_or_create_buyer` does) and what their next message depends on: one
+    statement where the separate reads took three.
+
+    ``awaiting``: the ``staff_awaiting`` marker of a return request waiting for the
+    buyer's details.
+    """
+    params = {"telegram_id": telegram_id, "awaiting": awaiting}
+    row = session.execute(_STATE, params).one_or_none()
+    if row is None:
+        created = _create(session, telegram_id, now=now)
+        if created is not None:  # new: no case, no return request
+            return BuyerState(created, None, False, created=True)
+        row = session.execute(_STATE, params).one()
+    return BuyerState(row[0], row[1], bool(row[2]))
+
+
+def _create(
+    session: Session,
+    telegram_id: int,
+    language: str | None = None,
+    username: str | None = None,
+    first_name: str | None = None,
+    now: datetime | None = None,
+) -> Buyer | None:
+    """A new buyer; None if one with ``telegram_id`` exists after all (another process
+    made it since this one looked)."""
+    values = {
+        "telegram_id": telegram_id,
+        "language": language,
+        "username": username,
+        "first_name": first_name,
+        "current_seller_id": None,
+        "current_offer_id": None,
+        "comment_case_id": None,
+        "created_at": now or utcnow(),
+        "forgotten_at": None,
+    }
+    return insert_ignore_object(session, Buyer, values)
 
 
 def get_or_create_buyer(
@@ -58,17 +168,8 @@ def get_or_create_buyer(
     )
     buyer = get_buyer_by_telegram_id(session, telegram_id)
     if buyer is None:
-        insert_ignore(
-            session,
-            Buyer,
-            {
-                "telegram_id": telegram_id,
-                "language": language,
-                "username": username,
-                "first_name": first_name,
-                "created_at": now or utcnow(),
-            },
-        )
+        buyer = _create(session, telegram_id, language, username, first_name, now)
+    if buyer is None:  # made by another process a moment ago
         buyer = session.scalars(_BY_TELEGRAM_ID, {"telegram_id": telegram_id}).one()
     # Assigning an unchanged value writes nothing: the ORM compares before UPDATE.
     if username is not None:

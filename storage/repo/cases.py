@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from storage.models import (
     ACTOR_LEN,
@@ -29,10 +30,13 @@ from storage.models import (
     CaseStatus,
 )
 from storage.repo import reminders
-from storage.repo._sql import clip, update_rows
+from storage.repo._sql import clip, fixed, table_of, update_rows
 from storage.repo.sellers import next_case_number
 from storage.types import utcnow
 
+#: Written into the statements (see :func:`storage.repo._sql.fixed`).
+_IS_OPEN = Case.status == fixed(CaseStatus.OPEN)
+_IS_CLOSED = Case.status == fixed(CaseStatus.CLOSED)
 #: Newest cases shown when a buyer asks for their history.
 DEFAULT_HISTORY_LIMIT = 20
 
@@ -67,7 +71,7 @@ def find_open_case(
 _OPEN_CASE = select(Case).where(
     Case.buyer_id == bindparam("buyer_id"),
     Case.seller_id == bindparam("seller_id"),
-    Case.status == CaseStatus.OPEN,
+    _IS_OPEN,
     Case.kind == bindparam("kind"),
 )
 
@@ -169,7 +173,7 @@ def list_buyer_cases(
 
 def list_open_cases(session: Session, seller_id: str | None = None) -> list[Case]:
     """Open cases, oldest first (the order staff should work through them)."""
-    stmt = select(Case).where(Case.status == CaseStatus.OPEN)
+    stmt = select(Case).where(_IS_OPEN)
     if seller_id is not None:
         stmt = stmt.where(Case.seller_id == seller_id)
     return list(session.scalars(stmt.order_by(Case.opened_at, Case.id)))
@@ -219,7 +223,7 @@ def claim_case(
     takeover.
     """
     now = now or utcnow()
-    conditions = [Case.status == CaseStatus.OPEN]
+    conditions = [_IS_OPEN]
     if not force:
         conditions.append(or_(Case.claimed_by.is_(None), Case.claimed_by == user_id))
     claimed = _update(session, case_id, {"claimed_by": user_id, "claimed_at": now}, *conditions)
@@ -244,7 +248,7 @@ def close_case(session: Session, case_id: int, *, actor: str, now: datetime | No
     """Close an open case: stop its clock and cancel its reminders. True if it was open."""
     now = now or utcnow()
     values = {"status": CaseStatus.CLOSED, "closed_at": now, "awaiting_reply_since": None}
-    if not _update(session, case_id, values, Case.status == CaseStatus.OPEN):
+    if not _update(session, case_id, values, _IS_OPEN):
         return False
     reminders.cancel_for_case(session, case_id, now=now)
     add_event(session, case_id, CaseEventKind.CLOSED, actor=actor, now=now)
@@ -258,7 +262,7 @@ def reopen_case(session: Session, case_id: int, *, actor: str, now: datetime | N
     values = {"status": CaseStatus.OPEN, "closed_at": None}
     try:
         with session.begin_nested():
-            reopened = _update(session, case_id, values, Case.status == CaseStatus.CLOSED)
+            reopened = _update(session, case_id, values, _IS_CLOSED)
     except IntegrityError:
         return False
     if reopened:
@@ -276,7 +280,7 @@ def start_reply_clock(session: Session, case_id: int, now: datetime | None = Non
         session,
         case_id,
         {"awaiting_reply_since": now or utcnow()},
-        Case.status == CaseStatus.OPEN,
+        _IS_OPEN,
         Case.awaiting_reply_since.is_(None),
     )
 
@@ -297,8 +301,27 @@ def record_buyer_message(session: Session, case_id: int, now: datetime | None = 
     which lives in the bot).
     """
     now = now or utcnow()
-    _update(session, case_id, {"last_buyer_message_at": now})
+    session.flush()  # as the ORM's own UPDATE would: pending changes go first
+    row = session.execute(_NOTE_BUYER_MESSAGE, {"noted_case": case_id, "noted_at": now}).first()
+    cached = session.identity_map.get(identity_key(Case, case_id))
+    if cached is not None:  # a copy loaded in this session re-reads what changed
+        session.expire(cached, ["last_buyer_message_at"])
+    if row is None or row.status is not CaseStatus.OPEN or row.awaiting_reply_since is not None:
+        # Closed, or the clock runs already. The UPDATE holds the row until this
+        # transaction ends, so neither can change before it: nothing more to write.
+        return False
     return start_reply_clock(session, case_id, now)
+
+
+#: Every message relayed to staff notes itself with this, built once (see
+#: :mod:`storage.repo._sql`); it returns what decides whether the reply clock starts.
+_CASES = table_of(Case)
+_NOTE_BUYER_MESSAGE = (
+    update(_CASES)
+    .where(_CASES.c.id == bindparam("noted_case"))
+    .values(last_buyer_message_at=bindparam("noted_at"))
+    .returning(_CASES.c.status, _CASES.c.awaiting_reply_since)
+)
 
 
 def note_staff_message(session: Session, case_id: int, now: datetime | None = None) -> None:
@@ -394,7 +417,7 @@ def take_over(
     last one to act is the one the buyer hears.
     """
     now = now or utcnow()
-    taken = _update(session, case_id, {"admin_id": admin_id}, Case.status == CaseStatus.OPEN)
+    taken = _update(session, case_id, {"admin_id": admin_id}, _IS_OPEN)
     if taken:
         add_event(session, case_id, CaseEventKind.TAKEN_OVER, actor=f"admin:{admin_id}", now=now)
     return taken
@@ -410,5 +433,5 @@ def hand_back(session: Session, case_id: int, *, actor: str, now: datetime | Non
 
 def list_admin_cases(session: Session, admin_id: int) -> list[Case]:
     """Open cases admin ``admin_id`` has taken over, oldest first."""
-    stmt = select(Case).where(Case.admin_id == admin_id, Case.status == CaseStatus.OPEN)
+    stmt = select(Case).where(Case.admin_id == admin_id, _IS_OPEN)
     return list(session.scalars(stmt.order_by(Case.opened_at, Case.id)))

@@ -24,10 +24,12 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
     insert,
+    null,
     or_,
     select,
     update,
@@ -47,8 +49,10 @@ from storage.models import (
 from storage.repo._sql import (
     claim_ids,
     dialect_name,
+    in_literals,
     insert_ignore,
     insert_returning_object,
+    persist_inserted,
     rowcount,
     table_of,
     update_rows,
@@ -73,6 +77,30 @@ _UNSENT_IN_CHAT = (
     .where(_TABLE.c.chat_id == bindparam("chat_id"), _TABLE.c.status.in_(_UNSENT))
     .limit(1)
 )
+#: A row handed to this process's sender: stored claimed by it (``queue_worker``,
+#: until ``queue_until``) unless an earlier row for the chat is unsent, then pending
+#: (the claim query takes it in turn). The check and the INSERT are one statement.
+_QUEUED_ROW = _TABLE.alias("queued")
+_CHAT_BUSY = (
+    select(_QUEUED_ROW.c.id)
+    .where(
+        _QUEUED_ROW.c.chat_id == bindparam("queue_chat_id"),
+        in_literals(_QUEUED_ROW.c.status, _UNSENT),
+    )
+    .exists()
+)
+_QUEUED_OR_CLAIMED = {
+    "status": case((_CHAT_BUSY, OutboxStatus.PENDING.value), else_=OutboxStatus.SENDING.value),
+    "claimed_by": case(
+        (_CHAT_BUSY, null()), else_=bindparam("queue_worker", type_=_TABLE.c.claimed_by.type)
+    ),
+    "claimed_until": case(
+        (_CHAT_BUSY, null()),
+        else_=bindparam("queue_until", type_=_TABLE.c.claimed_until.type),
+    ),
+    "attempts": case((_CHAT_BUSY, 0), else_=1),
+}
+_INSERT_CLAIMED = insert(_TABLE).values(_QUEUED_OR_CLAIMED).returning(_TABLE.c.id, _TABLE.c.status)
 
 
 def enqueue(
@@ -134,17 +162,41 @@ def enqueue(
         "sent_at": None,
     }
     due = not_before is None or not_before <= now
+    if claim_for is not None and due and dedupe_key is None:
+        return _insert_claimed(session, values, claim_for[:WORKER_ID_LEN], now + lease)
     if claim_for is not None and due and not has_unsent_for_chat(session, chat_id):
-        values["status"] = OutboxStatus.SENDING
-        values["claimed_by"] = claim_for[:WORKER_ID_LEN]
-        values["claimed_until"] = now + lease
-        values["attempts"] = 1
+        values.update(_claimed_values(claim_for[:WORKER_ID_LEN], now + lease))
     if dedupe_key is None:
         return insert_returning_object(session, OutboxMessage, _INSERT, values)
     if not insert_ignore(session, OutboxMessage, values):
         return None
     stmt = select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
     return session.scalars(stmt).one()
+
+
+def _claimed_values(worker_id: str, until: datetime) -> dict[str, Any]:
+    """The columns of a row stored claimed by ``worker_id`` (its first attempt)."""
+    return {
+        "status": OutboxStatus.SENDING,
+        "claimed_by": worker_id,
+        "claimed_until": until,
+        "attempts": 1,
+    }
+
+
+def _insert_claimed(
+    session: Session, values: dict[str, Any], worker_id: str, until: datetime
+) -> OutboxMessage:
+    """INSERT a row claimed by ``worker_id``, or pending when an earlier row for its
+    chat is unsent: one statement, the per-chat check inside the INSERT."""
+    params = {**values, "queue_chat_id": values["chat_id"], "queue_worker": worker_id}
+    params["queue_until"] = until
+    for column in _QUEUED_OR_CLAIMED:
+        del params[column]
+    row = session.execute(_INSERT_CLAIMED, params).one()
+    if row.status == OutboxStatus.SENDING:
+        values.update(_claimed_values(worker_id, until))
+    return persist_inserted(session, OutboxMessage, row.id, values)
 
 
 def get_message(session: Session, message_id: int) -> OutboxMessage | None:

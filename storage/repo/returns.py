@@ -20,10 +20,10 @@ from storage.models import (
     ReturnRequest,
     ReturnStep,
 )
-from storage.repo._sql import update_rows
+from storage.repo._sql import fixed, in_literals, update_rows
 from storage.types import utcnow
 
-_ACTIVE = ReturnRequest.step.in_([ReturnStep(s) for s in RETURN_FLOW_STEPS])
+_ACTIVE = in_literals(ReturnRequest.step, RETURN_FLOW_STEPS)
 
 
 #: Asked on every buyer message: built once (see :mod:`storage.repo._sql`).
@@ -32,7 +32,7 @@ _AWAITING_BUYER = (
     select(ReturnRequest)
     .where(
         ReturnRequest.buyer_id == bindparam("buyer_id"),
-        ReturnRequest.step == ReturnStep.SUBMITTED,
+        ReturnRequest.step == fixed(ReturnStep.SUBMITTED),
         ReturnRequest.staff_awaiting == bindparam("marker"),
     )
     .order_by(ReturnRequest.id.desc())

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import NAME_LEN, Buyer, BuyerAlias
-from storage.repo import buyers, sellers
+from storage.models import NAME_LEN, Buyer, BuyerAlias, CaseKind, ReturnStep
+from storage.repo import buyers, cases, returns, sellers
 from tests.storage.factories import T0
 
 KEY = b"test-alias-key"
@@ -145,3 +145,63 @@ def test_mark_seller_seen_is_true_once(session: Session) -> None:
 def test_case_numbers_count_per_seller(session: Session) -> None:
     assert [sellers.next_case_number(session, "shop", T0) for _ in range(3)] == [1, 2, 3]
     assert sellers.next_case_number(session, "other", T0) == 1
+
+
+# ---------------------------------------------------------------------- buyer_state
+
+AWAITING = "buyer"
+
+
+def test_buyer_state_makes_a_new_buyer_with_nothing_pending(session: Session) -> None:
+    state = buyers.buyer_state(session, 77, AWAITING, now=T0)
+    assert state.created
+    assert state.open_case is None and not state.returns_pending
+    assert (state.buyer.telegram_id, state.buyer.created_at) == (77, T0)
+    assert state.buyer.current_seller_id is None and state.buyer.comment_case_id is None
+    again = buyers.buyer_state(session, 77, AWAITING)
+    assert not again.created
+    assert again.buyer is state.buyer  # one object per row in the session
+    session.expire_all()
+    stored = buyers.get_buyer_by_telegram_id(session, 77)
+    assert stored is not None and stored.id == state.buyer.id and stored.created_at == T0
+    assert session.scalar(select(func.count()).select_from(Buyer)) == 1
+
+
+def test_buyer_state_finds_the_open_question_case_with_the_current_seller(
+    session: Session,
+) -> None:
+    buyer = buyers.get_or_create_buyer(session, 1, now=T0)
+    buyers.set_current_seller(session, buyer.id, "shop")
+    assert buyers.buyer_state(session, 1, AWAITING).open_case is None
+    other, _ = cases.open_case(session, buyer_id=buyer.id, seller_id="other", now=T0)
+    assert buyers.buyer_state(session, 1, AWAITING).open_case is None  # not the current one
+    returned, _ = cases.open_case(
+        session, buyer_id=buyer.id, seller_id="shop", kind=CaseKind.RETURN, now=T0
+    )
+    assert buyers.buyer_state(session, 1, AWAITING).open_case is None  # not a question
+    mine, _ = cases.open_case(session, buyer_id=buyer.id, seller_id="shop", now=T0)
+    state = buyers.buyer_state(session, 1, AWAITING)
+    assert state.open_case is mine and not state.created
+    assert state.open_case.buyer is buyer
+    assert cases.close_case(session, mine.id, actor="staff:1")
+    assert buyers.buyer_state(session, 1, AWAITING).open_case is None
+    buyers.set_current_seller(session, buyer.id, "other")
+    assert buyers.buyer_state(session, 1, AWAITING).open_case is other
+    assert returned.id not in {other.id, mine.id}
+
+
+def test_buyer_state_says_when_a_return_request_wants_the_message(session: Session) -> None:
+    buyer = buyers.get_or_create_buyer(session, 1, now=T0)
+    assert not buyers.buyer_state(session, 1, AWAITING).returns_pending
+    flow = returns.start_flow(session, buyer.id, "shop", "ru", T0)
+    assert buyers.buyer_state(session, 1, AWAITING).returns_pending  # a flow in progress
+    assert returns.advance(session, flow.id, ReturnStep.ORDER, {"step": ReturnStep.SUBMITTED})
+    assert not buyers.buyer_state(session, 1, AWAITING).returns_pending
+    assert returns.set_staff_awaiting(session, flow.id, "reject")
+    assert not buyers.buyer_state(session, 1, AWAITING).returns_pending  # staff's own step
+    assert returns.set_staff_awaiting(session, flow.id, AWAITING)
+    assert buyers.buyer_state(session, 1, AWAITING).returns_pending  # staff asked the buyer
+    assert not buyers.buyer_state(session, 1, "another marker").returns_pending
+    other = buyers.get_or_create_buyer(session, 2, now=T0)
+    assert not buyers.buyer_state(session, 2, AWAITING).returns_pending
+    assert other.id != buyer.id

@@ -313,3 +313,39 @@ def test_message_ids_on_record_bound_the_search_for_an_earlier_copy(session: Ses
     assert outbox.mark_sent(session, third.id, "w1", [17])
     assert outbox.stray_message_ids(session, third.id) == [17]
     assert outbox.stray_message_ids(session, second.id) == []
+
+
+def test_a_row_handed_to_a_worker_is_claimed_unless_its_chat_has_an_unsent_row(
+    session: Session,
+) -> None:
+    def hand(chat_id: int, text: str) -> OutboxMessage:
+        row = outbox.enqueue(
+            session,
+            kind=OutboxKind.SEND_TEXT,
+            chat_id=chat_id,
+            payload={"text": text},
+            now=T0,
+            claim_for="worker",
+            lease=LEASE,
+        )
+        assert row is not None
+        return row
+
+    first = hand(1, "a")
+    behind = hand(1, "b")  # the first is still being sent
+    other_chat = hand(2, "c")
+    later = put(session, 3, "d", not_before=timedelta(minutes=1))
+    after_later = hand(3, "e")  # waits behind a pending row, even one not due yet
+    claimed = (OutboxStatus.SENDING, "worker", T0 + LEASE, 1)
+    waiting = (OutboxStatus.PENDING, None, None, 0)
+    expected = {first: claimed, behind: waiting, other_chat: claimed, after_later: waiting}
+    for row, values in expected.items():
+        assert (row.status, row.claimed_by, row.claimed_until, row.attempts) == values
+    session.expire_all()  # what was stored, not what the objects say
+    for row, values in expected.items():
+        assert (row.status, row.claimed_by, row.claimed_until, row.attempts) == values
+    assert later.status is OutboxStatus.PENDING
+    assert outbox.mark_sent(session, first.id, "worker", [10], now=T0)
+    assert outbox.mark_failed(session, other_chat.id, "worker", "blocked")
+    assert outbox.claim_batch(session, "w2", now=T0) == [behind]
+    assert hand(2, "f").status is OutboxStatus.SENDING  # a failed row holds nothing back
