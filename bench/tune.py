@@ -11,6 +11,9 @@ policies costs seconds. The printed winner is what ``faq/matcher.py`` uses as de
 ``--fit-confidence`` ranks the dev questions with ``HYBRID_WEIGHTS`` and fits the hybrid
 matcher's confidence model (``faq/confidence.py``) and its thresholds; it prints the new
 constants to paste there and into ``HYBRID_POLICY``, with the dev figures before and after.
+It also chooses ``detail_min`` (a question asked from a product's card answered with that
+card when one line of it matches; see ``faq.matcher.DecisionPolicy``), for the current
+policy and for the refitted one.
 For the hybrid matcher the two steps go in that order: ``--matcher hybrid`` chooses the
 weights (its thresholds ``answer_min`` / ``answer_margin`` only serve to compare weight
 settings; the hybrid decision itself uses the confidence model), then
@@ -77,6 +80,7 @@ class Ranked:
     oos: npt.NDArray[np.bool_]  # expect is null
     lang: list[str | None]
     x: npt.NDArray[np.float64]  # (cases, FEATURES) confidence inputs, 0 without candidates
+    detail: npt.NDArray[np.float64]  # best candidate's part ``detail`` (0-100), 0 without
 
 
 TOP = 5
@@ -138,6 +142,7 @@ def ranked_from(rows: Sequence[tuple[Case, Normalized, Sequence[Candidate]]]) ->
     right = np.zeros((len(rows), TOP), dtype=bool)
     exact = np.zeros(len(rows), dtype=bool)
     x = np.zeros((len(rows), len(FEATURES)))
+    detail = np.zeros(len(rows))
     langs: list[str | None] = []
     for i, (case, norm, candidates) in enumerate(rows):
         langs.append(norm.lang)
@@ -148,8 +153,9 @@ def ranked_from(rows: Sequence[tuple[Case, Normalized, Sequence[Candidate]]]) ->
         if candidates:
             values = features(candidates[:TOP], norm)
             x[i] = [values[name] for name in FEATURES]
+            detail[i] = candidates[0].parts.get("detail", 0.0)
     oos = np.array([case.expect is None for case, _, _ in rows], dtype=bool)
-    return Ranked(scores, right, exact, oos, langs, x)
+    return Ranked(scores, right, exact, oos, langs, x, detail)
 
 
 def probabilities(model: ConfidenceModel, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -175,11 +181,14 @@ def figures(
     has = s0 > 0
     if p is None and policy.confidence is not None:
         p = probabilities(policy.confidence, r.x)
+    exact = r.exact
+    if policy.detail_min is not None:
+        exact = exact | ((r.detail > 0) & (r.detail >= policy.detail_min))
     if p is not None:
-        answer = has & (r.exact | (p >= policy.tau_answer))
+        answer = has & (exact | (p >= policy.tau_answer))
         suggest = has & ~answer & ((p >= policy.tau_suggest) | (s0 >= suggest_min))
     else:
-        answer = has & (r.exact | ((s0 >= answer_min) & (s0 - s1 >= policy.answer_margin)))
+        answer = has & (exact | ((s0 >= answer_min) & (s0 - s1 >= policy.answer_margin)))
         suggest = has & ~answer & (s0 >= suggest_min)
     handoff = ~answer & ~suggest
     top3 = r.scores[:, :3]
@@ -387,6 +396,30 @@ def choose_taus(
     return best
 
 
+#: ``detail_min`` values tried (the part ``detail``, 0-100); None turns the rule off.
+DETAIL_MINS: tuple[float | None, ...] = (None, *(float(v) for v in range(5, 100, 5)))
+
+
+def choose_detail_min(
+    ranked: dict[str, Ranked], base: DecisionPolicy
+) -> tuple[float, DecisionPolicy, dict[str, dict[str, float]]]:
+    """The best ``detail_min`` under ``base`` (its model and thresholds kept) by the
+    objective. No dev set may get more wrong answers than without the rule; of equal
+    objectives the highest value (the fewest answers on that ground) wins."""
+    best: tuple[float, DecisionPolicy, dict[str, dict[str, float]]] | None = None
+    off = {name: figures(r, replace(base, detail_min=None)) for name, r in ranked.items()}
+    for value in DETAIL_MINS:
+        policy = replace(base, detail_min=value)
+        per_set = {name: figures(r, policy) for name, r in ranked.items()}
+        if any(f["wrong"] > off[n]["wrong"] + 1e-12 for n, f in per_set.items()):
+            continue
+        score = objective(per_set)
+        if best is None or score >= best[0] - 1e-12:
+            best = (score, policy, per_set)
+    assert best is not None
+    return best
+
+
 def fit_confidence(
     ranked: dict[str, Ranked], names: Sequence[str] = CONFIDENCE_FEATURES
 ) -> tuple[float, DecisionPolicy, dict[str, dict[str, float]]]:
@@ -427,6 +460,13 @@ def fit_confidence_main(sets: Sequence[tuple[str, Seller, list[Case]]]) -> int:
     per_before = {name: figures(r, HYBRID_POLICY) for name, r in ranked.items()}
     print(f"current HYBRID_POLICY: objective {objective(per_before):.4f}")
     print_figures(per_before)
+    off = replace(HYBRID_POLICY, detail_min=None)
+    per_off = {name: figures(r, off) for name, r in ranked.items()}
+    print(f"\ncurrent HYBRID_POLICY without detail_min: objective {objective(per_off):.4f}")
+    print_figures(per_off)
+    value, chosen, per_detail = choose_detail_min(ranked, HYBRID_POLICY)
+    print(f"\nbest detail_min {chosen.detail_min} for it: objective {value:.4f}")
+    print_figures(per_detail)
     value, policy, per_set = fit_confidence(ranked)
     print(f"\nrefitted confidence model: objective {value:.4f}")
     print_figures(per_set)
@@ -439,8 +479,11 @@ def fit_confidence_main(sets: Sequence[tuple[str, Seller, list[Case]]]) -> int:
     for name, mean, scale, weight in model.terms:
         print(f'        ("{name}", {mean:.4f}, {scale:.4f}, {weight:.4f}),')
     print("    ),\n)")
+    _, policy, _ = choose_detail_min(ranked, policy)
+    print(f"\nwith its best detail_min ({policy.detail_min}):")
+    print_figures({name: figures(r, policy) for name, r in ranked.items()})
     print("\n# faq/matcher.py, HYBRID_POLICY")
-    for key in ("tau_answer", "tau_suggest", "suggest_min", "suggest_window"):
+    for key in ("tau_answer", "tau_suggest", "suggest_min", "suggest_window", "detail_min"):
         print(f"    {key}={getattr(policy, key)},")
     return 0
 

@@ -150,6 +150,10 @@ class BuyerDesk:
                     (p for p in seller.products if p.offer_id.lower() == offer.lower()), None
                 )
             self._choose(w, seller, product.offer_id if product else None, msg.user_lang)
+        if product is not None:
+            # The card's lines are encoded now, after the transaction: the buyer's first
+            # question from the card does not wait for them.
+            self.ctx.faq.matcher(seller).prepare_offer(product.offer_id)
 
     def greet(self, msg: Incoming) -> None:
         """``/help`` or an unknown command: the greeting (or the choice of sellers)."""

@@ -24,7 +24,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,6 +44,9 @@ ENCODER_NAMES = ("use", "e5")
 
 #: Encoding at least this many texts at once is logged (it takes noticeable time).
 LOG_ENCODING_FROM = 1000
+#: Products whose detail lines are kept encoded (``SemanticIndex.detail_score``): the
+#: cards buyers are asking from, a few vectors each.
+MAX_DETAIL_PRODUCTS = 4096
 
 
 class Encoder(Protocol):
@@ -278,6 +281,9 @@ class SemanticIndex:
             the product is without the dilution of its attributes and description,
             so a question naming the product (in any language) finds it more surely.
             A product scores the better of its passage and its name.
+        product_details: a product's lines of text one by one (each attribute, each
+            sentence of the description), by product index, or None: see
+            :meth:`detail_score`. Asked only for the products questions are asked from.
     """
 
     def __init__(
@@ -290,6 +296,7 @@ class SemanticIndex:
         entries_with_variants: npt.NDArray[np.int64],
         product_texts: Sequence[str] = (),
         product_names: Sequence[str] = (),
+        product_details: Callable[[int], Sequence[str]] | None = None,
     ) -> None:
         self.encoder = encoder
         self.n_entries = n_entries
@@ -314,6 +321,11 @@ class SemanticIndex:
             if product_names and len(product_names) == len(product_texts)
             else None
         )
+        self._detail_texts = product_details
+        #: Vectors of the detail lines of the products asked about so far (see
+        #: ``detail_score``), oldest dropped first beyond ``MAX_DETAIL_PRODUCTS``.
+        self._details: dict[int, Vectors] = {}
+        self._details_lock = threading.Lock()
 
     def query(self, text: str) -> Vectors:
         """The question's vector (one row)."""
@@ -329,6 +341,48 @@ class SemanticIndex:
         centroid = (self._centroids @ query).astype(np.float64)
         blended: npt.NDArray[np.float64] = (1.0 - centroid_share) * best + centroid_share * centroid
         return blended
+
+    def detail_score(self, query: Vectors, product: int) -> float:
+        """Best cosine of the question to one line of the product's text, when that line
+        matches better than the product as a whole (its passage or name); else 0.
+
+        A question asked from a product's card is often about one detail ("из какой
+        ткани?", "на какой рост длина?"): a line of the description or one attribute
+        says it, while the product's passage as a whole is about everything else. A
+        question that is about the product in general, or that only names what it is
+        ("сошьете такое платье по моим меркам?"), matches its name or passage at least
+        as well as any line: that is no detail the card answers. The lines of a product
+        are encoded the first time it is asked about (a few milliseconds), so a catalog
+        of any size costs nothing at start.
+        """
+        vectors = self.detail_vectors(product)
+        if vectors is None or not len(vectors):
+            return 0.0
+        best_line = float((vectors @ query).max())
+        whole = float(self._products[product] @ query)
+        if self._product_names is not None:
+            whole = max(whole, float(self._product_names[product] @ query))
+        return best_line if best_line > whole else 0.0
+
+    def detail_vectors(self, product: int) -> Vectors | None:
+        """The vectors of one product's detail lines, encoded on first use and kept
+        (the oldest dropped beyond ``MAX_DETAIL_PRODUCTS``); None without lines."""
+        if self._detail_texts is None or not 0 <= product < len(self._products):
+            return None
+        with self._details_lock:
+            vectors = self._details.get(product)
+        if vectors is None:
+            lines = list(self._detail_texts(product))
+            vectors = (
+                self.encoder.encode_passages(lines)
+                if lines
+                else np.zeros((0, self.encoder.dim), dtype=np.float32)
+            )
+            with self._details_lock:
+                if len(self._details) >= MAX_DETAIL_PRODUCTS:
+                    self._details.pop(next(iter(self._details)))
+                self._details[product] = vectors
+        return vectors
 
     def product_scores(self, query: Vectors) -> npt.NDArray[np.float64]:
         scores: npt.NDArray[np.float64] = (self._products @ query).astype(np.float64)
