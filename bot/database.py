@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.outgoing import HANDED_KEY, HANDOFF_KEY, QUEUED_KEY, Handoff
 from storage import migrate
-from storage.db import make_engine, session_factory, unit_of_work
+from storage.db import make_engine, may_retry, session_factory, unit_of_work
 from storage.models import Base
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class Database:
         #: This process's outbox sender, when it takes rows straight from handlers
         #: (see :class:`bot.outgoing.Handoff`); None: every row waits for a claim.
         self.handoff: Handoff | None = None
+        #: The :meth:`call` running on this thread, if any (see :class:`_Attempt`).
+        self._local = threading.local()
 
     def prepare(self) -> None:
         """Bring the schema up to date: Alembic migrations, or the models for a
@@ -70,8 +72,13 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """One unit of work (commit at the end, roll back on error). Rows stored for
         the sender's hand-over, and the news of rows stored for its claim, reach it
-        once the commit is done, never before."""
+        once the commit is done, never before.
+
+        Inside :meth:`call` (and so :meth:`run`), a transaction that fails because
+        its connection was lost before it began to commit is retried once with the
+        whole work; elsewhere the error reaches the caller."""
         handoff = self.handoff
+        attempt: _Attempt | None = getattr(self._local, "attempt", None)
         with (
             self._lock if self._serialised else contextlib.nullcontext(),
             unit_of_work(self.sessions) as session,
@@ -79,7 +86,17 @@ class Database:
             if handoff is not None:
                 session.info[HANDOFF_KEY] = handoff
             info = session.info
-            yield session
+            try:
+                yield session
+                session.flush()  # the last writes, still before COMMIT
+            except BaseException as error:
+                # Failed before COMMIT: the transaction rolls back, nothing of it committed.
+                if attempt is not None and not attempt.committing and may_retry(error):
+                    attempt.lost = error
+                raise
+            if attempt is not None:
+                # From here on the commit may have reached the server, failed or not.
+                attempt.committing = True
         handed = info.pop(HANDED_KEY, None)
         queued = info.pop(QUEUED_KEY, None)
         if handoff is not None:
@@ -88,9 +105,46 @@ class Database:
             if queued:
                 handoff.queued(queued)
 
+    def call(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking database ``work`` here; run it once more when a transaction
+        of it failed because its connection was lost (a PostgreSQL server restarted,
+        or closed the connection while it sat in the pool) and no transaction of it
+        had begun to commit, so nothing of it can be in the database. The engine pings
+        no connection before use: this retry is what covers a dropped one."""
+        if getattr(self._local, "attempt", None) is not None:
+            return work(*args, **kwargs)  # nested: the outer call decides
+        attempt = _Attempt()
+        self._local.attempt = attempt
+        try:
+            return work(*args, **kwargs)
+        except BaseException as error:
+            if attempt.lost is not error:
+                raise
+            log.warning("database connection lost, running the transaction again: %s", error)
+        finally:
+            self._local.attempt = None
+        return work(*args, **kwargs)
+
     async def run(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run blocking database ``work`` in a worker thread and return its result."""
-        return await asyncio.to_thread(work, *args, **kwargs)
+        """Run blocking database ``work`` in a worker thread and return its result
+        (with :meth:`call`'s retry on a lost connection)."""
+
+        def job() -> T:
+            return self.call(work, *args, **kwargs)
+
+        return await asyncio.to_thread(job)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _Attempt:
+    """What :meth:`Database.call` needs to know of one run of its work."""
+
+    __slots__ = ("committing", "lost")
+
+    def __init__(self) -> None:
+        #: A transaction of the work has reached its commit: a rerun could repeat it.
+        self.committing = False
+        #: The error of a transaction that lost its connection before committing.
+        self.lost: BaseException | None = None

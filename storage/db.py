@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
@@ -32,9 +33,12 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
 
     SQLite: the file's folder is created, WAL journaling (readers do not block the
     writer), foreign keys enforced, a busy timeout, and every transaction begins with
-    ``BEGIN IMMEDIATE`` (see :func:`_setup_sqlite`). PostgreSQL: a bounded pool with
-    pre-ping. Extra ``kwargs`` go to :func:`sqlalchemy.create_engine` and win over
-    these defaults.
+    ``BEGIN IMMEDIATE`` (see :func:`_setup_sqlite`). PostgreSQL: a bounded pool whose
+    connections are recycled after :data:`PG_POOL_RECYCLE_S`, without a ping before
+    each transaction (a round trip per transaction): a connection the server dropped
+    fails its first statement, the pool is invalidated, and the caller retries (see
+    :func:`may_retry` and ``bot.database.Database.call``). Extra ``kwargs`` go to
+    :func:`sqlalchemy.create_engine` and win over these defaults.
     """
     url = make_url(url)
     backend = url.get_backend_name()
@@ -45,7 +49,6 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
             kwargs.setdefault("pool_size", PG_POOL_SIZE)
             kwargs.setdefault("max_overflow", PG_MAX_OVERFLOW)
             kwargs.setdefault("pool_recycle", PG_POOL_RECYCLE_S)
-        kwargs.setdefault("pool_pre_ping", True)
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
         return create_engine(url, connect_args=connect_args, **kwargs)
@@ -120,6 +123,14 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """
     with factory() as session, session.begin():
         yield session
+
+
+def may_retry(error: BaseException) -> bool:
+    """Whether ``error`` means the connection was lost (the server restarted, an
+    administrator or an idle timeout closed it): the pool has been invalidated and a
+    new connection may well work. Whether a transaction may run again also depends
+    on where it failed: only when nothing of it can have committed."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def ping(session: Session) -> None:
