@@ -23,7 +23,7 @@ from faq.decision import Candidate
 from faq.model import Content, Seller
 from faq.normalize import ORDER_NUMBER
 from storage.models import Buyer, Case, CaseKind, CaseStatus, Direction, OutboxKind
-from storage.repo import buyers, cases, outbox, questions
+from storage.repo import buyers, cases, outbox, questions, reminders
 from storage.repo import returns as returns_repo
 from storage.types import utcnow
 
@@ -263,19 +263,24 @@ def open_case(
         lang=lang,
         offer_id=buyer.current_offer_id,
         order_numbers=order_numbers(subject or ""),
+        # In the staff chat from the start, and the clock starts with the case, not
+        # with its first relayed message: a case opened from a button has no message
+        # to relay and still needs its deadline.
+        staff_chat_id=seller.support_chat_id,
+        start_reply_clock=True,
         now=now,
     )
     if not created:
         return case, False
     if buyer.comment_case_id is not None:
         buyers.set_comment_case(session, buyer.id, None)
-    # The clock starts with the case, not with its first relayed message: a case
-    # opened from a button has no message to relay and still needs its deadline.
-    if cases.start_reply_clock(session, case.id, now):
-        deadlines.start_clock(session, case.id, seller, now)
+    steps = deadlines.schedule_steps(seller.sla)
+    reminders.schedule(session, case.id, now, steps, now=now, replace=False)
     alias = buyers.buyer_alias(session, buyer.id, seller.id, ctx.alias_key, now)
     card = card_text(case, seller, alias, ctx.faq, near=near, answered=answered)
-    place_in_staff_chat(session, case, seller, alias, card, card_buttons(case, seller), now)
+    place_in_staff_chat(
+        session, case, seller, alias, card, card_buttons(case, seller), now, placed=True
+    )
     buyer_note(
         session,
         case,
@@ -296,11 +301,15 @@ def place_in_staff_chat(
     card: str,
     buttons: outgoing.Buttons,
     now: datetime | None,
+    *,
+    placed: bool = False,
 ) -> None:
     """Queue a new case's place with staff: its forum topic (when the seller uses
     topics) and its card (HTML) with ``buttons``. The topic's thread is looked up
-    when the card is sent, so the card lands in the topic created just before."""
-    cases.set_topic(session, case.id, seller.support_chat_id, None)
+    when the card is sent, so the card lands in the topic created just before.
+    ``placed``: the case was opened in the seller's staff chat, without a topic."""
+    if not placed:
+        cases.set_topic(session, case.id, seller.support_chat_id, None)
     if seller.topics:
         outgoing.topic_call(
             session,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -30,8 +30,15 @@ from storage.models import (
     CaseStatus,
 )
 from storage.repo import reminders
-from storage.repo._sql import clip, fixed, table_of, update_rows
-from storage.repo.sellers import next_case_number
+from storage.repo._sql import (
+    clip,
+    fixed,
+    insert_ignore_object,
+    insert_returning_object,
+    table_of,
+    update_rows,
+)
+from storage.repo.sellers import give_back_case_number, next_case_number
 from storage.types import utcnow
 
 #: Written into the statements (see :func:`storage.repo._sql.fixed`).
@@ -87,9 +94,15 @@ def open_case(
     order_numbers: Iterable[str] = (),
     actor: str = "buyer",
     kind: CaseKind = CaseKind.QUESTION,
+    staff_chat_id: int | None = None,
+    start_reply_clock: bool = False,
     now: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Open a numbered case for the buyer with the seller, or return the one already open.
+
+    A new case is placed in ``staff_chat_id`` (see :func:`set_topic`) and, with
+    ``start_reply_clock``, has its reply clock running from ``now`` (see
+    :func:`start_reply_clock`): written with the row, not by UPDATEs after it.
 
     Returns:
         ``(case, created)``; ``created`` is False when an open case existed (the
@@ -99,31 +112,55 @@ def open_case(
     if existing is not None:
         return existing, False
     now = now or utcnow()
-    try:
-        # A savepoint: if another transaction opened the case first (the partial unique
-        # index refuses ours), rolling back to it also gives back the case number.
-        with session.begin_nested():
-            case = Case(
-                seller_id=seller_id,
-                number=next_case_number(session, seller_id, now),
-                buyer_id=buyer_id,
-                status=CaseStatus.OPEN,
-                kind=kind,
-                subject=clip(subject, SUBJECT_LEN),
-                lang=clip(lang, LANG_LEN),
-                offer_id=clip(offer_id, OFFER_ID_LEN),
-                order_numbers=list(order_numbers),
-                opened_at=now,
-            )
-            session.add(case)
-            session.flush()
-    except IntegrityError:
+    number = next_case_number(session, seller_id, now)
+    values = {
+        "seller_id": seller_id,
+        "number": number,
+        "buyer_id": buyer_id,
+        "status": CaseStatus.OPEN,
+        "kind": kind,
+        "subject": clip(subject, SUBJECT_LEN),
+        "lang": clip(lang, LANG_LEN),
+        "offer_id": clip(offer_id, OFFER_ID_LEN),
+        "order_numbers": list(order_numbers),
+        "staff_chat_id": staff_chat_id,
+        "opened_at": now,
+        "awaiting_reply_since": now if start_reply_clock else None,
+        **_NEW_CASE_EMPTY,
+    }
+    # Race-safe without a savepoint: if another transaction opened the case first,
+    # the partial unique index of open cases makes this insert do nothing.
+    case = insert_ignore_object(session, Case, values)
+    if case is None:
         existing = find_open_case(session, buyer_id, seller_id, kind)
         if existing is None:
-            raise
-        return existing, False
+            raise IntegrityError("INSERT INTO cases", values, Exception("case not inserted"))
+        if existing.number != number:  # (on other backends the insert may be ours)
+            give_back_case_number(session, seller_id, number)
+            return existing, False
+        case = existing
     add_event(session, case.id, CaseEventKind.OPENED, actor=actor, now=now)
     return case, True
+
+
+#: The columns of a new case that start empty (an inserted row is not read back).
+_NEW_CASE_EMPTY: dict[str, Any] = dict.fromkeys(
+    (
+        "thread_id",
+        "claimed_by",
+        "claimed_at",
+        "first_staff_reply_at",
+        "last_buyer_message_at",
+        "last_staff_message_at",
+        "closed_at",
+        "escalated_at",
+        "admin_id",
+        "rating",
+        "rating_comment",
+        "rated_at",
+        "first_answer",
+    )
+)
 
 
 def find_case_by_thread(session: Session, chat_id: int, thread_id: int) -> Case | None:
@@ -384,16 +421,19 @@ def add_event(
     """
     if len(kind) > KIND_LEN:
         raise ValueError(f"event kind longer than {KIND_LEN} characters: {kind!r}")
-    event = CaseEvent(
-        case_id=case_id,
-        kind=kind,
-        actor=clip(actor, ACTOR_LEN),
-        data=dict(data or {}),
-        at=now or utcnow(),
-    )
-    session.add(event)
-    session.flush()
-    return event
+    values = {
+        "case_id": case_id,
+        "kind": kind,
+        "actor": clip(actor, ACTOR_LEN),
+        "data": dict(data or {}),
+        "at": now or utcnow(),
+    }
+    session.flush()  # as the ORM's own INSERT would: pending changes go first
+    return insert_returning_object(session, CaseEvent, _INSERT_EVENT, values)
+
+
+_EVENTS = table_of(CaseEvent)
+_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 
 
 def list_events(session: Session, case_id: int) -> list[CaseEvent]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import WORKER_ID_LEN, Reminder, ReminderKind, ReminderStatus
-from storage.repo._sql import claim_ids, update_rows
+from storage.repo._sql import claim_ids, persist_inserted, table_of, update_rows
 from storage.types import utcnow
 
 #: Reminders per sweep; a sweep runs every minute or so and each reminder is one
@@ -30,29 +30,44 @@ def schedule(
     start: datetime,
     steps: Sequence[tuple[ReminderKind, timedelta]],
     now: datetime | None = None,
+    *,
+    replace: bool = True,
 ) -> list[Reminder]:
     """Write the case's deadline schedule: one row per ``(kind, offset)`` due at ``start + offset``.
 
     ``start`` is the reply clock's start, so the schedule survives restarts and is
     the same whichever process writes it. Pending rows of an earlier schedule are
-    cancelled first: a case has one schedule at a time.
+    cancelled first: a case has one schedule at a time (``replace=False`` skips that
+    for a case just opened, which has none). The rows go in one INSERT.
     """
     now = now or utcnow()
-    cancel_for_case(session, case_id, now=now)
-    rows = [
-        Reminder(
-            case_id=case_id,
-            kind=kind,
-            step=step,
-            due_at=start + offset,
-            status=ReminderStatus.PENDING,
-            created_at=now,
-        )
+    if replace:
+        cancel_for_case(session, case_id, now=now)
+    if not steps:
+        return []
+    values = [
+        {
+            "case_id": case_id,
+            "kind": kind,
+            "step": step,
+            "due_at": start + offset,
+            "status": ReminderStatus.PENDING,
+            "claimed_by": None,
+            "claimed_until": None,
+            "created_at": now,
+            "done_at": None,
+        }
         for step, (kind, offset) in enumerate(steps)
     ]
-    session.add_all(rows)
-    session.flush()
-    return rows
+    session.flush()  # as the ORM's own INSERT would: pending changes go first
+    # One statement for all rows (SQLAlchemy's "insertmanyvalues"), built once; the ids
+    # come back in no promised order, the steps tell them apart.
+    ids = {step: row_id for row_id, step in session.execute(_INSERT, values)}
+    return [persist_inserted(session, Reminder, ids[v["step"]], v) for v in values]
+
+
+_REMINDERS = table_of(Reminder)
+_INSERT = insert(_REMINDERS).returning(_REMINDERS.c.id, _REMINDERS.c.step)
 
 
 def cancel_for_case(session: Session, case_id: int, now: datetime | None = None) -> int:

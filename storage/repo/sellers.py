@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, Update, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import SellerSeen
-from storage.repo._sql import insert_ignore
+from storage.repo._sql import dialect_name, insert_ignore, table_of
 from storage.types import utcnow
 
 
@@ -19,21 +20,58 @@ def mark_seller_seen(session: Session, seller_id: str, now: datetime | None = No
 
 
 def next_case_number(session: Session, seller_id: str, now: datetime | None = None) -> int:
-    """Allocate the seller's next public case number (1, 2, 3...).
+    """Allocate the seller's next public case number (1, 2, 3...); the seller is
+    marked seen too (see :func:`mark_seller_seen`).
 
-    The increment is one UPDATE on the seller's row, which PostgreSQL locks until
-    the transaction ends: concurrent openings for one seller queue here instead of
-    both reading the same maximum. Roll back to a savepoint to give the number back.
+    One statement: an upsert that creates the seller's row with number 1 or adds one
+    to it. PostgreSQL locks the row until the transaction ends, so concurrent
+    openings for one seller queue here instead of both reading the same maximum.
+    Give the number back with :func:`give_back_case_number` (the row stays locked
+    by this transaction: nobody took the next one meanwhile).
     """
-    mark_seller_seen(session, seller_id, now)
-    stmt = (
-        update(SellerSeen)
-        .where(SellerSeen.seller_id == seller_id)
-        .values(last_case_number=SellerSeen.last_case_number + 1)
-        .returning(SellerSeen.last_case_number)
-        .execution_options(synchronize_session=False)
+    name = dialect_name(session)
+    if name not in ("postgresql", "sqlite"):
+        mark_seller_seen(session, seller_id, now)
+        return int(session.execute(_increment(1), {"counted_seller": seller_id}).scalar_one())
+    stmt = _NEXT_NUMBER.get(name)
+    if stmt is None:
+        dialect = postgresql if name == "postgresql" else sqlite
+        table = table_of(SellerSeen)
+        stmt = (
+            dialect.insert(table)
+            .values(
+                seller_id=bindparam("counted_seller"),
+                first_seen_at=bindparam("counted_at"),
+                last_case_number=1,
+            )
+            .on_conflict_do_update(
+                index_elements=[table.c.seller_id],
+                set_={"last_case_number": table.c.last_case_number + 1},
+            )
+            .returning(table.c.last_case_number)
+        )
+        _NEXT_NUMBER[name] = stmt
+    params = {"counted_seller": seller_id, "counted_at": now or utcnow()}
+    return int(session.execute(stmt, params).scalar_one())
+
+
+def give_back_case_number(session: Session, seller_id: str, number: int) -> None:
+    """Undo :func:`next_case_number` when the case was not opened after all."""
+    stmt = _increment(-1).where(table_of(SellerSeen).c.last_case_number == number)
+    session.execute(stmt, {"counted_seller": seller_id})
+
+
+def _increment(by: int) -> Update:
+    table = table_of(SellerSeen)
+    return (
+        update(table)
+        .where(table.c.seller_id == bindparam("counted_seller"))
+        .values(last_case_number=table.c.last_case_number + by)
+        .returning(table.c.last_case_number)
     )
-    return session.execute(stmt).scalar_one()
+
+
+_NEXT_NUMBER: dict[str, Executable] = {}
 
 
 def list_sellers(session: Session) -> list[SellerSeen]:

@@ -24,8 +24,8 @@ from bot.database import Database
 from bot.desk import FaqDesk
 from bot.inbound import Incoming, Kind
 from faq.content import load_content
-from storage.models import Case, OutboxMessage, OutboxStatus
-from storage.repo import cases, outbox
+from storage.models import Case, OutboxKind, OutboxMessage, OutboxStatus, ReminderStatus
+from storage.repo import cases, outbox, reminders
 from tests.storage.conftest import BACKENDS, pg_schema
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
@@ -45,6 +45,12 @@ FIRST_MESSAGE_STATEMENTS = 5
 RELAY_STATEMENTS = 4
 #: Recording a sent answer.
 SENT_STATEMENTS = 1
+#: A question the FAQ leaves to a person: claim the update, the buyer with the case,
+#: the question log, the "a person will answer" note; the case check, its number, the
+#: case (in the staff chat, its reply clock running), its event, its reminders (one
+#: INSERT), the buyer's alias (looked up, made); the topic, the card, the note to the
+#: buyer, the copy of the message; the note on the case.
+CASE_OPENING_STATEMENTS = 16
 
 
 class Recorder:
@@ -191,3 +197,30 @@ def test_a_relay_runs_four_statements_and_restarts_the_clock_after_a_reply(
         ).all()
         relayed = [r.payload["message_ids"] for r in copies if "message_ids" in r.payload]
     assert relayed == [[2], [3], [4], [5]]
+
+
+def test_opening_a_case_runs_sixteen_statements(desk: Desk) -> None:
+    desk.start()
+    statements = desk.says(NEEDS_A_PERSON, message_id=2)
+    assert len(statements) <= CASE_OPENING_STATEMENTS, statements
+    case = desk.open_case()
+    assert case.number == 1 and case.staff_chat_id is not None
+    assert case.awaiting_reply_since is not None
+    assert case.last_buyer_message_at is not None
+    with desk.db.transaction() as session:
+        schedule = reminders.list_for_case(session, case.id)
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.case_id == case.id).order_by(OutboxMessage.id)
+        ).all()
+    assert schedule and [r.step for r in schedule] == list(range(len(schedule)))
+    assert {r.status for r in schedule} == {ReminderStatus.PENDING}
+    assert all(r.due_at > case.awaiting_reply_since for r in schedule)
+    kinds = [r.kind for r in rows]
+    assert kinds[0] == OutboxKind.CREATE_FORUM_TOPIC
+    assert rows[-1].payload["message_ids"] == [2]
+    assert {r.chat_id for r in rows} >= {case.staff_chat_id, BUYER}
+    # The next opening for the seller takes the next number.
+    desk.says(NEEDS_A_PERSON, user=BUYER + 1, message_id=1)
+    with desk.db.transaction() as session:
+        numbers = sorted(session.scalars(select(Case.number)))
+    assert numbers == [1, 2]

@@ -147,6 +147,21 @@ def test_case_numbers_count_per_seller(session: Session) -> None:
     assert sellers.next_case_number(session, "other", T0) == 1
 
 
+def test_a_first_case_number_marks_the_seller_seen_and_one_can_be_given_back(
+    session: Session,
+) -> None:
+    sellers.mark_seller_seen(session, "old", T0)
+    assert sellers.next_case_number(session, "new", T0 + timedelta(days=1)) == 1
+    assert sellers.next_case_number(session, "old", T0 + timedelta(days=2)) == 1
+    seen = {s.seller_id: s.first_seen_at for s in sellers.list_sellers(session)}
+    # The first number made the row; later ones keep its first sighting.
+    assert seen == {"old": T0, "new": T0 + timedelta(days=1)}
+    assert sellers.next_case_number(session, "new", T0) == 2
+    sellers.give_back_case_number(session, "new", 2)
+    sellers.give_back_case_number(session, "new", 2)  # not the last number any more: no-op
+    assert sellers.next_case_number(session, "new", T0) == 2
+
+
 # ---------------------------------------------------------------------- buyer_state
 
 AWAITING = "buyer"
