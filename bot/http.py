@@ -4,8 +4,9 @@ PTB's default client (httpx) cost more CPU per call than the rest of handling an
 answer under load: its connection pool is scanned on every request, and a request
 goes through many layers of pure Python. aiohttp keeps a pool per host and parses
 responses in C, for a fraction of the cost. Everything above it stays PTB's: the
-parameters are encoded by PTB, and the answer is decoded by PTB, which also maps
-Telegram's errors (429, 403, 400...) to its exceptions.
+parameters are PTB's (sent as one JSON object, or a multipart form when a file goes
+with them), and the answer is decoded by PTB, which also maps Telegram's errors
+(429, 403, 400...) to its exceptions.
 
 Timeouts follow PTB's meaning: ``connect`` and ``pool`` bound getting a connection,
 ``read`` waiting for the answer (getUpdates passes its long-poll time on top), and
@@ -14,6 +15,7 @@ Timeouts follow PTB's meaning: ``connect`` and ``pool`` bound getting a connecti
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -31,6 +33,10 @@ POOL_TIMEOUT_S = 30.0
 #: Uploads (the /stats chart) get longer to be written.
 MEDIA_WRITE_TIMEOUT_S = 20.0
 
+
+#: Timeout combinations remembered (calls name a few; getUpdates adds its poll time).
+_TIMEOUTS_KEPT = 64
+_JSON = {"Content-Type": "application/json"}
 
 #: PTB's marker for "no timeout given for this call" (its class is not public).
 _DEFAULT = type(BaseRequest.DEFAULT_NONE)
@@ -68,6 +74,7 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -90,6 +97,26 @@ class AiohttpRequest(BaseRequest):
             await self._session.close()
         self._session = None
 
+    def _timeout(
+        self, read: float | None, write: float | None, connect: float | None, pool: float | None
+    ) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for PTB's four (a few combinations, made once each)."""
+        key = (read, write, connect, pool)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            timeout = aiohttp.ClientTimeout(
+                total=None,
+                # aiohttp's "connect" includes waiting for a free connection in the pool.
+                connect=None if pool is None and connect is None else (pool or 0) + (connect or 0),
+                sock_connect=connect,
+                # Between sending and the answer's last byte; writing rarely blocks on
+                # loopback or a kept-alive connection, so both budgets count here.
+                sock_read=None if read is None else read + (write or 0),
+            )
+            if len(self._timeouts) < _TIMEOUTS_KEPT:
+                self._timeouts[key] = timeout
+        return timeout
+
     async def do_request(
         self,
         url: str,
@@ -102,32 +129,34 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        files = request_data.multipart_data if request_data else {}
-        fields = request_data.json_parameters if request_data else {}
-        data: Any = fields or None
+        data: Any = None
+        headers: dict[str, str] | None = None
+        files = request_data is not None and request_data.contains_files
         if files:
+            assert request_data is not None
             form = aiohttp.FormData()
-            for name, value in fields.items():
+            for name, value in request_data.json_parameters.items():
                 form.add_field(name, value)
-            for name, (filename, content, mime) in files.items():
+            for name, (filename, content, mime) in request_data.multipart_data.items():
                 form.add_field(name, content, filename=filename, content_type=mime)
             data = form
-        default_write = MEDIA_WRITE_TIMEOUT_S if files else self._write_timeout
-        read = _value(read_timeout, self._read_timeout)
-        write = _value(write_timeout, default_write)
-        connect = _value(connect_timeout, self._connect_timeout)
-        pool = _value(pool_timeout, self._pool_timeout)
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            # aiohttp's "connect" includes waiting for a free connection in the pool.
-            connect=None if pool is None and connect is None else (pool or 0) + (connect or 0),
-            sock_connect=connect,
-            # Between sending and the answer's last byte; writing rarely blocks on
-            # loopback or a kept-alive connection, so both budgets count here.
-            sock_read=None if read is None else read + (write or 0),
+        elif request_data is not None:
+            # A JSON object, which the Bot API takes as it takes a form: one C call to
+            # encode, where a form encodes every value again in Python.
+            parameters = request_data.parameters
+            if parameters:
+                data = json.dumps(parameters, ensure_ascii=False).encode()
+                headers = _JSON
+        timeout = self._timeout(
+            _value(read_timeout, self._read_timeout),
+            _value(write_timeout, MEDIA_WRITE_TIMEOUT_S if files else self._write_timeout),
+            _value(connect_timeout, self._connect_timeout),
+            _value(pool_timeout, self._pool_timeout),
         )
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with self._session.request(
+                method, url, data=data, headers=headers, timeout=timeout
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error

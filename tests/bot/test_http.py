@@ -45,13 +45,15 @@ def data(**values: object) -> RequestData:
     return RequestData([RequestParameter.from_input(k, v) for k, v in values.items()])
 
 
-def test_fields_arrive_form_encoded_and_the_answer_comes_back() -> None:
+def test_fields_arrive_as_a_json_object_and_the_answer_comes_back() -> None:
     seen: dict[str, object] = {}
 
     async def handler(request: web.Request) -> web.Response:
         seen["type"] = request.content_type
-        seen["form"] = dict(await request.post())
+        seen["body"] = await request.json()
         return web.json_response({"ok": True, "result": True}, status=200)
+
+    markup = {"inline_keyboard": [[{"text": "Да", "callback_data": "faq:1"}]]}
 
     async def main() -> tuple[int, bytes]:
         request = AiohttpRequest(2)
@@ -59,15 +61,44 @@ def test_fields_arrive_form_encoded_and_the_answer_comes_back() -> None:
         try:
             async with serve(handler) as url:
                 return await request.do_request(
-                    f"{url}/botTOKEN/sendMessage", "POST", data(chat_id=5, text="Привет <b>")
+                    f"{url}/botTOKEN/sendMessage",
+                    "POST",
+                    data(chat_id=5, text="Привет <b>", reply_markup=markup, protect_content=True),
                 )
         finally:
             await request.shutdown()
 
     status, body = asyncio.run(main())
     assert status == 200 and b'"ok": true' in body
-    assert seen["type"] == "application/x-www-form-urlencoded"
-    assert seen["form"] == {"chat_id": "5", "text": "Привет <b>"}
+    assert seen["type"] == "application/json"
+    # Numbers, booleans and objects keep their JSON types, as the Bot API documents them.
+    assert seen["body"] == {
+        "chat_id": 5,
+        "text": "Привет <b>",
+        "reply_markup": markup,
+        "protect_content": True,
+    }
+
+
+def test_a_call_without_parameters_sends_no_body() -> None:
+    seen: dict[str, object] = {}
+
+    async def handler(request: web.Request) -> web.Response:
+        seen["body"] = await request.read()
+        return web.json_response({"ok": True, "result": True})
+
+    async def main() -> None:
+        request = AiohttpRequest(1)
+        await request.initialize()
+        try:
+            async with serve(handler) as url:
+                await request.do_request(f"{url}/botTOKEN/getMe", "POST", data())
+                await request.do_request(f"{url}/botTOKEN/getMe", "POST", None)
+        finally:
+            await request.shutdown()
+
+    asyncio.run(main())
+    assert seen["body"] == b""
 
 
 def test_a_file_goes_as_multipart_with_the_other_fields() -> None:
