@@ -479,7 +479,7 @@ class BuyerDesk:
         best = decision.best
         entry = seller.entry(best.ref) if best is not None and not best.is_product else None
         handoff_entry = decision.action is Action.ANSWER and entry is not None and entry.handoff
-        logged = questions.log_question(
+        logged = questions.log_question_id(
             w.session,
             seller_id=seller.id,
             question=question[:MAX_QUESTION_CHARS],
@@ -489,14 +489,14 @@ class BuyerDesk:
             score=best.score if best else None,
             lang=decision.lang,
         )
-        human = (text("button_human", lang), f"human:{seller.id}:{logged.id}")
+        human = (text("button_human", lang), f"human:{seller.id}:{logged}")
         if decision.action is Action.ANSWER and best is not None:
             answer = self.ctx.faq.answer_text(seller, best.target, lang)
             if handoff_entry:
                 self._send(w, answer, reply_to=msg.message_id)
                 self._handoff(w, seller, msg, lang, decision, answered=best.target)
                 return
-            helped = (text("button_helped", lang), f"helped:{logged.id}")
+            helped = (text("button_helped", lang), f"helped:{logged}")
             self._send(w, answer, buttons=[[helped], [human]], reply_to=msg.message_id)
         elif decision.action is Action.SUGGEST:
             rows = [

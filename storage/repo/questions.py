@@ -79,7 +79,38 @@ def log_question(
     now: datetime | None = None,
 ) -> FaqQuestionLog:
     """Log one matcher decision. No buyer or chat id goes in: the log stays anonymous."""
-    values = {
+    values = _log_values(seller_id, question, action, best_entry, score, lang, now)
+    return insert_returning_object(session, FaqQuestionLog, _INSERT, values)
+
+
+def log_question_id(
+    session: Session,
+    *,
+    seller_id: str,
+    question: str,
+    action: str,
+    best_entry: str | None = None,
+    score: float | None = None,
+    lang: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """:func:`log_question`, returning only the new row's id: what a buyer's answer
+    needs (for its buttons), without building an object of the session for it."""
+    values = _log_values(seller_id, question, action, best_entry, score, lang, now)
+    row_id: int = session.execute(_INSERT, values).scalar_one()
+    return row_id
+
+
+def _log_values(
+    seller_id: str,
+    question: str,
+    action: str,
+    best_entry: str | None,
+    score: float | None,
+    lang: str | None,
+    now: datetime | None,
+) -> dict[str, Any]:
+    return {
         "seller_id": seller_id,
         "question": question,
         "action": action,
@@ -89,7 +120,6 @@ def log_question(
         "at": now or utcnow(),
         "outcome": None,
     }
-    return insert_returning_object(session, FaqQuestionLog, _INSERT, values)
 
 
 _TABLE = table_of(FaqQuestionLog)

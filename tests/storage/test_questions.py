@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from faq.decision import Action
-from storage.models import QuestionOutcome
+from storage.models import ENTRY_ID_LEN, LANG_LEN, FaqQuestionLog, QuestionOutcome
 from storage.repo import questions
 from storage.repo.questions import ActionDayCount, Deflection
 from tests.storage.factories import T0
@@ -64,6 +64,38 @@ def test_log_question_stores_the_decision(session: Session) -> None:
         T0,
     )
     assert row.outcome is None
+
+
+def test_log_question_id_stores_the_decision_without_an_object(session: Session) -> None:
+    log_id = questions.log_question_id(
+        session,
+        seller_id="shop",
+        question="Сколько идет доставка?",
+        action="answer",
+        best_entry="x" * 500,
+        score=88.0,
+        lang="ru-RU-long-tag",
+        now=T0,
+    )
+    assert isinstance(log_id, int)
+    # Nothing of the row is kept in the session: the caller only wanted its id.
+    assert not [o for o in session.identity_map.values() if isinstance(o, FaqQuestionLog)]
+    session.commit()
+    row = questions.get_question(session, log_id)
+    assert row is not None
+    assert (row.seller_id, row.question, row.action, row.score, row.at, row.outcome) == (
+        "shop",
+        "Сколько идет доставка?",
+        "answer",
+        88.0,
+        T0,
+        None,
+    )
+    # Clipped to their columns, as log_question does.
+    assert row.best_entry == "x" * ENTRY_ID_LEN
+    assert row.lang == "ru-RU-long-tag"[:LANG_LEN]
+    later = questions.log_question_id(session, seller_id="shop", question="q", action="answer")
+    assert later > log_id
 
 
 def test_record_outcome(session: Session) -> None:
