@@ -10,21 +10,14 @@ import pytest
 
 from bot.inbound import Press
 from storage.models import FaqQuestionLog, QuestionOutcome
-from tests.bot.test_statements import BUYER, QUESTION, SELLER, Desk
-from tests.storage.conftest import BACKENDS, pg_schema
+from tests.bot.test_statements import BUYER, QUESTION, SELLER, Desk, desk_on
+from tests.storage.conftest import BACKENDS
 
 
 @pytest.fixture(params=BACKENDS)
 def desk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desk]:
-    if request.param == "sqlite":
-        made = Desk(f"sqlite:///{tmp_path / 'desk.db'}")
+    with desk_on(request.param, tmp_path, "sdbtn") as made:
         yield made
-        made.db.dispose()
-        return
-    with pg_schema("sdbtn") as url:
-        made = Desk(url.render_as_string(hide_password=False))
-        yield made
-        made.db.dispose()
 
 
 def _answer_buttons(desk: Desk) -> tuple[str, str]:

@@ -45,6 +45,25 @@ def data(**values: object) -> RequestData:
     return RequestData([RequestParameter.from_input(k, v) for k, v in values.items()])
 
 
+def call(handler: Handler, method: str, *requests: RequestData | None) -> list[tuple[int, bytes]]:
+    """Each of ``requests`` sent in turn as Bot API ``method`` to a loopback server
+    answering with ``handler``, through one client; their statuses and bodies."""
+
+    async def main() -> list[tuple[int, bytes]]:
+        client = AiohttpRequest(2)
+        await client.initialize()
+        try:
+            async with serve(handler) as url:
+                return [
+                    await client.do_request(f"{url}/botTOKEN/{method}", "POST", request)
+                    for request in requests
+                ]
+        finally:
+            await client.shutdown()
+
+    return asyncio.run(main())
+
+
 def test_fields_arrive_as_a_json_object_and_the_answer_comes_back() -> None:
     seen: dict[str, object] = {}
 
@@ -55,20 +74,11 @@ def test_fields_arrive_as_a_json_object_and_the_answer_comes_back() -> None:
 
     markup = {"inline_keyboard": [[{"text": "Да", "callback_data": "faq:1"}]]}
 
-    async def main() -> tuple[int, bytes]:
-        request = AiohttpRequest(2)
-        await request.initialize()
-        try:
-            async with serve(handler) as url:
-                return await request.do_request(
-                    f"{url}/botTOKEN/sendMessage",
-                    "POST",
-                    data(chat_id=5, text="Привет <b>", reply_markup=markup, protect_content=True),
-                )
-        finally:
-            await request.shutdown()
-
-    status, body = asyncio.run(main())
+    [(status, body)] = call(
+        handler,
+        "sendMessage",
+        data(chat_id=5, text="Привет <b>", reply_markup=markup, protect_content=True),
+    )
     assert status == 200 and b'"ok": true' in body
     assert seen["type"] == "application/json"
     # Numbers, booleans and objects keep their JSON types, as the Bot API documents them.
@@ -87,17 +97,7 @@ def test_a_call_without_parameters_sends_no_body() -> None:
         seen["body"] = await request.read()
         return web.json_response({"ok": True, "result": True})
 
-    async def main() -> None:
-        request = AiohttpRequest(1)
-        await request.initialize()
-        try:
-            async with serve(handler) as url:
-                await request.do_request(f"{url}/botTOKEN/getMe", "POST", data())
-                await request.do_request(f"{url}/botTOKEN/getMe", "POST", None)
-        finally:
-            await request.shutdown()
-
-    asyncio.run(main())
+    call(handler, "getMe", data(), None)
     assert seen["body"] == b""
 
 
@@ -112,19 +112,8 @@ def test_a_file_goes_as_multipart_with_the_other_fields() -> None:
         seen["file"] = (photo.filename, photo.file.read())
         return web.json_response({"ok": True, "result": True})
 
-    async def main() -> None:
-        request = AiohttpRequest(1)
-        await request.initialize()
-        try:
-            async with serve(handler) as url:
-                upload = InputFile(b"\x89PNG chart", filename="stats.png")
-                await request.do_request(
-                    f"{url}/botTOKEN/sendPhoto", "POST", data(chat_id=-100, photo=upload)
-                )
-        finally:
-            await request.shutdown()
-
-    asyncio.run(main())
+    upload = InputFile(b"\x89PNG chart", filename="stats.png")
+    call(handler, "sendPhoto", data(chat_id=-100, photo=upload))
     assert seen["chat_id"] == "-100"
     assert seen["file"] == ("stats.png", b"\x89PNG chart")
 

@@ -10,6 +10,7 @@ from the engine's own hook, PostgreSQL's from the driver).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -128,17 +129,25 @@ class Desk:
             return found
 
 
-@pytest.fixture(params=BACKENDS)
-def desk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desk]:
-    if request.param == "sqlite":
+@contextmanager
+def desk_on(backend: str, tmp_path: Path, schema: str) -> Iterator[Desk]:
+    """A :class:`Desk` on ``backend``: a SQLite file in ``tmp_path``, or a PostgreSQL
+    ``schema`` of its own."""
+    if backend == "sqlite":
         made = Desk(f"sqlite:///{tmp_path / 'desk.db'}")
         yield made
         made.db.dispose()
         return
-    with pg_schema("sdstmt") as url:
+    with pg_schema(schema) as url:
         made = Desk(url.render_as_string(hide_password=False))
         yield made
         made.db.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def desk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desk]:
+    with desk_on(request.param, tmp_path, "sdstmt") as made:
+        yield made
 
 
 def test_an_faq_answer_runs_four_statements(desk: Desk) -> None:

@@ -25,6 +25,7 @@ from faq.matcher import (
 from faq.model import Content, Product, Seller
 from faq.normalize import normalize
 from faq.semantic import EmbeddingCache, SemanticIndex, Vectors, installed
+from tests.faq.test_semantic import CountingEncoder
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 
@@ -50,28 +51,20 @@ def test_detail_lines_are_attributes_and_sentences_without_what_all_share() -> N
     assert all("Страна: Китай" not in lines for lines in details)
 
 
-class _AxisEncoder:
+class _AxisEncoder(CountingEncoder):
     """Texts on fixed axes, so the cosines of a test are known exactly."""
 
-    name = "use"
     version = "test-axes"
     dim = 4
 
     def __init__(self, axes: dict[str, Sequence[float]]) -> None:
+        super().__init__()
         self.axes = axes
-        self.passages: list[str] = []
 
     def _vectors(self, texts: Sequence[str]) -> Vectors:
         rows = np.array([self.axes.get(t, (0.0, 0.0, 0.0, 1.0)) for t in texts], dtype=np.float32)
         unit: Vectors = rows / np.linalg.norm(rows, axis=1, keepdims=True)
         return unit
-
-    def encode_queries(self, texts: Sequence[str]) -> Vectors:
-        return self._vectors(texts)
-
-    def encode_passages(self, texts: Sequence[str]) -> Vectors:
-        self.passages += list(texts)
-        return self._vectors(texts)
 
 
 def _index(encoder: _AxisEncoder, lines: list[str]) -> SemanticIndex:
