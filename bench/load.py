@@ -3,7 +3,7 @@
     python -m bench.load [--buyers 200] [--relays 2] [--faq-rate 200] [--relay-rate 100]
                          [--seconds 5] [--step] [--groups 3] [--no-postgres] [--no-sqlite]
                          [--no-baseline] [--profile PATH] [--telegram-pacing]
-                         [--matcher fuzzy|hybrid]
+                         [--matcher fuzzy|hybrid] [--webhooks N]
 
 Not part of ``make test``. The bot runs as its own OS process (``tests.crash_runner``:
 polling, handlers, the outbox sender; the real application), talking over real HTTP
@@ -28,6 +28,12 @@ with Poisson arrivals, whatever the bot's speed:
 7. with ``--step``: FAQ questions at rising rates (``--steps``), each for
    ``--step-seconds``, until p99 reaches ``--p99-ms`` or a message goes missing;
    the highest rate sustained is reported.
+
+Webhooks (``--webhooks N``): instead of one polling process, N ``sellerdesk run
+--webhook`` processes on one database, as production runs them behind nginx (README,
+Deployment); the benchmark posts each update to the next process in turn with the
+secret header, as Telegram posts to a balancer. "bot CPU" is then the sum over the
+processes (200% = two cores). Several processes need PostgreSQL: SQLite is skipped.
 
 Baseline (``--no-baseline`` skips it): the same FAQ burst and open loop against a bare
 PTB bot (``bench.echo_bot``: the desk's HTTP client and polling, a fixed reply, no
@@ -55,7 +61,11 @@ they take much of one.
 from __future__ import annotations
 
 import argparse
+import http.client
+import itertools
+import json
 import os
+import queue
 import random
 import shutil
 import statistics
@@ -72,6 +82,7 @@ from typing import Any
 
 from tests.botapi import BotApiDouble
 from tests.botapi.model import StoredMessage
+from tests.botapi.webhook import SECRET_HEADER, webhook_update
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "sellers" / "lotus-wear"
@@ -197,19 +208,23 @@ class Matcher:
         return self.found.get(key)
 
 
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of the bot processes so far."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _measure(
     name: str,
     api: BotApiDouble,
     rec: Recorder,
-    pid: int,
+    bots: Bots,
     how: str,
     groups: set[int],
     send: Callable[[Callable[[int, str], None]], None],
@@ -223,8 +238,10 @@ def _measure(
     def one(buyer: int, text: str) -> None:
         message = api.user_sends_text(buyer, text)
         sent[(buyer, message.message_id)] = time.monotonic()
+        if bots.deliver is not None:
+            bots.deliver(message)
 
-    cpu0 = _cpu_seconds(pid)
+    cpu0 = _cpu_seconds(bots.pids)
     first = time.monotonic()
     send(one)
     offered_s = time.monotonic() - first
@@ -240,7 +257,7 @@ def _measure(
     done = {key: when for key, when in results.items() if when is not None}
     # With nothing answered, the phase lasted until the wait gave up.
     last = max(done.values(), default=time.monotonic())
-    cpu = _cpu_seconds(pid) - cpu0
+    cpu = _cpu_seconds(bots.pids) - cpu0
     wall = max(last - first, 1e-3)
     return Phase(
         name,
@@ -310,14 +327,155 @@ def content_dir(target: Path, groups: int) -> list[int]:
     return chats
 
 
+@dataclass
+class Bots:
+    """The bot processes under load, and how an update reaches them: None when they
+    fetch updates themselves (polling), else a call that posts one to their webhooks."""
+
+    pids: list[int]
+    deliver: Callable[[StoredMessage], None] | None = None
+
+
 @contextmanager
-def _bot(
-    api: BotApiDouble, db_url: str, content: Path, env: dict[str, str]
-) -> Iterator[subprocess.Popen[str]]:
-    command = [sys.executable, "-m", "tests.crash_runner", api.url, api.token, db_url]
-    command += [str(content), "60"]
-    with _process(command, env) as proc:
-        yield proc
+def _bots(
+    api: BotApiDouble, db_url: str, content: Path, env: dict[str, str], webhooks: int
+) -> Iterator[Bots]:
+    """One polling bot process (``webhooks`` = 0), or ``webhooks`` ``sellerdesk run
+    --webhook`` processes that Telegram's part of the benchmark calls in turn."""
+    if not webhooks:
+        command = [sys.executable, "-m", "tests.crash_runner", api.url, api.token, db_url]
+        command += [str(content), "60"]
+        with _process(command, env) as proc:
+            yield Bots([proc.pid])
+        return
+    with _webhook_processes(api, db_url, content, env, webhooks) as (procs, ports):
+        delivery = WebhookDelivery(api, ports)
+        try:
+            yield Bots([proc.pid for proc in procs], delivery.deliver)
+        finally:
+            failed = delivery.close()
+        if failed:
+            raise RuntimeError(f"{failed} webhook deliveries failed")
+
+
+#: The webhook secret of the benchmark's webhook processes.
+WEBHOOK_SECRET = "load-bench-Secret-2026"
+WEBHOOK_PATH = "/telegram"
+#: Webhook requests in flight at once (Telegram's ``max_connections`` defaults to 40;
+#: this many keep the processes busy without a queue of requests in the benchmark).
+WEBHOOK_CONNECTIONS = 8
+
+
+@contextmanager
+def _webhook_processes(
+    api: BotApiDouble, db_url: str, content: Path, env: dict[str, str], count: int
+) -> Iterator[tuple[list[subprocess.Popen[bytes]], list[int]]]:
+    """``count`` ``sellerdesk run --webhook`` processes on one database, as production
+    runs them behind a balancer; yields them and their webhook ports once each one's
+    health endpoint says ok. Terminated at the end."""
+    from tests.e2e.test_two_processes import _wait_ready
+    from tests.e2e.test_webhook import _free_port
+
+    ports = [(_free_port(), _free_port()) for _ in range(count)]
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for port, health_port in ports:
+            settings = {
+                "PYTHONPATH": str(ROOT),
+                "TELEGRAM_BOT_TOKEN": api.token,
+                "TELEGRAM_API_URL": api.url,
+                "DATABASE_URL": db_url,
+                "CONTENT_DIR": str(content),
+                "ADMIN_CHAT_ID": str(ADMIN_CHAT),
+                "MATCHER": env.get("SELLERDESK_MATCHER", "fuzzy"),
+                "SECRET_KEY": "load-bench-key",
+                "WEBHOOK_URL": "https://desk.example.com/telegram",
+                "WEBHOOK_LISTEN": "127.0.0.1",
+                "WEBHOOK_PORT": str(port),
+                "WEBHOOK_PATH": WEBHOOK_PATH,
+                "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "WEBHOOK_HEALTH_PORT": str(health_port),
+            }
+            command = [sys.executable, "-m", "bot.cli", "run", "--webhook"]
+            procs.append(
+                subprocess.Popen(
+                    command,
+                    cwd=ROOT,
+                    env={**os.environ, **env, **settings},
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        for proc, (port, health_port) in zip(procs, ports, strict=True):
+            _wait_ready(proc, port, health_port)
+        yield procs, [port for port, _ in ports]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+class WebhookDelivery:
+    """Posts updates to the webhook processes in turn (a round-robin balancer, as
+    nginx in front of them), from :data:`WEBHOOK_CONNECTIONS` threads that each keep
+    a connection open to each process, with the secret header, as Telegram does.
+    A refused or failed post is tried again, as Telegram would, up to three times."""
+
+    def __init__(self, api: BotApiDouble, ports: list[int]) -> None:
+        self.api = api
+        self.ports = ports
+        self.turn = itertools.count()
+        self.todo: queue.Queue[int | None] = queue.Queue()
+        self.failed = 0
+        self.threads = [
+            threading.Thread(target=self._work, name=f"webhook-{n}", daemon=True)
+            for n in range(WEBHOOK_CONNECTIONS)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def deliver(self, message: StoredMessage) -> None:
+        assert message.update_id is not None
+        self.todo.put(message.update_id)
+
+    def close(self) -> int:
+        """Stop the threads once every queued update is posted; returns the number of
+        updates that could not be delivered."""
+        for _ in self.threads:
+            self.todo.put(None)
+        for thread in self.threads:
+            thread.join()
+        return self.failed
+
+    def _work(self) -> None:
+        connections: dict[int, http.client.HTTPConnection] = {}
+        headers = {"Content-Type": "application/json", SECRET_HEADER: WEBHOOK_SECRET}
+        while (update_id := self.todo.get()) is not None:
+            body = json.dumps(webhook_update(self.api, update_id), ensure_ascii=False).encode()
+            port = self.ports[next(self.turn) % len(self.ports)]
+            for _attempt in range(3):
+                connection = connections.get(port)
+                if connection is None:
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    connections[port] = connection
+                try:
+                    connection.request("POST", WEBHOOK_PATH, body, headers)
+                    response = connection.getresponse()
+                    response.read()
+                    if response.status == 200:
+                        break
+                except (OSError, http.client.HTTPException):
+                    pass
+                connection.close()
+                connections.pop(port, None)
+            else:
+                self.failed += 1
+        for connection in connections.values():
+            connection.close()
 
 
 @contextmanager
@@ -375,11 +533,10 @@ def run_backend(
             n = shop[buyer]
             return [f"/start {SELLER}" if n == 0 else f"/start {SELLER}-{n + 1}"]
 
-        with _bot(api, db_url, Path(folder), env) as proc:
-            pid = proc.pid
+        with _bots(api, db_url, Path(folder), env, args.webhooks) as bots:
 
             def measure(name: str, how: str, send: Callable[..., None], timeout: float) -> Phase:
-                return _measure(name, api, rec, pid, how, group_set, send, timeout)
+                return _measure(name, api, rec, bots, how, group_set, send, timeout)
 
             phases = [
                 measure("start (warm-up)", "first", burst(case_buyers, start_text), args.timeout),
@@ -422,7 +579,7 @@ def run_backend(
             ]
             if args.step:
                 steady += step(measure, faq_buyers, args)
-            rss = _peak_rss_mib(proc.pid)
+            rss = max(_peak_rss_mib(pid) for pid in bots.pids)
         return phases, steady, rss
 
 
@@ -439,7 +596,8 @@ def run_baseline(args: argparse.Namespace) -> list[Phase]:
         with _process(command, {}) as proc:
 
             def measure(name: str, send: Callable[..., None], timeout: float) -> Phase:
-                return _measure(name, api, rec, proc.pid, "answer", set(), send, timeout)
+                bots = Bots([proc.pid])
+                return _measure(name, api, rec, bots, "answer", set(), send, timeout)
 
             question = burst(buyers, lambda b: [FAQ_QUESTION])
             return [
@@ -527,7 +685,22 @@ def main(argv: list[str] | None = None) -> int:
         "--matcher", choices=("fuzzy", "hybrid"), default="fuzzy", help="the bot's matcher"
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare PTB bot")
+    parser.add_argument(
+        "--webhooks",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N `sellerdesk run --webhook` processes called in turn instead of one "
+        "polling process (N > 1: PostgreSQL only)",
+    )
     args = parser.parse_args(argv)
+    if args.webhooks < 0:
+        parser.error("--webhooks must be 0 or more")
+    if args.webhooks and args.profile:
+        parser.error("--profile profiles the polling process only")
+    if args.webhooks > 1 and not args.no_sqlite:
+        print("SQLite skipped: several processes share PostgreSQL only", file=sys.stderr)
+        args.no_sqlite = True
 
     backends: list[tuple[str, Callable[[], Any]]] = []
     tmp = tempfile.TemporaryDirectory()
@@ -573,7 +746,8 @@ def main(argv: list[str] | None = None) -> int:
             bursts += [phase.row(name) for phase in phases]
             steady += [phase.row(name) for phase in open_phases]
             ratios += against_baseline(name, phases + open_phases, baseline)
-            notes.append(f"{name}: peak RSS of the bot process {rss:.0f} MiB")
+            each = " (the largest)" if args.webhooks > 1 else ""
+            notes.append(f"{name}: peak RSS of the bot process{each} {rss:.0f} MiB")
             if args.step:
                 notes.append(
                     f"{name}: highest FAQ rate with p99 < {args.p99_ms:g} ms: "
@@ -582,8 +756,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         tmp.cleanup()
     pacing = "Telegram's" if args.telegram_pacing else "far above Telegram's (the bot alone)"
+    if args.webhooks:
+        mode = (
+            f"{args.webhooks} `sellerdesk run --webhook` process(es) called in turn "
+            f"over {WEBHOOK_CONNECTIONS} connections each"
+        )
+    else:
+        mode = "bot in its own process, polling"
     print(
-        f"Load: bot in its own process, Bot API double and buyers in another, loopback, "
+        f"Load: {mode}; Bot API double and buyers in another process, loopback, "
         f"{os.cpu_count()} CPU(s), load average {load_before:.1f} before and "
         f"{os.getloadavg()[0]:.1f} after; pacing {pacing}; matcher {args.matcher}."
     )

@@ -32,7 +32,8 @@ def webhook_update(api: BotApiState, update_id: int) -> JSON:
     """The update ``{"update_id": N, kind: payload}`` the double queued as ``update_id``
     (what getUpdates would return), for posting to a webhook."""
     with api._lock:
-        for entry_id, kind, payload in api._history_updates:
+        # Newest first: the update posted is nearly always the one just queued.
+        for entry_id, kind, payload in reversed(api._history_updates):
             if entry_id == update_id:
                 return {"update_id": entry_id, kind: json.loads(json.dumps(payload))}
     raise KeyError(f"no update with id {update_id}")
