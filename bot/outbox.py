@@ -66,6 +66,11 @@ log = logging.getLogger(__name__)
 #: Seconds between looks at the outbox when nobody kicks the sender: rows put back
 #: for later (429, backoff) and rows from other processes wait at most this long.
 POLL_INTERVAL_S = 1.0
+#: A row stored for a claim behind a row that no task of this sender holds (another
+#: process's, or one put back for later) is looked for again this soon, then at doubling
+#: intervals up to POLL_INTERVAL_S: the other process records its send without telling
+#: this one, and a buyer's next message should not wait a whole poll for it.
+QUEUED_POLL_S = 0.01
 #: Seconds the sender lets kicks and finished sends gather before it records and
 #: claims in one transaction: under a burst, one transaction per few milliseconds
 #: rather than one per message. Rows handed over by handlers do not wait for it.
@@ -184,8 +189,9 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        #: Rows being sent, by row id.
+        #: Rows being sent, by row id, and their chats.
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._flight_chats: dict[int, int] = {}
         #: Sends that succeeded and are not recorded yet.
         self._done: list[tuple[Job, list[int]]] = []
         #: Rows whose send never started (the sender stopped while they were paced).
@@ -202,6 +208,8 @@ class OutboxSender:
         #: Chats with rows stored for a claim that may wait behind a row of this
         #: sender's: recording a send to one of them is worth a claim.
         self._queued_chats: set[int] = set()
+        #: The next short poll's delay (see QUEUED_POLL_S).
+        self._queued_poll = QUEUED_POLL_S
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -226,7 +234,17 @@ class OutboxSender:
         if len(self._queued_chats) > MAX_QUEUED_CHATS:
             self._queued_chats.clear()  # forgetting only costs a wait for the next poll
         self._queued_chats |= chats
+        self._queued_poll = QUEUED_POLL_S
         self.kick()
+
+    def _poll_interval(self) -> float:
+        """How long the sender may go without a claim: briefly while a row waits for
+        its turn behind a row no task here is sending (that one may be recorded by
+        another process at any moment), else POLL_INTERVAL_S."""
+        sending = self._flight_chats.values()
+        if any(chat not in sending for chat in self._queued_chats):
+            return self._queued_poll
+        return POLL_INTERVAL_S
 
     def _adopt(self, jobs: list[Job]) -> None:
         """Rows a handler stored claimed by this sender (see :class:`outgoing.Handoff`)."""
@@ -264,7 +282,7 @@ class OutboxSender:
                 busy = False
             if not busy and not self._stopping:  # stop() may have come during the step
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), POLL_INTERVAL_S)
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval())
         await self._drain()
 
     async def _drain(self) -> None:
@@ -304,6 +322,8 @@ class OutboxSender:
         if room > 0:
             self._claim_wanted = False
             self._last_claim = asyncio.get_running_loop().time()
+            if self._poll_interval() < POLL_INTERVAL_S:  # nothing new: look less often
+                self._queued_poll = min(2 * self._queued_poll, POLL_INTERVAL_S)
         jobs = await self.db.run(self._settle_and_claim, done, unsent, room)
         if room > 0 and len(jobs) >= room:
             self._claim_wanted = True  # more may be due than there was room for
@@ -322,13 +342,19 @@ class OutboxSender:
             if job.chat_id in self._queued_chats:
                 self._queued_chats.discard(job.chat_id)
                 wanted = True
-        overdue = asyncio.get_running_loop().time() - self._last_claim >= POLL_INTERVAL_S
+        overdue = asyncio.get_running_loop().time() - self._last_claim >= self._poll_interval()
         return wanted or overdue
 
     def _start(self, job: Job) -> None:
         task = asyncio.create_task(self._paced_send(job), name=f"outbox-{job.id}")
         self._in_flight[job.id] = task
-        task.add_done_callback(lambda _: self._in_flight.pop(job.id, None))
+        self._flight_chats[job.id] = job.chat_id
+
+        def finished(_: asyncio.Task[None]) -> None:
+            self._in_flight.pop(job.id, None)
+            self._flight_chats.pop(job.id, None)
+
+        task.add_done_callback(finished)
 
     async def _paced_send(self, job: Job) -> None:
         self._pacing.add(job.id)

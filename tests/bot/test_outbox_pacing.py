@@ -466,3 +466,47 @@ def test_a_busy_sender_still_claims_rows_of_other_processes(
 
     asyncio.run(main())
     assert any(text == "from elsewhere" for _, _, text in bot.calls)
+
+
+def test_a_row_queued_behind_another_process_s_row_goes_soon_after_it(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two webhook processes: a buyer's first message was relayed by the other process,
+    # their second by this one, stored behind the first. The other process records its
+    # send without telling this sender; polls far apart must not delay the second.
+    monkeypatch.setattr("bot.outbox.POLL_INTERVAL_S", 30.0)
+    claims = count_claims(monkeypatch)
+    bot = FakeBot(cast(FakeClock, time.monotonic))
+    other = Database(db.url)  # no hand-over: like another process's handler
+    other.engine, other.sessions = db.engine, db.sessions
+    chat = BUYERS[0]
+
+    def other_claims_first() -> int:
+        with other.transaction() as session:
+            (row,) = outbox.claim_batch(session, "elsewhere", limit=10)
+            return row.id
+
+    def other_records_first(row_id: int) -> None:
+        with other.transaction() as session:
+            assert outbox.mark_sent(session, row_id, "elsewhere", [900])
+
+    async def main() -> tuple[float, int]:
+        await asyncio.to_thread(enqueue, other, [(chat, "first")])
+        first = await asyncio.to_thread(other_claims_first)
+        sender = OutboxSender(db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
+        sender.start()
+        await asyncio.to_thread(enqueue, db, [(chat, "second")])  # queued behind "first"
+        await asyncio.sleep(0.1)
+        assert bot.calls == []  # "first" is not sent yet: "second" waits
+        await asyncio.to_thread(other_records_first, first)
+        took = await wait_sent(db, bot, 1, timeout=10)
+        idle_claims = len(claims)
+        await asyncio.sleep(1.0)  # nothing queued any more: no more short polls
+        extra = len(claims) - idle_claims
+        await sender.stop()
+        return took, extra
+
+    took, extra = asyncio.run(main())
+    assert [text for _, c, text in bot.calls if c == chat] == ["second"]
+    assert took < 5  # polls are 30 s apart: only the short re-look explains this
+    assert extra == 0
