@@ -241,7 +241,9 @@ class OutboxSender:
         """How long the sender may go without a claim: briefly while a row waits for
         its turn behind a row no task here is sending (that one may be recorded by
         another process at any moment), else POLL_INTERVAL_S."""
-        sending = self._flight_chats.values()
+        if not self._queued_chats:
+            return POLL_INTERVAL_S
+        sending = set(self._flight_chats.values())
         if any(chat not in sending for chat in self._queued_chats):
             return self._queued_poll
         return POLL_INTERVAL_S
