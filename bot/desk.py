@@ -40,8 +40,8 @@ class ContentSnapshot:
     #: Sellers removed from the files while they had open cases: their cases still
     #: need the seller's name, staff, chat and templates until they are closed.
     retired: Mapping[str, Seller] = field(default_factory=lambda: MappingProxyType({}))
-    #: seller id -> matcher over that very ``Seller`` object; filled in lazily for
-    #: the content loaded at start, built in advance by a reload.
+    #: seller id -> matcher over that very ``Seller`` object; built before the bot
+    #: takes updates (:meth:`FaqDesk.build_all`) and in advance by a reload.
     matchers: dict[str, Matcher] = field(default_factory=dict)
 
     def seller(self, seller_id: str) -> Seller | None:
@@ -114,9 +114,27 @@ class FaqDesk:
         """A new matcher for ``seller`` (blocking: embeddings may be computed)."""
         return make_matcher(seller, self.matcher_mode, self.cache_dir)
 
+    def build_all(self) -> int:
+        """Build the matcher of every seller of the current content that has none yet
+        (blocking); returns how many were built.
+
+        The bot calls this before it takes updates: built on a buyer's first question
+        instead, a matcher is built inside that update's transaction (on SQLite, every
+        other update waits for it) and the buyer waits for it, seconds with a large
+        catalog and minutes when the embedding cache is cold.
+        """
+        snapshot = self.live.current
+        built = 0
+        for seller in snapshot.content.sellers.values():
+            if snapshot.cached_matcher(seller) is None:
+                snapshot.matchers.setdefault(seller.id, self.build_matcher(seller))
+                built += 1
+        return built
+
     def matcher(self, seller: Seller) -> Matcher:
         """The matcher over exactly this ``seller`` (so a question answered across a
-        reload still answers from one version of the content)."""
+        reload still answers from one version of the content); built here only when
+        :meth:`build_all` has not."""
         matcher = self.live.matcher_cached(seller)
         if matcher is None:
             matcher = self.build_matcher(seller)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -23,6 +25,8 @@ from bot.staff import StaffDesk
 from faq.model import Content
 from storage.repo import cases as cases_repo
 from storage.repo import settings as stored_settings
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -67,8 +71,12 @@ class DeskService:
         self._digest: DigestSweep | None = None
 
     def prepare(self) -> DeskContext:
-        """Migrate the database and load the alias key (blocking: run off the loop)."""
+        """Migrate the database, load the alias key and build every seller's matcher
+        (blocking: run off the loop, before updates are taken)."""
         self.db.prepare()
+        started = time.monotonic()
+        built = self.faq.build_all()
+        log.info("matchers of %d sellers ready in %.1f s", built, time.monotonic() - started)
         ctx = DeskContext(
             faq=self.faq,
             alias_key=alias_key(self.db, self.settings.secret_key),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from bot.settings import SettingsError, load_settings
 from bot.texts import LANGUAGES, has_text, pick_language, text
 from faq.content import load_content
 from faq.decision import Action
+from faq.matcher import Matcher
+from faq.model import Seller
 from faq.semantic import installed
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
@@ -124,3 +127,38 @@ def test_answer_in_another_language_says_so() -> None:
     assert reply.text == f"{text('answer_other_language', 'en')}\n\n10–20 дней."
     same = desk.ask(seller, "Сколько идет доставка?", "ru")
     assert same.text == "10–20 дней."
+
+
+def test_every_sellers_matcher_is_built_before_updates_are_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Built on a buyer's first question, a matcher was built inside that update's
+    # transaction (on SQLite every other update waited) while the buyer waited.
+    from bot.database import Database
+    from bot.service import DeskService
+    from tests.runner_settings import runner_settings
+
+    root = tmp_path / "content"
+    shutil.copytree(DEMO / "lotus-wear", root / "lotus-wear")
+    shutil.copytree(DEMO / "lotus-wear", root / "lotus-wear-2")
+    content = load_content(root)
+    db_url = f"sqlite:///{tmp_path / 'desk.db'}"
+    settings = runner_settings("http://127.0.0.1:9", "1:x", db_url, str(root))
+    service = DeskService(settings, content, Database(db_url))
+    built: list[str] = []
+    original = FaqDesk.build_matcher
+
+    def counting(self: FaqDesk, seller: Seller) -> Matcher:
+        built.append(seller.id)
+        return original(self, seller)
+
+    monkeypatch.setattr(FaqDesk, "build_matcher", counting)
+    service.prepare()
+    assert sorted(built) == ["lotus-wear", "lotus-wear-2"]
+    for seller in content.sellers.values():
+        matcher = service.faq.matcher(seller)
+        assert matcher.seller is seller
+        assert matcher.decide("Сколько идет доставка из Китая?").action is Action.ANSWER
+    assert len(built) == 2  # questions build nothing more
+    assert service.faq.build_all() == 0
+    service.db.dispose()
