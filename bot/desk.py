@@ -5,6 +5,7 @@ No Telegram types here: handlers turn updates into calls and replies into messag
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,8 @@ from bot.texts import pick_language, text
 from faq.decision import Action
 from faq.matcher import Matcher, make_matcher
 from faq.model import ANY_LANG, Content, Seller
+
+log = logging.getLogger(__name__)
 
 #: Longest button label Telegram shows in full on a phone, roughly.
 BUTTON_CHARS = 60
@@ -126,9 +129,17 @@ class FaqDesk:
         snapshot = self.live.current
         built = 0
         for seller in snapshot.content.sellers.values():
-            if snapshot.cached_matcher(seller) is None:
-                snapshot.matchers.setdefault(seller.id, self.build_matcher(seller))
-                built += 1
+            if snapshot.cached_matcher(seller) is not None:
+                continue
+            try:
+                matcher = self.build_matcher(seller)
+            except Exception:
+                # One seller's failure must not keep the desk from serving the others;
+                # a question to this one tries again (and logs) when it comes.
+                log.exception("building the matcher of seller %s failed", seller.id)
+                continue
+            snapshot.matchers.setdefault(seller.id, matcher)
+            built += 1
         return built
 
     def matcher(self, seller: Seller) -> Matcher:

@@ -162,3 +162,25 @@ def test_every_sellers_matcher_is_built_before_updates_are_taken(
     assert len(built) == 2  # questions build nothing more
     assert service.faq.build_all() == 0
     service.db.dispose()
+
+
+def test_a_seller_whose_matcher_fails_to_build_leaves_the_others_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "content"
+    shutil.copytree(DEMO / "lotus-wear", root / "lotus-wear")
+    shutil.copytree(DEMO / "lotus-wear", root / "lotus-wear-2")
+    content = load_content(root)
+    desk = FaqDesk(content, "fuzzy")
+    original = FaqDesk.build_matcher
+
+    def failing(self: FaqDesk, seller: Seller) -> Matcher:
+        if seller.id == "lotus-wear-2":
+            raise OSError("disk gone")
+        return original(self, seller)
+
+    monkeypatch.setattr(FaqDesk, "build_matcher", failing)
+    assert desk.build_all() == 1
+    assert "lotus-wear-2" in caplog.text and "disk gone" in caplog.text
+    assert desk.live.current.cached_matcher(content.sellers["lotus-wear"]) is not None
+    assert desk.live.current.cached_matcher(content.sellers["lotus-wear-2"]) is None
