@@ -8,6 +8,7 @@ PostgreSQL); a connection the server dropped fails its first statement instead, 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,6 +139,16 @@ def terminate(pid: int) -> None:
     try:
         with admin.begin() as connection:
             assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        # The call only signals the backend: wait until it is gone, or the next
+        # statement may still reach it on a busy machine.
+        alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with admin.connect() as connection:
+                if not connection.execute(alive, {"pid": pid}).scalar_one():
+                    return
+            time.sleep(0.01)
+        raise AssertionError(f"backend {pid} still runs after pg_terminate_backend")
     finally:
         admin.dispose()
 
