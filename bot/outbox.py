@@ -57,7 +57,7 @@ from bot.pacing import Pacer
 from bot.settings import Pacing
 from bot.texts import text
 from storage.models import Case, Direction, OutboxKind, OutboxMessage
-from storage.repo import buyers, messages, outbox
+from storage.repo import buyers, messages, outbox, senders
 from storage.repo import cases as cases_repo
 from storage.types import utcnow
 
@@ -75,6 +75,11 @@ QUEUED_POLL_S = 0.01
 #: claims in one transaction: under a burst, one transaction per few milliseconds
 #: rather than one per message. Rows handed over by handlers do not wait for it.
 GATHER_S = 0.005
+#: Seconds between a sender's heartbeats in the database (``storage.repo.senders``):
+#: how soon the other processes notice one that started or stopped and share
+#: Telegram's limits anew. One not heard from for HEARTBEAT_LIVE_S is gone (crashed).
+HEARTBEAT_S = 5.0
+HEARTBEAT_LIVE_S = 3 * HEARTBEAT_S
 #: Rows being sent at once at most, each to a different chat. Pacing keeps the rate
 #: at Telegram's; this bounds open tasks and connections when a backlog is due.
 MAX_IN_FLIGHT = 64
@@ -188,6 +193,7 @@ class OutboxSender:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._beat_task: asyncio.Task[None] | None = None
         self._stopping = False
         #: Rows being sent, by row id, and their chats.
         self._in_flight: dict[int, asyncio.Task[None]] = {}
@@ -216,6 +222,7 @@ class OutboxSender:
     def start(self) -> None:
         self._stopping = False
         self._task = asyncio.create_task(self._loop(), name="outbox-sender")
+        self._beat_task = asyncio.create_task(self._heartbeat(), name="outbox-heartbeat")
         loop = asyncio.get_running_loop()
 
         def deliver(rows: list[OutboxMessage]) -> None:
@@ -262,10 +269,42 @@ class OutboxSender:
         self._stopping = True
         self.db.handoff = None
         self._wake.set()
+        if self._beat_task is not None:
+            self._beat_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beat_task
+            self._beat_task = None
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        try:
+            await self.db.run(self._forget)
+        except Exception:  # the others count this sender gone once its heartbeat is old
+            log.exception("outbox: removing the heartbeat failed")
+
+    async def _heartbeat(self) -> None:
+        """Say this sender runs, every HEARTBEAT_S, and pace at the share of Telegram's
+        limits the count of running senders leaves it."""
+        while not self._stopping:
+            try:
+                count = await self.db.run(self._beat)
+            except Exception:  # keep the share it had; the next beat tries again
+                log.exception("outbox: heartbeat failed")
+            else:
+                if count != self.pacer.senders:
+                    log.info("outbox: %d senders share Telegram's limits", count)
+                self.pacer.share(count)
+            await asyncio.sleep(HEARTBEAT_S)
+
+    def _beat(self) -> int:
+        with self.db.transaction() as session:
+            live = timedelta(seconds=HEARTBEAT_LIVE_S)
+            return senders.beat(session, self.worker_id, live)
+
+    def _forget(self) -> None:
+        with self.db.transaction() as session:
+            senders.forget(session, self.worker_id)
 
     def kick(self) -> None:
         """Look at the outbox now (a handler has just enqueued something)."""

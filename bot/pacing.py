@@ -10,7 +10,11 @@ until both have one. A 429 empties the chat's bucket until ``retry_after`` has
 passed.
 
 Buckets live in memory: each process paces its own sends. With N processes sending
-for one bot, give each a Nth of the rates (see ``.env.example``).
+for one bot (sharing one database), each sender counts the live ones from their
+heartbeats (``storage.repo.senders``) and paces at a Nth of the bot-wide and group
+limits (:meth:`Pacer.share`). A private chat's pace stays whole: its messages go out
+one after another whichever process sends them, and about one a second is a soft
+limit there.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot.settings import Pacing
 
@@ -56,6 +61,14 @@ class TokenBucket:
         self._refill(now)
         self.tokens -= 1
 
+    def retune(self, rate: float, capacity: float, now: float) -> None:
+        """New limits from ``now`` on (tokens earned so far at the old rate are kept,
+        up to the new capacity)."""
+        self._refill(now)
+        self.rate = rate
+        self.capacity = capacity
+        self.tokens = min(self.tokens, capacity)
+
     def hold(self, now: float, seconds: float) -> None:
         """No token for ``seconds`` (Telegram said "retry after")."""
         self._refill(now)
@@ -64,6 +77,10 @@ class TokenBucket:
     def full(self, now: float) -> bool:
         self._refill(now)
         return self.tokens >= self.capacity - _ROUNDING
+
+
+def _global_burst(pacing: Pacing) -> float:
+    return max(1.0, pacing.global_rate * GLOBAL_BURST_S)
 
 
 class Pacer:
@@ -75,12 +92,35 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        #: The bot's limits, and this process's part of them (see :meth:`share`).
+        self.limits = pacing
         self.pacing = pacing
+        self.senders = 1
         self.clock = clock
         self.sleep = sleep
-        burst = max(1.0, pacing.global_rate * GLOBAL_BURST_S)
-        self.bot = TokenBucket(pacing.global_rate, burst, clock())
+        self.bot = TokenBucket(pacing.global_rate, _global_burst(pacing), clock())
         self.chats: dict[int, TokenBucket] = {}
+
+    def share(self, senders: int) -> None:
+        """Pace at a ``senders``-th of the bot-wide and group limits: that many
+        processes send for the bot now (1: all of them). Buckets in use change at once."""
+        senders = max(1, senders)
+        if senders == self.senders:
+            return
+        self.senders = senders
+        whole = self.limits
+        self.pacing = replace(
+            whole,
+            global_rate=whole.global_rate / senders,
+            group_rate_per_min=whole.group_rate_per_min / senders,
+            group_burst=max(1, whole.group_burst // senders),
+        )
+        now = self.clock()
+        self.bot.retune(self.pacing.global_rate, _global_burst(self.pacing), now)
+        group_rate = self.pacing.group_rate_per_min / 60
+        for chat_id, bucket in self.chats.items():
+            if chat_id < 0:
+                bucket.retune(group_rate, self.pacing.group_burst, now)
 
     def _chat(self, chat_id: int, now: float) -> TokenBucket:
         bucket = self.chats.get(chat_id)

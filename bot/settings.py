@@ -65,8 +65,9 @@ class Pacing:
     """How fast the outbox sender sends, kept below Telegram's flood limits.
 
     Token buckets in each process: a chat's bucket holds ``burst`` sends and refills
-    at ``rate``; every send also takes one from the bot-wide bucket. With N processes
-    sending for one bot, each paces itself: divide the rates by N.
+    at ``rate``; every send also takes one from the bot-wide bucket. These are the
+    bot's limits: N processes sending for one bot each pace at a Nth of the bot-wide
+    and group rates (``Pacer.share``, N counted from heartbeats in the database).
     """
 
     #: Sends a second for the whole bot (``TELEGRAM_GLOBAL_RATE``).

@@ -379,6 +379,20 @@ class DeskSetting(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SenderHeartbeat(Base):
+    """An outbox sender that is running (one per bot process), and when it last said so.
+
+    Telegram's flood limits are the bot's, whatever the number of processes sending
+    for it: processes sharing one database count the live senders here and each
+    paces its sends at that share of the limits.
+    """
+
+    __tablename__ = "sender_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(WORKER_ID_LEN), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ProcessedUpdate(Base):
     """Telegram update ids already handled, so a redelivered update is handled once."""
 

@@ -14,7 +14,7 @@ import itertools
 import random
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -510,3 +510,75 @@ def test_a_row_queued_behind_another_process_s_row_goes_soon_after_it(
     assert [text for _, c, text in bot.calls if c == chat] == ["second"]
     assert took < 5  # polls are 30 s apart: only the short re-look explains this
     assert extra == 0
+
+
+# ---------------------------------------------------------------------- several processes
+
+
+def test_two_senders_share_the_bot_wide_and_group_limits() -> None:
+    clock = FakeClock()
+    pacer = Pacer(PACING, clock=clock)
+    pacer.try_take(GROUP)  # a group bucket in use before the share changes
+    pacer.try_take(BUYERS[0])
+    pacer.share(2)
+    assert pacer.bot.rate == PACING.global_rate / 2
+    assert pacer.chats[GROUP].rate == PACING.group_rate_per_min / 60 / 2
+    assert pacer.chats[GROUP].capacity == max(1, PACING.group_burst // 2)
+    # A private chat's messages go out one after another whichever process sends
+    # them: its pace stays whole.
+    assert pacer.chats[BUYERS[0]].rate == PACING.chat_rate
+    assert pacer._chat(OTHER_GROUP, clock()).rate == PACING.group_rate_per_min / 60 / 2
+    pacer.share(1)
+    assert pacer.bot.rate == PACING.global_rate
+    assert pacer.chats[GROUP].rate == PACING.group_rate_per_min / 60
+
+
+def test_a_group_gets_half_the_sends_a_minute_from_each_of_two_senders() -> None:
+    clock = FakeClock()
+    pacer = Pacer(CHATS_BIND, clock=clock, sleep=clock.sleep)
+    pacer.share(2)
+    sent: list[float] = []
+
+    async def send_all() -> None:
+        for _ in range(30):
+            await pacer.acquire(GROUP)
+            sent.append(clock())
+
+    asyncio.run(driven(clock, send_all()))
+    # This process's part of a group's 20 a minute: no minute holds more than 10
+    # (1 at once, then one every 6 s), against 22 for one sender alone.
+    assert most_in_window(sent, 59.0) <= 10
+    assert sent[-1] - sent[0] >= 29 * 6 - 1e-6
+
+
+def test_senders_of_two_processes_count_each_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.outbox.HEARTBEAT_S", 0.05)
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    first_db, second_db = Database(url), Database(url)
+    first_db.prepare()
+    bot = FakeBot(cast(FakeClock, time.monotonic))
+
+    async def until(check: Callable[[], bool]) -> bool:
+        deadline = time.monotonic() + 10
+        while not check() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return check()
+
+    async def main() -> tuple[bool, bool, bool]:
+        first = OutboxSender(first_db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
+        first.start()
+        alone = await until(lambda: first.pacer.senders == 1 and first._beat_task is not None)
+        second = OutboxSender(second_db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
+        second.start()
+        both = await until(lambda: first.pacer.senders == 2 and second.pacer.senders == 2)
+        await second.stop()  # its heartbeat goes: the first takes the whole again
+        whole = await until(lambda: first.pacer.senders == 1)
+        await first.stop()
+        return alone, both, whole
+
+    alone, both, whole = asyncio.run(main())
+    assert alone and both and whole
+    first_db.dispose()
+    second_db.dispose()
