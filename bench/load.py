@@ -375,26 +375,26 @@ def _webhook_processes(
     health endpoint says ok. Terminated at the end."""
     from tests.e2e.test_two_processes import _wait_ready
     from tests.e2e.test_webhook import _free_port
+    from tests.runner_settings import webhook_env
 
     ports = [(_free_port(), _free_port()) for _ in range(count)]
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for port, health_port in ports:
             settings = {
+                **webhook_env(
+                    api.url,
+                    api.token,
+                    db_url,
+                    content,
+                    port,
+                    health_port,
+                    WEBHOOK_SECRET,
+                    WEBHOOK_PATH,
+                ),
                 "PYTHONPATH": str(ROOT),
-                "TELEGRAM_BOT_TOKEN": api.token,
-                "TELEGRAM_API_URL": api.url,
-                "DATABASE_URL": db_url,
-                "CONTENT_DIR": str(content),
-                "ADMIN_CHAT_ID": str(ADMIN_CHAT),
                 "MATCHER": env.get("SELLERDESK_MATCHER", "fuzzy"),
                 "SECRET_KEY": "load-bench-key",
-                "WEBHOOK_URL": "https://desk.example.com/telegram",
-                "WEBHOOK_LISTEN": "127.0.0.1",
-                "WEBHOOK_PORT": str(port),
-                "WEBHOOK_PATH": WEBHOOK_PATH,
-                "WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "WEBHOOK_HEALTH_PORT": str(health_port),
             }
             command = [sys.executable, "-m", "bot.cli", "run", "--webhook"]
             procs.append(

@@ -40,6 +40,7 @@ from tests.botapi import BotApiDouble, StoredMessage
 from tests.botapi.webhook import SECRET_HEADER, post_update, webhook_update
 from tests.e2e.harness import ADMIN_CHAT, DEMO, STAFF, SUPPORT
 from tests.e2e.test_webhook import _free_port, _health
+from tests.runner_settings import webhook_env
 from tests.storage.conftest import pg_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,20 +188,10 @@ def _processes(
             env = {
                 **os.environ,
                 **FAST_PACING_ENV,
+                **webhook_env(api.url, api.token, db_url, content, port, health_port, SECRET, PATH),
                 "PYTHONPATH": str(ROOT),
-                "TELEGRAM_BOT_TOKEN": api.token,
-                "TELEGRAM_API_URL": api.url,
-                "DATABASE_URL": db_url,
-                "CONTENT_DIR": str(content),
-                "ADMIN_CHAT_ID": str(ADMIN_CHAT),
                 "MATCHER": "fuzzy",
                 "SLA_TICK_SECONDS": str(SLA_TICK_S),
-                "WEBHOOK_URL": "https://desk.example.com/telegram",
-                "WEBHOOK_LISTEN": "127.0.0.1",
-                "WEBHOOK_PORT": str(port),
-                "WEBHOOK_PATH": PATH,
-                "WEBHOOK_SECRET": SECRET,
-                "WEBHOOK_HEALTH_PORT": str(health_port),
             }
             env.pop("SECRET_KEY", None)  # the alias key: made once, kept in the database
             with log_path.open("wb") as log_file:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -206,6 +206,53 @@ def test_a_question_is_encoded_on_one_blas_thread_and_the_setting_restored(
     assert all(n == 2 for n in seen[1])  # passages keep the process's setting
 
 
+def ask_while_the_model_is_held(
+    encoder: semantic.UseEncoder,
+    monkeypatch: pytest.MonkeyPatch,
+    questions: list[str],
+    later: Callable[[list[str]], object],
+) -> tuple[list[list[str]], dict[str, Vectors | Exception]]:
+    """Ask each question from a thread of its own: the model holds the first question
+    until all the others wait for it, then gives ``later(texts)`` for each next call.
+    Returns the texts of each model call and what each question got."""
+    calls: list[list[str]] = []
+    original = encoder._model.encode
+    entered = threading.Event()
+    release = threading.Event()
+
+    def model(texts: list[str]) -> object:
+        calls.append(list(texts))
+        if len(calls) > 1:
+            return later(texts)
+        entered.set()
+        release.wait(10)
+        return original(texts)
+
+    monkeypatch.setattr(encoder._model, "encode", model)
+    got: dict[str, Vectors | Exception] = {}
+
+    def ask(question: str) -> None:
+        try:
+            got[question] = encoder.encode_queries([question])
+        except Exception as error:
+            got[question] = error
+
+    first = threading.Thread(target=ask, args=(questions[0],))
+    first.start()
+    assert entered.wait(10)
+    others = [threading.Thread(target=ask, args=(q,)) for q in questions[1:]]
+    for thread in others:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(encoder._waiting) < len(others) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+        assert not thread.is_alive()
+    return calls, got
+
+
 @needs_use
 def test_questions_waiting_for_the_encoder_are_encoded_together(
     monkeypatch: pytest.MonkeyPatch,
@@ -220,42 +267,14 @@ def test_questions_waiting_for_the_encoder_are_encoded_together(
         "где мой заказ",
     ]
     alone = {q: encoder.encode_queries([q])[0] for q in questions}
-    batches: list[list[str]] = []
-    original = encoder._model.encode
-    first_started = threading.Event()
-    release = threading.Event()
-
-    def slow(texts: list[str]) -> object:
-        batches.append(list(texts))
-        if len(batches) == 1:  # the first question holds the model until all wait
-            first_started.set()
-            release.wait(10)
-        return original(texts)
-
-    monkeypatch.setattr(encoder._model, "encode", slow)
-    results: dict[str, Vectors] = {}
-
-    def ask(question: str) -> None:
-        results[question] = encoder.encode_queries([question])
-
-    first = threading.Thread(target=ask, args=(questions[0],))
-    first.start()
-    assert first_started.wait(10)
-    others = [threading.Thread(target=ask, args=(q,)) for q in questions[1:]]
-    for thread in others:
-        thread.start()
-    deadline = time.monotonic() + 10
-    while len(encoder._waiting) < len(others) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    release.set()
-    for thread in [first, *others]:
-        thread.join(10)
+    calls, got = ask_while_the_model_is_held(encoder, monkeypatch, questions, encoder._model.encode)
     # The first alone, then the four that waited in one batch, not one by one.
-    assert [len(b) for b in batches] == [1, 4]
-    assert sorted(batches[1]) == sorted(questions[1:])
+    assert [len(c) for c in calls] == [1, 4]
+    assert sorted(calls[1]) == sorted(questions[1:])
     for question in questions:
-        assert results[question].shape == (1, encoder.dim)
-        np.testing.assert_allclose(results[question][0], alone[question], atol=1e-5)
+        vectors = got[question]
+        assert isinstance(vectors, np.ndarray) and vectors.shape == (1, encoder.dim)
+        np.testing.assert_allclose(vectors[0], alone[question], atol=1e-5)
 
 
 @needs_use
@@ -264,41 +283,14 @@ def test_an_encoding_error_reaches_every_waiting_question(
 ) -> None:
     encoder = semantic.load_encoder("use")
     assert isinstance(encoder, semantic.UseEncoder)
-    entered = threading.Event()
-    release = threading.Event()
-    calls: list[int] = []
-    original = encoder._model.encode
 
     def broken(texts: list[str]) -> object:
-        calls.append(len(texts))
-        if len(calls) == 1:
-            entered.set()
-            release.wait(10)
-            return original(texts)
         raise MemoryError("model failed")
 
-    monkeypatch.setattr(encoder._model, "encode", broken)
-    errors: list[BaseException] = []
-
-    def ask(question: str) -> None:
-        try:
-            encoder.encode_queries([question])
-        except MemoryError as error:
-            errors.append(error)
-
-    first = threading.Thread(target=ask, args=("первый",))
-    first.start()
-    assert entered.wait(10)
-    others = [threading.Thread(target=ask, args=(f"вопрос {n}",)) for n in range(3)]
-    for thread in others:
-        thread.start()
-    deadline = time.monotonic() + 10
-    while len(encoder._waiting) < len(others) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    release.set()
-    for thread in [first, *others]:
-        thread.join(10)
-        assert not thread.is_alive()
-    assert calls == [1, 3]
-    assert len(errors) == 3  # each waiting question raised; none hung or got None
+    questions = ["первый", *(f"вопрос {n}" for n in range(3))]
+    calls, got = ask_while_the_model_is_held(encoder, monkeypatch, questions, broken)
+    assert [len(c) for c in calls] == [1, 3]
+    assert isinstance(got["первый"], np.ndarray)
+    # Each waiting question raised; none hung or came back empty.
+    assert all(isinstance(got[q], MemoryError) for q in questions[1:])
     assert encoder._waiting == []
