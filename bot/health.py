@@ -5,6 +5,11 @@ PTB's webhook server: that server belongs to PTB and answers only its own path, 
 a health check must work the same in polling mode. ``GET /health`` answers 200 when
 both checks pass and 503 otherwise, so nginx, systemd watchdogs or a load balancer
 can take a process out of rotation without parsing anything.
+
+With the database reachable, the body also says how delivery keeps up, for
+monitoring rather than rotation (a backlog is shared by every process, so taking
+this one out would not help): messages due and not sent yet, how long the oldest of
+them has been due, and how many senders (processes) share Telegram's limits.
 """
 
 from __future__ import annotations
@@ -13,12 +18,16 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 from telegram import Bot
 
 from bot.database import Database
+from bot.outbox import HEARTBEAT_LIVE_S
 from storage.db import ping
+from storage.repo import outbox, senders
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +39,23 @@ MAX_REQUEST_BYTES = 8192
 
 
 async def _check_database(db: Database) -> dict[str, Any]:
-    def work() -> None:
+    def work() -> dict[str, Any]:
         with db.transaction() as session:
             ping(session)
+            now = utcnow()
+            due, oldest = outbox.backlog(session, now)
+            running = senders.count_live(session, timedelta(seconds=HEARTBEAT_LIVE_S), now)
+        return {
+            "unsent_due": due,
+            "oldest_due_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
+            "senders": running,
+        }
 
     try:
-        await asyncio.wait_for(db.run(work), CHECK_TIMEOUT_S)
+        delivery = await asyncio.wait_for(db.run(work), CHECK_TIMEOUT_S)
     except Exception as error:  # any failure means "not reachable"; say which kind
         return {"ok": False, "error": type(error).__name__}
-    return {"ok": True}
+    return {"ok": True, "delivery": delivery}
 
 
 async def _check_telegram(bot: Bot) -> dict[str, Any]:

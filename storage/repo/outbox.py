@@ -454,6 +454,17 @@ def retarget_thread(session: Session, chat_id: int, old_thread_id: int, new_thre
     return len(moved)
 
 
+def backlog(session: Session, now: datetime | None = None) -> tuple[int, datetime | None]:
+    """Rows due and not sent yet (waiting or being sent), and the earliest time one of
+    them became due: how far behind delivery is (health endpoint)."""
+    now = now or utcnow()
+    stmt = select(func.count(), func.min(OutboxMessage.not_before)).where(
+        OutboxMessage.status.in_(_UNSENT), OutboxMessage.not_before <= now
+    )
+    count, oldest = session.execute(stmt).one()
+    return int(count), oldest
+
+
 def count_by_status(session: Session) -> dict[OutboxStatus, int]:
     """How many rows are in each status (for health checks and admin stats)."""
     stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)

@@ -43,8 +43,14 @@ def beat(session: Session, worker_id: str, live_for: timedelta, now: datetime | 
             found.seen_at = now
         session.flush()
     session.execute(delete(SenderHeartbeat).where(SenderHeartbeat.seen_at < now - FORGET_AFTER))
-    live = select(func.count()).where(SenderHeartbeat.seen_at >= now - live_for)
-    return max(1, int(session.execute(live).scalar_one()))
+    return max(1, count_live(session, live_for, now))
+
+
+def count_live(session: Session, live_for: timedelta, now: datetime | None = None) -> int:
+    """Senders heard from within ``live_for``."""
+    since = (now or utcnow()) - live_for
+    live = select(func.count()).where(SenderHeartbeat.seen_at >= since)
+    return int(session.execute(live).scalar_one())
 
 
 def forget(session: Session, worker_id: str) -> bool:

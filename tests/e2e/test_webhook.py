@@ -110,6 +110,11 @@ def test_webhook_refuses_updates_without_the_secret(api: BotApiDouble, tmp_path:
         assert _post(port, update, SECRET) == 200
         greeting = api.wait_for_message(BUYER, count=1, timeout=10)
         assert greeting.text and "Lotus" in greeting.text
+        # Once the greeting's send is recorded, nothing is due any more.
+        deadline = time.monotonic() + 10
+        while _health(health_port)[1]["database"]["delivery"]["unsent_due"]:
+            assert time.monotonic() < deadline, "the greeting's row stayed unsent"
+            time.sleep(0.05)
 
         # Telegram unreachable (every getMe fails): the process says so, with 503.
         api.fail("getMe", 502, times=None)
@@ -117,9 +122,10 @@ def test_webhook_refuses_updates_without_the_secret(api: BotApiDouble, tmp_path:
         assert status == 503
         assert body == {
             "ok": False,
-            "database": {"ok": True},
+            "database": {"ok": True, "delivery": body["database"]["delivery"]},
             "telegram": {"ok": False, "error": body["telegram"]["error"]},
         }
+        assert body["database"]["delivery"]["senders"] == 1  # this process's sender
         api.clear_faults()
         assert _health(health_port)[0] == 200
     finally:

@@ -349,3 +349,18 @@ def test_a_row_handed_to_a_worker_is_claimed_unless_its_chat_has_an_unsent_row(
     assert outbox.mark_failed(session, other_chat.id, "worker", "blocked")
     assert outbox.claim_batch(session, "w2", now=T0) == [behind]
     assert hand(2, "f").status is OutboxStatus.SENDING  # a failed row holds nothing back
+
+
+def test_backlog_counts_rows_due_and_not_sent(session: Session) -> None:
+    assert outbox.backlog(session, now=T0) == (0, None)
+    first = put(session, -100, "due a minute ago")
+    put(session, -101, "due later", not_before=timedelta(minutes=5))
+    sent = put(session, -102, "sent")
+    claimed = outbox.claim_batch(session, "w", limit=10, now=T0 + timedelta(minutes=1))
+    assert {row.id for row in claimed} == {first.id, sent.id}
+    assert outbox.mark_sent(session, sent.id, "w", [1])
+    # The claimed row being sent still counts; the sent one and the one not due do not.
+    count, oldest = outbox.backlog(session, now=T0 + timedelta(minutes=1))
+    assert count == 1 and oldest == T0
+    count, _ = outbox.backlog(session, now=T0 + timedelta(minutes=6))
+    assert count == 2

@@ -48,3 +48,10 @@ def test_long_worker_ids_are_cut_to_the_column(session: Session) -> None:
     assert senders.beat(session, long_id, LIVE, now=T0) == 1
     assert senders.beat(session, long_id, LIVE, now=T0) == 1
     assert senders.forget(session, long_id)
+
+
+def test_live_senders_are_counted_without_a_heartbeat_of_ones_own(session: Session) -> None:
+    assert senders.count_live(session, LIVE, now=T0) == 0
+    senders.beat(session, "a", LIVE, now=T0)
+    senders.beat(session, "b", LIVE, now=T0 - LIVE - timedelta(seconds=1))
+    assert senders.count_live(session, LIVE, now=T0) == 1
