@@ -361,9 +361,10 @@ def _bots(
 #: The webhook secret of the benchmark's webhook processes.
 WEBHOOK_SECRET = "load-bench-Secret-2026"
 WEBHOOK_PATH = "/telegram"
-#: Webhook requests in flight at once (Telegram's ``max_connections`` defaults to 40;
-#: this many keep the processes busy without a queue of requests in the benchmark).
-WEBHOOK_CONNECTIONS = 8
+#: Webhook requests in flight at once: Telegram's ``max_connections`` default. Each
+#: process answers a POST once its update is handled, so this bounds the updates being
+#: handled at once, as it does in production.
+WEBHOOK_CONNECTIONS = 40
 
 
 @contextmanager
@@ -759,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.webhooks:
         mode = (
             f"{args.webhooks} `sellerdesk run --webhook` process(es) called in turn "
-            f"over {WEBHOOK_CONNECTIONS} connections each"
+            f"over {WEBHOOK_CONNECTIONS} connections in all"
         )
     else:
         mode = "bot in its own process, polling"

@@ -7,9 +7,11 @@ import asyncio
 import gc
 import logging
 import re
+import signal
 from datetime import timedelta
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot import commands
@@ -22,6 +24,7 @@ from bot.outbox import OutboxSender
 from bot.pacing import Pacer
 from bot.service import DeskService
 from bot.settings import Settings, SettingsError
+from bot.webhook import WebhookServer
 from faq.model import Content
 from handlers import admin, buttons, buyer, staff
 from storage.repo import sellers
@@ -223,22 +226,54 @@ def check_webhook_settings(settings: Settings) -> None:
 
 
 def run_webhook(settings: Settings, content: Content) -> int:
-    """Serve until interrupted, Telegram calling ``WEBHOOK_URL``; returns the exit code.
+    """Serve until SIGTERM or SIGINT, Telegram calling ``WEBHOOK_URL``; returns the
+    exit code.
 
-    PTB registers the webhook (setWebhook with the secret) and its tornado server
-    answers 403 to any request whose X-Telegram-Bot-Api-Secret-Token is not the
-    secret, before the update is parsed.
+    Registers the webhook (setWebhook with the secret) once start-up is done, and
+    answers each of Telegram's POSTs once its update is handled (``bot.webhook``:
+    with several processes, a chat's updates are then handled in Telegram's order
+    whichever process gets them); requests without the secret get 403.
     """
     check_webhook_settings(settings)
     _configure_logging()
     app = build_application(settings, content)
     _freeze_startup_objects()
-    app.run_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=settings.webhook_path.lstrip("/"),
-        webhook_url=settings.webhook_url,
-        secret_token=settings.webhook_secret,
-        allowed_updates=Update.ALL_TYPES,
-    )
+    try:
+        asyncio.run(_serve_webhook(app, settings))
+    except TelegramError as error:  # setWebhook refused or Telegram unreachable at start
+        log.error("cannot register the webhook with Telegram: %s", error)
+        return 1
     return 0
+
+
+async def _serve_webhook(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with app:  # initialize ... shutdown
+        assert app.post_init is not None and app.post_stop is not None
+        await app.post_init(app)
+        await app.start()
+        server = WebhookServer(
+            app,
+            settings.webhook_listen,
+            settings.webhook_port,
+            settings.webhook_path,
+            settings.webhook_secret,
+        )
+        await server.start()
+        try:
+            # Only now: Telegram's first POST finds the desk ready and listening.
+            await app.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            await stop.wait()
+        finally:
+            await server.stop()
+            await app.stop()
+            await app.post_stop(app)
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)

@@ -8,9 +8,10 @@ to both of them at once: Telegram delivering again an update whose answer it did
 get in time. Buyers write in parallel; staff answer in the topics; one case is left
 unanswered past its deadline while both processes sweep.
 
-Buyers here write their next message once the previous one was relayed, as people do:
-two messages of one chat arriving within a few milliseconds at two processes (each
-answers the webhook before handling the update) have no order between them.
+Buyers here write their next message once the previous one was relayed, as people do.
+A second test has one buyer write fast, each update to the other process, each posted
+once the previous one was answered (as Telegram does for one chat): the topic shows
+them in order because a process answers only once the update is handled.
 """
 
 from __future__ import annotations
@@ -390,3 +391,45 @@ def _refused_without_the_secret(api: BotApiDouble, ports: list[tuple[int, int]])
         assert post_update(url, update, None) == 403
         assert post_update(url, update, "not-the-secret") == 403
         assert post_update(url, update, None, headers={SECRET_HEADER: SECRET[:-1]}) == 403
+
+
+def test_a_chats_updates_keep_their_order_across_two_processes(
+    people: BotApiDouble, tmp_path: Path
+) -> None:
+    # Telegram sends a chat's next update once the previous one is answered, and each
+    # process answers once the update is handled: a buyer writing fast, with every
+    # update going to the other process, still reaches the topic in order.
+    api = people
+    buyer = 8301
+    api.add_user(buyer, "Fast typist", language_code="ru")
+    content = _content(tmp_path)
+    with pg_schema("sdorder") as url:
+        db_url = url.render_as_string(hide_password=False)
+        db = Database(db_url)
+        db.prepare()
+        try:
+            with _processes(api, db_url, content, tmp_path) as ports:
+                urls = [f"http://127.0.0.1:{port}{PATH}" for port, _ in ports]
+
+                def deliver(message: StoredMessage, n: int) -> None:
+                    update = webhook_update(api, _update_id(message))
+                    assert post_update(urls[n % 2], update, SECRET) == 200
+
+                deliver(api.user_sends_text(buyer, "/start lotus-wear"), 0)
+                question = api.user_sends_text(buyer, QUESTION)
+                deliver(question, 1)
+                sent = [question]
+                for n in range(8):  # no waiting for copies: only for each answer
+                    sent.append(api.user_sends_text(buyer, f"подробность {n}"))
+                    deliver(sent[-1], n)
+                api.wait_for(
+                    lambda: all(_copies(api, SUPPORT, m) for m in sent),
+                    STEP_TIMEOUT_S,
+                    "every message in the topic",
+                )
+                copies = [c for m in sent for c in _copies(api, SUPPORT, m)]
+        finally:
+            db.dispose()
+    assert len(copies) == len(sent)
+    ids = [c.message_id for c in copies]
+    assert ids == sorted(ids), "the topic shows the buyer's messages out of order"

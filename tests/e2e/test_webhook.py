@@ -36,13 +36,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _post(port: int, update: dict[str, Any], secret: str | None) -> int:
+def _post(port: int, update: dict[str, Any] | bytes, secret: str | None) -> int:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{PATH}", json.dumps(update).encode(), headers, method="POST"
-    )
+    body = update if isinstance(update, bytes) else json.dumps(update).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{PATH}", body, headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return int(response.status)
@@ -96,7 +95,8 @@ def test_webhook_refuses_updates_without_the_secret(api: BotApiDouble, tmp_path:
     try:
         body = _wait_healthy(proc, health_port)
         assert body["database"]["ok"] and body["telegram"]["ok"]
-        registered = api.calls_to("setWebhook")[-1]
+        # Registered once the server listens (so Telegram's first POST finds it).
+        registered = api.wait_for(lambda: api.calls_to("setWebhook"), 10, "setWebhook")[-1]
         assert registered["url"] == env["WEBHOOK_URL"]
         assert registered["secret_token"] == SECRET
 
@@ -107,6 +107,10 @@ def test_webhook_refuses_updates_without_the_secret(api: BotApiDouble, tmp_path:
         time.sleep(QUIET_S)
         assert api.messages_in(BUYER) == []  # refused: not processed, not answered
 
+        # With the secret, what is not an update is refused, and nothing is done.
+        assert _post(port, b"not json", SECRET) == 400
+        assert _post(port, {"no": "update_id"}, SECRET) == 400
+        assert _post(port, b"x" * (2 << 20), SECRET) == 413
         assert _post(port, update, SECRET) == 200
         greeting = api.wait_for_message(BUYER, count=1, timeout=10)
         assert greeting.text and "Lotus" in greeting.text
