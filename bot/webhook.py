@@ -10,10 +10,14 @@ committed, its outbox rows stored), the chat's order Telegram keeps is the order
 desk records, whichever process gets each update.
 
 The update goes through the application's update processor, as a polled one does
-(one chat in order, chats concurrently). A handler's failure is logged by the
-application's error handler and the update answered all the same: Telegram would
-otherwise send it again and again. Requests without the secret of ``setWebhook``
-get 403 before their body is read.
+(one chat in order, chats concurrently). When its handling failed because the database
+could not do the work then (unreachable, restarting, a lost connection: see
+``storage.db.unavailable``), nothing of it was committed and the POST is answered 503:
+Telegram delivers the update again later and nothing the buyer wrote is lost. Any
+other failure is logged by the application's error handler and the update answered
+200: Telegram would send it again and again, and hold back the chat's next updates
+meanwhile. Requests without the secret of ``setWebhook`` get 403 before their body is
+read.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from typing import Any
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
+
+from storage.db import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +61,14 @@ class WebhookServer:
         self.path = "/" + path.lstrip("/")
         self._secret = secret.encode()
         self._runner: web.AppRunner | None = None
+        #: Updates whose handling failed on an unavailable database (see the module).
+        self._unavailable: set[int] = set()
+        app.add_error_handler(self._note_failure)
+
+    async def _note_failure(self, update: object, context: Any) -> None:
+        error = context.error
+        if isinstance(update, Update) and error is not None and unavailable(error):
+            self._unavailable.add(update.update_id)
 
     async def start(self) -> None:
         server = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -87,4 +101,7 @@ class WebhookServer:
         processor = self.app.update_processor
         # Shielded: a client that hangs up must not cut a handling short halfway.
         await asyncio.shield(processor.process_update(update, self.app.process_update(update)))
+        if update.update_id in self._unavailable:
+            self._unavailable.discard(update.update_id)
+            return web.Response(status=503)  # Telegram delivers it again later
         return web.Response(status=200)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
@@ -131,6 +131,13 @@ def may_retry(error: BaseException) -> bool:
     new connection may well work. Whether a transaction may run again also depends
     on where it failed: only when nothing of it can have committed."""
     return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database could not do the work now (unreachable,
+    restarting, a lost connection, a lock or deadlock timeout) rather than that the work
+    is wrong: the same work may well succeed later."""
+    return isinstance(error, OperationalError) or may_retry(error)
 
 
 def ping(session: Session) -> None:

@@ -1,0 +1,68 @@
+"""The desk's webhook server in process: when Telegram is asked to deliver again."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from telegram import Update
+from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+from bot.webhook import WebhookServer
+from tests.botapi import BotApiDouble
+from tests.botapi.webhook import post_update, webhook_update
+from tests.e2e.harness import BUYER
+from tests.e2e.test_webhook import _free_port
+
+SECRET = "server-Secret-1"
+
+
+@pytest.mark.parametrize(
+    ("failure", "first_status"),
+    [
+        (OperationalError("SELECT 1", {}, Exception("server closed the connection")), 503),
+        (ValueError("a bug in a handler"), 200),
+    ],
+)
+def test_an_update_is_delivered_again_only_when_the_database_was_unavailable(
+    api: BotApiDouble, failure: Exception, first_status: int
+) -> None:
+    handled: list[int] = []
+
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        handled.append(update.update_id)
+        if len(handled) == 1:
+            raise failure
+
+    async def errors(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        pass  # the desk logs here; the test keeps quiet
+
+    app = ApplicationBuilder().token(api.token).base_url(f"{api.url}/bot").build()
+    app.add_handler(MessageHandler(filters.ALL, handler))
+    app.add_error_handler(errors)
+    port = _free_port()
+    message = api.user_sends_text(BUYER, "где мой заказ?")
+    assert message.update_id is not None
+    update = webhook_update(api, message.update_id)
+
+    async def main() -> list[int]:
+        async with app:
+            await app.start()
+            server = WebhookServer(app, "127.0.0.1", port, "/hook", SECRET)
+            await server.start()
+            url = f"http://127.0.0.1:{port}/hook"
+            try:
+                first = await asyncio.to_thread(post_update, url, update, SECRET)
+                # Telegram posts it again after a non-2xx answer.
+                again = await asyncio.to_thread(post_update, url, update, SECRET)
+                assert await asyncio.to_thread(post_update, url, update, "wrong") == 403
+            finally:
+                await server.stop()
+                await app.stop()
+        return [first, again]
+
+    statuses = asyncio.run(main())
+    assert statuses == [first_status, 200]
+    # Handled once more when asked again, and only then answered 200.
+    assert handled == [update["update_id"]] * 2
