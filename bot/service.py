@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -23,6 +24,7 @@ from bot.settings import Settings
 from bot.sla import SlaSweep
 from bot.staff import StaffDesk
 from faq.model import Content
+from storage.db import unavailable
 from storage.repo import cases as cases_repo
 from storage.repo import settings as stored_settings
 
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 A = TypeVar("A")
 
+#: Pauses before an update's work is tried again while the database is unavailable.
+UNAVAILABLE_PAUSES_S = (0.5, 1.0, 2.0, 4.0, 8.0)
 #: Name of the generated alias key in the database (used when SECRET_KEY is unset).
 ALIAS_KEY_SETTING = "alias_key"
 #: Bytes of a generated alias key: 256 bits, as for any HMAC-SHA256 key.
@@ -179,8 +183,28 @@ class DeskService:
 
     async def call(self, work: Callable[[A], T], arg: A) -> T:
         """Run one update's desk work off the event loop; the sender hears of the
-        messages it queued (see :class:`bot.outgoing.Handoff`)."""
-        result = await self.db.run(work, arg)
+        messages it queued (see :class:`bot.outgoing.Handoff`).
+
+        While the database cannot do the work (a restart, a failover: see
+        ``storage.db.unavailable``) the work is tried again after growing pauses,
+        about 15 s in all, the chat's later updates waiting behind it in order; then
+        the error reaches the caller. Trying again is safe: the failed transaction
+        committed nothing, and one whose commit did land has marked its update
+        processed, so the next try does nothing.
+        """
+        for pause in (*UNAVAILABLE_PAUSES_S, None):
+            try:
+                result = await self.db.run(work, arg)
+                break
+            except Exception as error:
+                if pause is None or not unavailable(error):
+                    raise
+                log.warning(
+                    "database unavailable (%s): trying the update again in %.1f s",
+                    type(error).__name__,
+                    pause,
+                )
+                await asyncio.sleep(pause)
         if self.sender is not None and self.db.handoff is None:
             # A running sender hears of queued rows from the transaction itself.
             self.sender.kick()

@@ -184,3 +184,51 @@ def test_a_seller_whose_matcher_fails_to_build_leaves_the_others_served(
     assert "lotus-wear-2" in caplog.text and "disk gone" in caplog.text
     assert desk.live.current.cached_matcher(content.sellers["lotus-wear"]) is not None
     assert desk.live.current.cached_matcher(content.sellers["lotus-wear-2"]) is None
+
+
+def test_an_updates_work_is_tried_again_while_the_database_is_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from sqlalchemy.exc import OperationalError
+
+    from bot.database import Database
+    from bot.service import DeskService
+    from tests.runner_settings import runner_settings
+
+    monkeypatch.setattr("bot.service.UNAVAILABLE_PAUSES_S", (0.01, 0.01, 0.01))
+    db_url = f"sqlite:///{tmp_path / 'desk.db'}"
+    settings = runner_settings("http://127.0.0.1:9", "1:x", db_url, str(DEMO))
+    service = DeskService(settings, load_content(DEMO), Database(db_url))
+    tries: list[str] = []
+
+    def restarting(arg: str) -> str:  # the server comes back at the third try
+        tries.append(arg)
+        if len(tries) < 3:
+            raise OperationalError("SELECT 1", {}, Exception("the database system is starting up"))
+        return "done"
+
+    assert asyncio.run(service.call(restarting, "update")) == "done"
+    assert len(tries) == 3
+
+    tries.clear()
+
+    def down(arg: str) -> str:
+        tries.append(arg)
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    with pytest.raises(OperationalError):
+        asyncio.run(service.call(down, "update"))
+    assert len(tries) == 4  # the first try and one after each pause, then it gives up
+
+    tries.clear()
+
+    def buggy(arg: str) -> str:
+        tries.append(arg)
+        raise ValueError("not the database's fault")
+
+    with pytest.raises(ValueError):
+        asyncio.run(service.call(buggy, "update"))
+    assert len(tries) == 1  # the same work would fail the same way
+    service.db.dispose()
