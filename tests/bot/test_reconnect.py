@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from bot.database import Database
-from storage.db import make_engine
+from storage.db import make_engine, unavailable
 from storage.models import Base, Buyer
 from tests.storage.conftest import BACKENDS, PG_URL, pg_schema
 from tests.storage.factories import T0
@@ -185,3 +185,14 @@ def test_postgresql_lost_connection_outside_call_reaches_the_caller(db: Database
     assert raised.value.connection_invalidated
     add_buyer(db, 2)  # the pool was invalidated: a new connection
     assert buyers(db) == [2]
+
+
+def test_a_server_nobody_answers_on_counts_as_unavailable() -> None:
+    # What a PostgreSQL restart looks like to the desk: connections refused. The
+    # desk tries such an update again (bot.service.DeskService.call).
+    db = Database("postgresql+psycopg://postgres@127.0.0.1:1/test")  # nothing listens on 1
+    with pytest.raises(DBAPIError) as raised, db.transaction() as session:
+        session.execute(text("SELECT 1"))
+    assert unavailable(raised.value)
+    db.dispose()
+    assert not unavailable(ValueError("a bug"))
