@@ -66,20 +66,27 @@ def buyer_menus() -> list[Menu]:
 
 
 def chat_menus(content: Content, admin_chat_id: int | None, admin_language: str) -> list[Menu]:
-    """One menu per staff chat (the language of its first seller, when sellers share
-    a chat) and one for the admin chat; a chat that is both gets both lists."""
-    chats: dict[int, tuple[str, list[str], list[str]]] = {}
+    """One menu per staff chat and one for the admin chat; a chat that is both gets
+    both lists. A chat shared by sellers of different staff languages gets its first
+    seller's as the default and the others' for members whose Telegram speaks them."""
+    chats: dict[int, tuple[list[str], list[str], list[str]]] = {}
     for seller in content.sellers.values():
         chat = seller.support_chat_id
-        if chat not in chats:
-            chats[chat] = (staff_lang(seller), list(STAFF_MENU), [f"staff chat {chat}"])
+        langs, _, _ = chats.setdefault(chat, ([], list(STAFF_MENU), [f"staff chat {chat}"]))
+        if staff_lang(seller) not in langs:
+            langs.append(staff_lang(seller))
     if admin_chat_id is not None:
-        lang, names, where = chats.get(admin_chat_id, (admin_language, [], []))
-        chats[admin_chat_id] = (lang, names + list(ADMIN_MENU), [*where, "admin chat"])
-    return [
-        Menu(" and ".join(where), BotCommandScopeChat(chat), None, command_list(names, lang))
-        for chat, (lang, names, where) in chats.items()
-    ]
+        langs, names, where = chats.get(admin_chat_id, ([admin_language], [], []))
+        chats[admin_chat_id] = (langs, names + list(ADMIN_MENU), [*where, "admin chat"])
+    menus = []
+    for chat, (langs, names, where) in chats.items():
+        scope = BotCommandScopeChat(chat)
+        menus.append(Menu(" and ".join(where), scope, None, command_list(names, langs[0])))
+        menus += [
+            Menu(f"{' and '.join(where)} ({lang})", scope, lang, command_list(names, lang))
+            for lang in langs[1:]
+        ]
+    return menus
 
 
 def menus(content: Content, admin_chat_id: int | None, admin_language: str) -> list[Menu]:

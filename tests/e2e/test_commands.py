@@ -127,3 +127,20 @@ def test_a_refused_menu_is_logged_and_the_bot_still_starts(
         for w in warnings
     ), warnings
     assert any("command menus set: 5 of 6" in r.getMessage() for r in caplog.records)
+
+
+def test_a_chat_shared_by_sellers_of_two_staff_languages_gets_both_menus(
+    tmp_path: Path,
+) -> None:
+    from bot.commands import chat_menus
+
+    content = zh_staff_content(tmp_path)  # lotus-wear: staff speak Chinese
+    shutil.copytree(DEMO / "lotus-wear", content / "lotus-wear-ru")  # same chat, Russian
+    menus = [
+        m for m in chat_menus(load_content(content), None, "en") if m.where.startswith("staff")
+    ]
+    by_language = {m.language_code: m for m in menus}
+    assert set(by_language) == {None, "ru"}  # the first seller's as the default
+    assert by_language[None].commands[0].description == text(f"cmd_{STAFF_MENU[0]}", "zh")
+    assert by_language["ru"].commands[0].description == text(f"cmd_{STAFF_MENU[0]}", "ru")
+    assert all(m.scope.chat_id == SUPPORT for m in menus)  # type: ignore[attr-defined]
