@@ -11,8 +11,9 @@ desk records, whichever process gets each update.
 
 The update goes through the application's update processor, as a polled one does
 (one chat in order, chats concurrently). When its handling failed because the database
-could not do the work then (unreachable, restarting, a lost connection: see
-``storage.db.unavailable``), nothing of it was committed and the POST is answered 503:
+could not do the work (unreachable, restarting, a lost connection: see
+``storage.db.unavailable``) even after the desk's own tries (about 15 s, see
+``DeskService.call``), nothing of it was committed and the POST is answered 503:
 Telegram delivers the update again later and nothing the buyer wrote is lost. Any
 other failure is logged by the application's error handler and the update answered
 200: Telegram would send it again and again, and hold back the chat's next updates
