@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from bot.database import Database
 from bot.desk import FaqDesk
+from bot.service import DeskService
 from bot.settings import SettingsError, load_settings
 from bot.texts import LANGUAGES, has_text, pick_language, text
 from faq.content import load_content
 from faq.decision import Action
 from faq.matcher import Matcher
-from faq.model import Seller
+from faq.model import Content, Seller
 from faq.semantic import installed
+from tests.runner_settings import runner_settings
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 
@@ -22,6 +27,22 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 @pytest.fixture(scope="module")
 def desk() -> FaqDesk:
     return FaqDesk(load_content(DEMO))
+
+
+def two_demo_sellers(tmp_path: Path) -> Content:
+    """The demo seller twice: ``lotus-wear`` and ``lotus-wear-2``."""
+    root = tmp_path / "content"
+    shutil.copytree(DEMO / "lotus-wear", root / "lotus-wear")
+    shutil.copytree(DEMO / "lotus-wear", root / "lotus-wear-2")
+    return load_content(root)
+
+
+def desk_service(tmp_path: Path, content: Content) -> DeskService:
+    """The service the bot runs, on a SQLite file, not prepared yet."""
+    db_url = f"sqlite:///{tmp_path / 'desk.db'}"
+    root = content.root or DEMO
+    settings = runner_settings("http://127.0.0.1:9", "1:x", db_url, str(root))
+    return DeskService(settings, content, Database(db_url))
 
 
 def test_answer_comes_in_the_buyers_language(desk: FaqDesk) -> None:
@@ -134,17 +155,8 @@ def test_every_sellers_matcher_is_built_before_updates_are_taken(
 ) -> None:
     # Built on a buyer's first question, a matcher was built inside that update's
     # transaction (on SQLite every other update waited) while the buyer waited.
-    from bot.database import Database
-    from bot.service import DeskService
-    from tests.runner_settings import runner_settings
-
-    root = tmp_path / "content"
-    shutil.copytree(DEMO / "lotus-wear", root / "lotus-wear")
-    shutil.copytree(DEMO / "lotus-wear", root / "lotus-wear-2")
-    content = load_content(root)
-    db_url = f"sqlite:///{tmp_path / 'desk.db'}"
-    settings = runner_settings("http://127.0.0.1:9", "1:x", db_url, str(root))
-    service = DeskService(settings, content, Database(db_url))
+    content = two_demo_sellers(tmp_path)
+    service = desk_service(tmp_path, content)
     built: list[str] = []
     original = FaqDesk.build_matcher
 
@@ -167,10 +179,7 @@ def test_every_sellers_matcher_is_built_before_updates_are_taken(
 def test_a_seller_whose_matcher_fails_to_build_leaves_the_others_served(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    root = tmp_path / "content"
-    shutil.copytree(DEMO / "lotus-wear", root / "lotus-wear")
-    shutil.copytree(DEMO / "lotus-wear", root / "lotus-wear-2")
-    content = load_content(root)
+    content = two_demo_sellers(tmp_path)
     desk = FaqDesk(content, "fuzzy")
     original = FaqDesk.build_matcher
 
@@ -189,18 +198,8 @@ def test_a_seller_whose_matcher_fails_to_build_leaves_the_others_served(
 def test_an_updates_work_is_tried_again_while_the_database_is_unavailable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import asyncio
-
-    from sqlalchemy.exc import OperationalError
-
-    from bot.database import Database
-    from bot.service import DeskService
-    from tests.runner_settings import runner_settings
-
     monkeypatch.setattr("bot.service.UNAVAILABLE_PAUSES_S", (0.01, 0.01, 0.01))
-    db_url = f"sqlite:///{tmp_path / 'desk.db'}"
-    settings = runner_settings("http://127.0.0.1:9", "1:x", db_url, str(DEMO))
-    service = DeskService(settings, load_content(DEMO), Database(db_url))
+    service = desk_service(tmp_path, load_content(DEMO))
     tries: list[str] = []
 
     def restarting(arg: str) -> str:  # the server comes back at the third try

@@ -263,6 +263,14 @@ def enqueue(db: Database, rows: list[tuple[int, str]]) -> None:
             send_text(session, chat_id=chat, text=body, side=side)
 
 
+def another_process(db: Database) -> Database:
+    """``db`` as another process's handlers use it: the same database, no hand-over to
+    this process's sender."""
+    other = Database(db.url)
+    other.engine, other.sessions = db.engine, db.sessions
+    return other
+
+
 def unsent(db: Database) -> int:
     with db.transaction() as session:
         counts = outbox.count_by_status(session)
@@ -448,8 +456,7 @@ def test_a_busy_sender_still_claims_rows_of_other_processes(
 ) -> None:
     monkeypatch.setattr("bot.outbox.POLL_INTERVAL_S", 0.2)
     bot = FakeBot(cast(FakeClock, time.monotonic))
-    other = Database(db.url)  # no hand-over: like another process's handler
-    other.engine, other.sessions = db.engine, db.sessions
+    other = another_process(db)
 
     async def main() -> None:
         sender = OutboxSender(db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
@@ -477,8 +484,7 @@ def test_a_row_queued_behind_another_process_s_row_goes_soon_after_it(
     monkeypatch.setattr("bot.outbox.POLL_INTERVAL_S", 30.0)
     claims = count_claims(monkeypatch)
     bot = FakeBot(cast(FakeClock, time.monotonic))
-    other = Database(db.url)  # no hand-over: like another process's handler
-    other.engine, other.sessions = db.engine, db.sessions
+    other = another_process(db)
     chat = BUYERS[0]
 
     def other_claims_first() -> int:
