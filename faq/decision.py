@@ -52,6 +52,13 @@ class Decision:
     reason: str = ""
     #: How many of the first candidates are offered as buttons (suggest only).
     offered: int = 0
+    #: P(the best candidate is right), where the decision asked a model (1.0 for exact
+    #: hits, 0.0 where there was nothing to ask).
+    confidence: float = 0.0
+    #: A message that asked several things and was answered in part: the part answered
+    #: and the rest, which the bot offers to a person. Empty otherwise.
+    part: str = ""
+    rest: str = ""
 
     @property
     def best(self) -> Candidate | None:

@@ -110,3 +110,25 @@ class SparseIndex:
             )
         scores = np.bincount(docs, weights=vals, minlength=self.size)
         return scores / norm
+
+    def similarity_to(self, features: Mapping[str, float], doc: Mapping[str, float]) -> float:
+        """Cosine of the query to one bag of features weighted by this index's IDF, as if
+        it were one of the documents (a document changed on the fly: an FAQ entry's
+        centroid without one of its variants)."""
+        ids, weights, norm = self.query_vector(features)
+        if not ids or norm == 0.0:
+            return 0.0
+        unknown_idf = float(self.idf.max()) if self.idf.size else 1.0
+        doc_weights: dict[int, float] = {}
+        doc_norm = 0.0
+        for feature, count in doc.items():
+            fid = self.vocab.get(feature)
+            idf = float(self.idf[fid]) if fid is not None else unknown_idf
+            w = tf_weight(count) * idf
+            doc_norm += w * w
+            if fid is not None:
+                doc_weights[fid] = w
+        if doc_norm == 0.0:
+            return 0.0
+        dot = sum(w * doc_weights.get(fid, 0.0) for fid, w in zip(ids, weights, strict=True))
+        return dot / (norm * math.sqrt(doc_norm))

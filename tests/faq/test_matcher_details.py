@@ -9,21 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.tune import Ranked, choose_detail_min, figures
+from bench.tune import Ranked, figures
+from faq.confidence import FEATURES
 from faq.content import load_content
-from faq.decision import Action, Candidate
-from faq.matcher import (
-    HYBRID_POLICY,
-    HYBRID_WEIGHTS,
-    DecisionPolicy,
-    Matcher,
-    _common_attributes,
-    _product_details,
-    decide_from,
-    make_matcher,
-)
+from faq.decision import Action
+from faq.matcher import HYBRID_POLICY, HYBRID_WEIGHTS, DecisionPolicy, Matcher, make_matcher
 from faq.model import Content, Product, Seller
-from faq.normalize import normalize
+from faq.products import common_attributes, product_details
 from faq.semantic import EmbeddingCache, SemanticIndex, Vectors, installed
 from tests.faq.test_semantic import CountingEncoder
 
@@ -42,9 +34,9 @@ def test_detail_lines_are_attributes_and_sentences_without_what_all_share() -> N
         _product("A-2", "Юбка 1.5 м; на резинке", Материал="хлопок", Страна="Китай"),
         _product("A-3", "Шарф", Материал="шелк", Страна="Китай"),
     ]
-    common = _common_attributes(products)
+    common = common_attributes(products)
     assert common == {"Страна: Китай"}
-    details = [_product_details(p, common) for p in products]
+    details = [product_details(p, common) for p in products]
     assert details[0] == ["Материал: вискоза", "Платье длиной 115 см.", "Без подкладки!"]
     # "1.5" is no sentence end; the country every product shares is no detail.
     assert details[1] == ["Материал: хлопок", "Юбка 1.5 м;", "на резинке"]
@@ -74,10 +66,9 @@ def _index(encoder: _AxisEncoder, lines: list[str]) -> SemanticIndex:
         [],
         np.zeros(0, dtype=np.int64),
         0,
-        np.zeros(0, dtype=np.int64),
-        ["passage"],
-        ["name"],
-        lambda product: lines if product == 0 else [],
+        product_passages=["passage"],
+        product_names=["name"],
+        product_details=lambda product: lines if product == 0 else [],
     )
 
 
@@ -104,44 +95,30 @@ def test_a_line_counts_only_where_it_beats_the_product_as_a_whole() -> None:
     assert index.detail_score(fabric, 5) == 0.0  # no such product
 
 
-def _candidates(detail: float) -> list[Candidate]:
-    product = Candidate("product:A-1", 5.0, parts={"product": 5.0, "context": 60.0})
-    if detail:
-        product = replace(product, parts={**product.parts, "detail": detail})
-    return [product, Candidate("delivery-time", 40.0, parts={"lexical": 10.0, "use": 30.0})]
-
-
-def test_a_matching_detail_answers_with_the_product() -> None:
-    norm = normalize("из какой ткани?")
-    policy = replace(HYBRID_POLICY, detail_min=10.0)
-    decision = decide_from(_candidates(30.0), norm, policy)
-    assert decision.action is Action.ANSWER and decision.best is not None
-    assert decision.best.target == "product:A-1"
-    # Below the threshold, without a detail, or with the rule off: the model decides.
-    for detail, rule in ((5.0, 10.0), (0.0, 10.0), (30.0, None)):
-        other = decide_from(_candidates(detail), norm, replace(policy, detail_min=rule))
-        assert other.action is not Action.ANSWER
-
-
 def test_tuning_replays_the_detail_rule() -> None:
-    # Two questions from product pages: one about the product (detail 30), one out of
-    # scope (no detail); the product ranks first in both.
+    # Two questions from product pages, the product first in both: one about the
+    # product (detail 70), one out of scope (no detail). The models say no to both.
     ranked = Ranked(
-        scores=np.array([[5.0, 40.0, 0, 0, 0], [5.0, 30.0, 0, 0, 0]]),
+        seller="s",
+        x=np.zeros((2, len(FEATURES))),
         right=np.array([[True] + [False] * 4, [False] * 5]),
-        exact=np.zeros(2, dtype=bool),
+        keys=np.array([[3.0, 0.0, -np.inf, -np.inf, -np.inf]] * 2),
+        reach=np.ones(2),
+        sure=np.zeros(2, dtype=bool),
+        page=np.zeros(2, dtype=np.int64),
+        detail=np.array([70.0, 0.0]),
+        has=np.ones(2, dtype=bool),
         oos=np.array([False, True]),
         lang=["ru", "ru"],
-        x=np.zeros((2, 12)),
-        detail=np.array([30.0, 0.0]),
+        parts=[[], []],
     )
-    off = DecisionPolicy(detail_min=None)
-    assert figures(ranked, off, np.zeros(2))["answer"] == 0.0
-    on = figures(ranked, replace(off, detail_min=10.0), np.zeros(2))
+    no = np.zeros(2)
+    off = figures(ranked, DecisionPolicy(detail_min=None), no, no)
+    assert off["answer"] == 0.0 and off["suggest"] == 1.0  # the page's card is offered
+    on = figures(ranked, DecisionPolicy(detail_min=60.0), no, no)
     assert on["answer"] == 1.0 and on["wrong"] == 0.0
-    base = replace(HYBRID_POLICY, detail_min=None)
-    _, chosen, _ = choose_detail_min({"demo-context": ranked}, base)
-    assert chosen.detail_min is not None and 0 < chosen.detail_min <= 30.0
+    strict = figures(ranked, DecisionPolicy(detail_min=80.0), no, no)
+    assert strict["answer"] == 0.0
 
 
 # ------------------------------------------------------------- the demo seller
@@ -175,6 +152,7 @@ def test_hybrid_answers_a_detail_from_the_card(hybrid: Matcher, question: str, o
     assert decision.action is Action.ANSWER, decision
     assert decision.best is not None and decision.best.target == f"product:{offer}"
     assert decision.best.parts["detail"] >= (HYBRID_POLICY.detail_min or 0.0)
+    assert decision.reason.startswith("the product's card says it")
     # Without the product's lines the same question is not answered.
     seller: Seller = hybrid.seller
     plain = make_matcher(seller, "hybrid", weights=replace(HYBRID_WEIGHTS, product_details=False))

@@ -1,4 +1,4 @@
-"""Hybrid product matching: a product is found by its name alone, not only its passage."""
+"""Products: found by their name as well as their passage, and by codes only one has."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
-from faq.matcher import HYBRID_WEIGHTS, Matcher, _product_passage
+from faq.matcher import HYBRID_WEIGHTS, Matcher
 from faq.model import Entry, Product, Seller
-from faq.semantic import Vectors
+from faq.products import Catalog, product_passage
+from faq.semantic import EmbeddingCache, SemanticIndex, Vectors
 
 CARDIGAN = Product(
     offer_id="LW-KNT-918",
@@ -34,7 +36,7 @@ class NameAwareEncoder:
     def _vector(self, text: str) -> list[float]:
         if text in (QUESTION, CARDIGAN.name):
             return [1.0, 0.0, 0.0, 0.0]
-        if text == _product_passage(CARDIGAN):
+        if text == product_passage(CARDIGAN):
             return [0.3, 0.95, 0.0, 0.0]
         return [0.0, 0.0, 1.0, 0.0]
 
@@ -63,25 +65,55 @@ def seller() -> Seller:
     )
 
 
-def product_score(product_names: bool) -> float:
-    weights = replace(HYBRID_WEIGHTS, product_names=product_names)
+def test_a_product_scores_the_better_of_its_name_and_its_passage() -> None:
+    encoder = NameAwareEncoder()
+    question = encoder.encode_queries([QUESTION])[0]
+    by_passage = SemanticIndex(
+        encoder,
+        EmbeddingCache(None),
+        [],
+        np.zeros(0, dtype=np.int64),
+        0,
+        product_passages=[product_passage(CARDIGAN)],
+    ).product_scores(question)[0, 0]
+    both = SemanticIndex(
+        encoder,
+        EmbeddingCache(None),
+        [],
+        np.zeros(0, dtype=np.int64),
+        0,
+        product_passages=[product_passage(CARDIGAN)],
+        product_names=[CARDIGAN.name],
+    ).product_scores(question)[0, 0]
+    assert by_passage == pytest.approx(0.3 / np.hypot(0.3, 0.95), abs=1e-5)
+    assert both == pytest.approx(1.0)
+
+
+def test_hybrid_finds_the_product_a_chinese_question_names() -> None:
+    weights = replace(
+        HYBRID_WEIGHTS,
+        signals=(("lexical", 1.0), ("use", 1.0), ("use_centroid", 1.0)),
+        product_signals=(("lexical", 1.0), ("use", 1.0)),
+    )
     matcher = Matcher(seller(), weights, encoders=[NameAwareEncoder()])
-    _, candidates = matcher.rank(QUESTION)
-    scores = {c.target: c.score for c in candidates}
-    return scores.get("product:LW-KNT-918", 0.0)
-
-
-def test_name_match_lifts_the_product() -> None:
-    by_passage = product_score(product_names=False)
-    by_name = product_score(product_names=True)
-    # The passage alone: cosine 0.3, at the floor of the semantic scale.
-    assert by_passage < 10.0
-    # The name: cosine 1, the full semantic share (0.6) scaled by the product weight.
-    assert by_name > 50.0
-
-
-def test_hybrid_default_matches_products_by_name() -> None:
-    assert HYBRID_WEIGHTS.product_names
-    matcher = Matcher(seller(), HYBRID_WEIGHTS, encoders=[NameAwareEncoder()])
     decision = matcher.decide(QUESTION)
     assert decision.best is not None and decision.best.target == "product:LW-KNT-918"
+
+
+def _named(offer: str, name: str) -> Product:
+    return Product(offer, name, "Описание.")
+
+
+def test_a_code_in_one_product_name_names_that_product() -> None:
+    catalog = Catalog(
+        [
+            _named("A-1", "Павербанк PB-20K 6000K"),
+            _named("A-2", "Павербанк PB-10K 6000K"),
+            _named("A-3", "Аккумулятор 21V 4 Ач"),
+            _named("A-4", "Шуруповерт 21V"),
+        ]
+    )
+    assert catalog.code_hit(["pb20k"]) == 0
+    assert catalog.code_hit(["6000k"]) is None  # two products: no exact hit
+    assert catalog.code_hit(["21v"]) is None
+    assert catalog.code_hit(["a3"]) == 2  # the offer id itself

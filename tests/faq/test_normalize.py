@@ -73,3 +73,15 @@ def test_normalize_never_fails_and_terms_are_clean(text: str) -> None:
 def test_normalising_the_clean_text_changes_nothing(text: str) -> None:
     first = normalize(text)
     assert normalize(first.clean).terms == first.terms
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("JH-BD-EUT是什么面料", "jhbdeut"),
+        ("TG-RS-TR2一只鞋多重", "tgrstr2"),
+        ("PB-20K весит сколько", "pb20k"),
+    ],
+)
+def test_codes_are_found_next_to_chinese_and_without_digits(text: str, code: str) -> None:
+    assert code in normalize(text).codes

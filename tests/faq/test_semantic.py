@@ -14,7 +14,7 @@ import pytest
 from faq import matcher as matcher_module
 from faq import semantic
 from faq.decision import Action
-from faq.matcher import HYBRID_WEIGHTS, Matcher, make_matcher
+from faq.matcher import Matcher, ScoringWeights, make_matcher
 from faq.model import Entry, Seller
 from faq.semantic import EmbeddingCache, Vectors
 
@@ -88,21 +88,54 @@ def test_broken_cache_file_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureF
     assert "unreadable embedding cache" in caplog.text
 
 
-def test_parts_add_up_to_the_score() -> None:
+def test_the_fused_score_is_the_mean_of_the_signals() -> None:
     seller = Seller(
         id="s",
         name="S",
         support_chat_id=-1,
         languages=("ru",),
-        entries=(
-            Entry("a", {"ru": ("Сколько идет доставка?",)}, {"ru": "10 дней"}, ("доставка",)),
+        entries=tuple(
+            Entry(f"e{i}", {"ru": (f"вопрос {w}", f"как {w}", f"{w} где")}, {"ru": f"{w}."})
+            for i, w in enumerate(["доставка", "возврат", "оплата", "размер"])
         ),
     )
-    matcher = Matcher(seller, HYBRID_WEIGHTS, encoders=[CountingEncoder()])
+    weights = ScoringWeights(signals=(("lexical", 1.0), ("use", 1.0), ("use_centroid", 1.0)))
+    matcher = Matcher(seller, weights, encoders=[CountingEncoder()])
     assert matcher.mode == "hybrid"
-    best = matcher.decide("сколько идет доставка").candidates[0]
-    assert set(best.parts) == {"lexical", "use", "fuzzy", "keyword"}
-    assert sum(best.parts.values()) == pytest.approx(best.score, abs=0.3)
+    best = matcher.decide("вопрос доставка").candidates[0]
+    signals = [best.parts[name] for name in ("lexical", "use", "use_centroid")]
+    assert best.parts["fused"] == pytest.approx(sum(signals) / 3, abs=2e-3)
+
+
+def test_e5_reads_the_start_and_the_end_of_a_long_question() -> None:
+    story = "Купила мужу в подарок палатку. " * 20 + "как сдать обратно?"
+    read = semantic.E5Encoder.query_text(story)
+    assert len(read) <= semantic.E5_QUERY_CHARS
+    assert read.startswith("Купила мужу") and read.endswith("как сдать обратно?")
+    assert semantic.E5Encoder.query_text("где мой заказ") == "где мой заказ"
+
+
+def test_questions_are_cached_by_what_the_encoder_reads(tmp_path: Path) -> None:
+    class Clipping(CountingEncoder):
+        queries: list[str]
+
+        @staticmethod
+        def query_text(text: str) -> str:
+            return text[:5]
+
+        def encode_queries(self, texts: Sequence[str]) -> Vectors:
+            self.queries = [*getattr(self, "queries", []), *texts]
+            return self._vectors([self.query_text(t) for t in texts])
+
+    encoder = Clipping()
+    cache = EmbeddingCache(tmp_path)
+    first = cache.queries(encoder, ["abcde-one"])
+    again = cache.queries(encoder, ["abcde-two"])  # reads the same five letters
+    assert encoder.queries == ["abcde-one"]
+    assert np.allclose(first, again)
+    # Kept apart from the same text as a passage.
+    cache.passages(encoder, ["abcde-one"])
+    assert encoder.passages == ["abcde-one"]
 
 
 def test_hybrid_falls_back_to_fuzzy_with_a_notice(
