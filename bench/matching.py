@@ -1,14 +1,18 @@
-"""Matching quality on public intent data: the naive baseline against ``faq.matcher.Matcher``.
+"""Matching quality: the evaluation sellers one by one, public intent data, the demo.
 
-Every benchmark of ``bench.datasets`` is run with every available method through
-``faq.evaluate.evaluate`` (the code behind ``sellerdesk faq eval``), so the
-figures mean exactly what content-format.md section 3 says. The demo seller under
-``examples/`` is evaluated too when it and ``faq.content.load_content`` exist.
+**Evaluation sellers** (``bench/sellers``, questions in ``bench/cases``): each seller is
+scored with models and thresholds fitted on the *other* sellers' dev questions only
+(``bench.tune.fit_policy``), as a seller the matcher has never seen would meet it;
+the table shows every seller and the mean over them, and the figures per question
+language pooled over the sellers. Then every benchmark of ``bench.datasets`` and the
+demo seller under ``examples/`` with the shipped models. Everything goes through
+``faq.evaluate.evaluate`` (the code behind ``sellerdesk faq eval``), so the figures
+mean exactly what content-format.md section 3 says.
 
-    python -m bench.matching [--split dev|test] [--quick] [--json FILE]
+    python -m bench.matching [--split dev|test] [--quick] [--only NAME ...] [--json FILE]
 
-``--split dev`` is for tuning; report ``test``. ``--quick`` evaluates a fixed
-random sample of each benchmark's questions, for a smoke run.
+``--split test`` (the default) is for reports; read it once. ``--quick`` evaluates a
+fixed random sample of each public benchmark's questions, for a smoke run.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from bench.report import fmt, markdown_table, write_json
 from faq.decision import SellerMatcher
 from faq.errors import ContentError
 from faq.evaluate import Case, evaluate, read_cases
+from faq.matcher import MODES
 from faq.model import Content, Seller
 
 #: The metric columns of the report, in order (keys of ``evaluate``'s result).
@@ -143,6 +148,81 @@ def demo_results(methods: Sequence[Method], split: Split) -> tuple[list[dict[str
     return rows, []
 
 
+#: Counts behind the ratios of ``evaluate`` (to pool sellers): ratio key -> count key.
+_POOLED = {
+    "top1_accuracy": "in_scope",
+    "top3_accuracy": "in_scope",
+    "answer_accuracy": "in_scope",
+    "suggest_recall": "in_scope",
+    "wrong_answer_rate": "cases",
+    "handoff_recall": "out_of_scope",
+}
+
+
+def pooled(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of several results as if they were one set of questions."""
+    out: dict[str, Any] = {
+        k: sum(r[k] for r in results) for k in ("cases", "in_scope", "out_of_scope")
+    }
+    for key, base in _POOLED.items():
+        num = sum((r[key] or 0.0) * r[base] for r in results)
+        out[key] = round(num / out[base], 4) if out[base] else None
+    return out
+
+
+def seller_results(
+    methods: Sequence[Method], split: Split
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """Every evaluation seller with every method, leave one seller out.
+
+    The fuzzy and hybrid matchers get the policy ``bench.tune.fit_policy`` fits on the
+    other sellers' dev questions; the baseline has nothing to fit. Returns the rows per
+    seller, the rows per method and question language (pooled over sellers), notes.
+    """
+    from bench import tune
+
+    dev = tune.eval_sellers("dev")
+    scored = tune.eval_sellers(split)
+    if not dev or not scored:
+        return [], [], ["evaluation sellers: bench/sellers or bench/cases missing, skipped"]
+    rows: list[dict[str, Any]] = []
+    lang_rows: list[dict[str, Any]] = []
+    for method in methods:
+        ranked = None
+        if method.name in MODES:
+            ranked = tune.rank_all(dev, tune.weights_for(method.name))
+        per_seller = []
+        for seller_id, seller, cases in scored:
+            factory = method.factory
+            if ranked is not None:
+                others = {k: v for k, v in ranked.items() if k != seller_id}
+                policy = tune.fit_policy(others, tune.policy_for(method.name))
+                factory = _with_policy(method.name, policy)
+            content = Content(sellers={seller_id: seller}, root=tune.SELLERS_DIR)
+            result = run_one(cases, content, Method(method.name, factory))
+            per_seller.append(result)
+            rows.append({"dataset": f"seller:{seller_id}", "method": method.name, **result})
+        mean = {
+            c: round(sum(r[c] or 0.0 for r in per_seller) / len(per_seller), 4) for c in COLUMNS
+        }
+        rows.append({"dataset": "sellers: mean of held-out", "method": method.name, **mean})
+        for lang in ("ru", "en", "zh"):
+            parts = [r["per_lang"][lang] for r in per_seller if lang in r["per_lang"]]
+            if parts:
+                lang_rows.append({"method": method.name, "lang": lang, **pooled(parts)})
+    return rows, lang_rows, []
+
+
+def _with_policy(mode: str, policy: Any) -> Any:
+    from bench.methods import CACHE_DIR
+    from faq.matcher import make_matcher
+
+    def factory(seller: Seller) -> SellerMatcher:
+        return make_matcher(seller, mode, cache_dir=CACHE_DIR, policy=policy)
+
+    return factory
+
+
 def lang_gap_rows(results: Sequence[dict[str, Any]]) -> list[list[Any]]:
     """Per method: xSID top-1 per question language and its gap to English.
 
@@ -196,16 +276,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     methods, notes = available_methods()
+    sellers, seller_langs, seller_notes = seller_results(methods, args.split)
+    notes += seller_notes
     benchmarks = load_all(args.only)
     results = run_benchmarks(benchmarks, methods, args.split, args.quick)
     demo, demo_notes = demo_results(methods, args.split)
     notes += demo_notes
 
-    table_rows = [
-        [r["dataset"], r["method"], *(fmt(r[c], 3 if c.endswith("_ms") else 4) for c in COLUMNS)]
-        for r in results + demo
-    ]
+    def cells(r: dict[str, Any]) -> list[Any]:
+        return [
+            r["dataset"],
+            r["method"],
+            *(fmt(r[c], 3 if c.endswith("_ms") else 4) for c in COLUMNS),
+        ]
+
     print(f"## Matching quality ({args.split} split{', quick sample' if args.quick else ''})\n")
+    if sellers:
+        print("### Evaluation sellers, each scored by models fitted on the others\n")
+        print(
+            markdown_table(
+                ["seller", "method", *COLUMNS],
+                [cells(r) for r in sellers],
+                "ll" + "r" * len(COLUMNS),
+            )
+        )
+        keys: tuple[str, ...] = ("cases", "top1_accuracy", "answer_accuracy", "suggest_recall")
+        keys += ("wrong_answer_rate", "handoff_recall")
+        print("\nBy question language, pooled over the sellers:\n")
+        print(
+            markdown_table(
+                ["method", "lang", *keys],
+                [[r["method"], r["lang"], *(r[k] for k in keys)] for r in seller_langs],
+                "ll" + "r" * len(keys),
+            )
+        )
+        print("\n### Public data sets and the demo seller (the shipped models)\n")
+    table_rows = [cells(r) for r in results + demo]
     print(markdown_table(["dataset", "method", *COLUMNS], table_rows, "ll" + "r" * len(COLUMNS)))
     gaps = lang_gap_rows(results)
     if gaps:
@@ -233,6 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "quick": args.quick,
                 "methods": [m.name for m in methods],
                 "notes": notes,
+                "sellers": sellers,
+                "seller_languages": seller_langs,
                 "results": results + demo,
                 "xsid_lang_gap": [
                     dict(
