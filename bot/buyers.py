@@ -492,6 +492,11 @@ class BuyerDesk:
         human = (text("button_human", lang), f"human:{seller.id}:{logged}")
         if decision.action is Action.ANSWER and best is not None:
             answer = self.ctx.faq.answer_text(seller, best.target, lang)
+            if decision.rest and not handoff_entry:
+                # A message that asked two things: the part the FAQ answers is answered,
+                # the rest is for a person (the button below opens a case with the
+                # whole message).
+                answer = self.ctx.faq.with_rest(answer, decision.rest, lang)
             if handoff_entry:
                 self._send(w, answer, reply_to=msg.message_id)
                 self._handoff(w, seller, msg, lang, decision, answered=best.target)

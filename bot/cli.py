@@ -86,10 +86,16 @@ def format_decision(decision: Decision) -> str:
     lines = [f"decision: {decision.action.value} ({decision.reason}); language: {decision.lang}"]
     if decision.action is Action.SUGGEST:
         lines.append("offered: " + ", ".join(c.target for c in decision.suggestions))
+    if decision.rest:
+        lines.append(f"answered part: {decision.part}")
+        lines.append(f"left for a person: {decision.rest}")
     if decision.candidates:
-        lines.append(f"{'score':>6}  {'candidate':<28} parts / best matching question")
+        lines.append(
+            f"{'score':>6}  {'candidate':<28} signals in standard deviations above the "
+            "seller's wrong entries / best matching question"
+        )
     for cand in decision.candidates:
-        parts = " ".join(f"{k}={v:g}" for k, v in cand.parts.items())
+        parts = " ".join(f"{k}={v:.2f}" for k, v in cand.parts.items())
         lines.append(f"{cand.score:6.1f}  {cand.target:<28} {parts}")
         if cand.matched:
             lines.append(f"{'':6}  {'':<28} ~ {cand.matched[:80]}")
@@ -115,6 +121,10 @@ def cmd_faq_ask(args: argparse.Namespace) -> int:
                     "action": decision.action.value,
                     "reason": decision.reason,
                     "lang": decision.lang,
+                    "confidence": round(decision.confidence, 4),
+                    "offered": decision.offered,
+                    "part": decision.part,
+                    "rest": decision.rest,
                     "candidates": [
                         {
                             "target": c.target,

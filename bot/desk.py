@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 
 #: Longest button label Telegram shows in full on a phone, roughly.
 BUTTON_CHARS = 60
+#: Telegram's limit on one message's text.
+MESSAGE_CHARS = 4096
+#: How much of the unanswered part of a message an answer quotes.
+REST_QUOTE_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -113,18 +117,22 @@ class FaqDesk:
         sellers = list(self.content.sellers.values())
         return sellers[0] if len(sellers) == 1 else None
 
-    def build_matcher(self, seller: Seller) -> Matcher:
-        """A new matcher for ``seller`` (blocking: embeddings may be computed)."""
-        return make_matcher(seller, self.matcher_mode, self.cache_dir)
+    def build_matcher(self, seller: Seller, background: bool = False) -> Matcher:
+        """A new matcher for ``seller``. Blocking (vectors may be computed) unless
+        ``background``: then it answers from the lexical signals at once and takes the
+        sentence encoders in when they have read the FAQ and the catalog."""
+        return make_matcher(seller, self.matcher_mode, self.cache_dir, background=background)
 
-    def build_all(self) -> int:
-        """Build the matcher of every seller of the current content that has none yet
-        (blocking); returns how many were built.
+    def build_all(self, background: bool = True) -> int:
+        """Build the matcher of every seller of the current content that has none yet;
+        returns how many were built.
 
         The bot calls this before it takes updates: built on a buyer's first question
         instead, a matcher is built inside that update's transaction (on SQLite, every
-        other update waits for it) and the buyer waits for it, seconds with a large
-        catalog and minutes when the embedding cache is cold.
+        other update waits for it) and the buyer waits for it. The lexical part takes
+        well under a second; with ``background`` the sentence encoders read the FAQ and
+        the catalog in a background thread (minutes for a large catalog whose vectors
+        are not cached yet), and the matcher answers from the lexical signals meanwhile.
         """
         snapshot = self.live.current
         built = 0
@@ -132,7 +140,7 @@ class FaqDesk:
             if snapshot.cached_matcher(seller) is not None:
                 continue
             try:
-                matcher = self.build_matcher(seller)
+                matcher = self.build_matcher(seller, background=background)
             except Exception:
                 # One seller's failure must not keep the desk from serving the others;
                 # a question to this one tries again (and logs) when it comes.
@@ -171,7 +179,10 @@ class FaqDesk:
         lang = self.language(seller, decision.lang, user_lang)
         best = decision.best
         if decision.action is Action.ANSWER and best is not None:
-            return Reply(self.answer_text(seller, best.target, lang), action=decision.action)
+            answer = self.answer_text(seller, best.target, lang)
+            if decision.rest:
+                answer = self.with_rest(answer, decision.rest, lang)
+            return Reply(answer, action=decision.action)
         if decision.action is Action.SUGGEST:
             buttons = [
                 (self.label(seller, c.target, lang), f"faq:{seller.id}:{c.target}")
@@ -179,6 +190,16 @@ class FaqDesk:
             ]
             return Reply(text("suggest", lang), buttons, decision.action)
         return Reply(text("handoff", lang), action=Action.HANDOFF)
+
+    def with_rest(self, answer: str, rest: str, lang: str) -> str:
+        """An answer to one part of a message, with a note that the rest (quoted, cut
+        to ``REST_QUOTE_CHARS``) needs a person; within Telegram's message length."""
+        quote = rest if len(rest) <= REST_QUOTE_CHARS else rest[: REST_QUOTE_CHARS - 1] + "…"
+        note = text("answer_rest", lang, rest=quote)
+        room = MESSAGE_CHARS - len(note) - 2
+        if len(answer) > room:
+            answer = answer[: room - 1] + "…"
+        return f"{answer}\n\n{note}"
 
     def answer_text(self, seller: Seller, target: str, lang: str) -> str:
         """An entry's answer, or a product's card, in ``lang`` where the content has it."""

@@ -80,7 +80,12 @@ class DeskService:
         self.db.prepare()
         started = time.monotonic()
         built = self.faq.build_all()
-        log.info("matchers of %d sellers ready in %.1f s", built, time.monotonic() - started)
+        log.info(
+            "matchers of %d sellers ready in %.1f s (the sentence encoders, if any, read "
+            "the FAQs and catalogs in the background)",
+            built,
+            time.monotonic() - started,
+        )
         ctx = DeskContext(
             faq=self.faq,
             alias_key=alias_key(self.db, self.settings.secret_key),

@@ -48,7 +48,7 @@ def desk_service(tmp_path: Path, content: Content) -> DeskService:
 def test_answer_comes_in_the_buyers_language(desk: FaqDesk) -> None:
     seller = desk.only_seller()
     assert seller is not None
-    ru = desk.ask(seller, "Сколько идет доставка из Китая?", "ru")
+    ru = desk.ask(seller, "Сколько идет доставка?", "ru")
     en = desk.ask(seller, "How long does delivery from China take?", "en")
     assert ru.action is Action.ANSWER and en.action is Action.ANSWER
     entry = seller.entry("delivery-time")
@@ -160,9 +160,9 @@ def test_every_sellers_matcher_is_built_before_updates_are_taken(
     built: list[str] = []
     original = FaqDesk.build_matcher
 
-    def counting(self: FaqDesk, seller: Seller) -> Matcher:
+    def counting(self: FaqDesk, seller: Seller, background: bool = False) -> Matcher:
         built.append(seller.id)
-        return original(self, seller)
+        return original(self, seller, background)
 
     monkeypatch.setattr(FaqDesk, "build_matcher", counting)
     service.prepare()
@@ -170,7 +170,7 @@ def test_every_sellers_matcher_is_built_before_updates_are_taken(
     for seller in content.sellers.values():
         matcher = service.faq.matcher(seller)
         assert matcher.seller is seller
-        assert matcher.decide("Сколько идет доставка из Китая?").action is Action.ANSWER
+        assert matcher.decide("Сколько идет доставка?").action is Action.ANSWER
     assert len(built) == 2  # questions build nothing more
     assert service.faq.build_all() == 0
     service.db.dispose()
@@ -183,10 +183,10 @@ def test_a_seller_whose_matcher_fails_to_build_leaves_the_others_served(
     desk = FaqDesk(content, "fuzzy")
     original = FaqDesk.build_matcher
 
-    def failing(self: FaqDesk, seller: Seller) -> Matcher:
+    def failing(self: FaqDesk, seller: Seller, background: bool = False) -> Matcher:
         if seller.id == "lotus-wear-2":
             raise OSError("disk gone")
-        return original(self, seller)
+        return original(self, seller, background)
 
     monkeypatch.setattr(FaqDesk, "build_matcher", failing)
     assert desk.build_all() == 1
@@ -231,3 +231,18 @@ def test_an_updates_work_is_tried_again_while_the_database_is_unavailable(
         asyncio.run(service.call(buggy, "update"))
     assert len(tries) == 1  # the same work would fail the same way
     service.db.dispose()
+
+
+@pytest.mark.parametrize("lang", ["ru", "en", "zh"])
+def test_an_answer_to_one_part_stays_within_telegrams_limit(desk: FaqDesk, lang: str) -> None:
+    from bot.desk import MESSAGE_CHARS, REST_QUOTE_CHARS
+
+    answer = "Доставка 10–20 дней. " * 300  # longer than a message holds
+    rest = "а вышьете имя? " * 100
+    text = desk.with_rest(answer, rest, lang)
+    assert len(text) <= MESSAGE_CHARS
+    assert text.startswith("Доставка 10–20 дней.")
+    quoted = rest[: REST_QUOTE_CHARS - 1] + "…"
+    assert quoted in text
+    short = desk.with_rest("Да.", "а вышьете имя?", lang)
+    assert short.startswith("Да.\n\n") and "а вышьете имя?" in short

@@ -13,7 +13,7 @@ from bot.cli import main
 from tests.botapi import BotApiDouble
 from tests.e2e.harness import ADMIN_CHAT, BUYER, DEMO, STAFF, SUPPORT, Desk, run_desk, settings_for
 
-QUESTION = "Вы можете сшить платье по моим меркам?"
+QUESTION = "Можете сшить костюм на заказ для свадьбы?"
 ANSWER = "Да, шьём по меркам: пришлите рост, обхват груди, талии и бёдер."
 
 

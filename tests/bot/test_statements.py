@@ -32,7 +32,7 @@ from tests.storage.conftest import BACKENDS, pg_schema
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 SELLER = "lotus-wear"
 BUYER = 5001
-QUESTION = "Сколько идет доставка из Китая?"
+QUESTION = "Сколько идет доставка?"
 NEEDS_A_PERSON = "Хочу поговорить с человеком, заказ 12345678-0001 пришёл сломанным"
 WORKER = "worker"
 

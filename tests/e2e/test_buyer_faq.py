@@ -17,7 +17,7 @@ def test_buyer_asks_and_gets_answers(api: BotApiDouble, tmp_path: Path) -> None:
     async def scenario(desk: Desk) -> None:
         welcome = await desk.buyer_asks("/start lotus-wear")
         assert welcome.text == seller.greeting["ru"]
-        answer = await desk.buyer_asks("Сколько идет доставка из Китая?")
+        answer = await desk.buyer_asks("Сколько идет доставка?")
         assert answer.text == delivery.answer["ru"]
         labels = [b["text"] for b in answer.buttons]
         assert labels == ["👍 Помогло", "🙋 Связаться с человеком"]
@@ -92,7 +92,7 @@ def test_question_from_a_product_page_gets_that_products_card(
         pressed = await desk.buyer_gets()
         assert pressed.text == scarf.text()
         # A delivery question asked from the product page still gets the FAQ answer.
-        answer = await desk.buyer_asks("Сколько идет доставка из Китая?")
+        answer = await desk.buyer_asks("Сколько идет доставка?")
         assert answer.text == delivery.answer["ru"]
 
     run_desk(api, settings_for(api, tmp_path), scenario)
@@ -111,5 +111,33 @@ def test_without_a_product_link_the_same_question_gets_no_card(
         assert reply.text != scarf.text()
         data = [b.get("callback_data", "") for b in reply.buttons]
         assert "faq:lotus-wear:product:LW-SCF-801" not in data
+
+    run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_the_answered_part_of_a_two_question_message_and_a_person_for_the_rest(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    seller = load_content(DEMO).sellers["lotus-wear"]
+    delivery = seller.entry("delivery-time")
+    assert delivery is not None
+    message = "Сколько идет доставка? И можно ли вышить имя на платье?"
+
+    async def scenario(desk: Desk) -> None:
+        await desk.buyer_asks("/start lotus-wear")
+        answer = await desk.buyer_asks(message)
+        assert answer.text is not None
+        assert answer.text.startswith(delivery.answer["ru"])
+        assert "«можно ли вышить имя на платье?»" in answer.text
+        assert "Связаться с человеком" in answer.text
+        human = answer.buttons[1]["callback_data"]
+        assert human.startswith("human:lotus-wear:")
+        assert desk.api.topics(desk.support) == []
+        desk.api.user_presses_button(BUYER, answer, human)
+        opened = await desk.buyer_gets()
+        assert opened.text is not None and opened.text.startswith("Обращение №1")
+        topic = await desk.topic()
+        # Staff read the whole message, both questions.
+        await desk.in_topic(topic.thread_id, lambda m: m.copied_from is not None)
 
     run_desk(api, settings_for(api, tmp_path), scenario)

@@ -29,7 +29,7 @@ from tests.botapi.model import StoredMessage
 from tests.e2e.harness import BUYER, DEMO, STAFF, SUPPORT, Desk, open_db, run_desk, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
-QUESTION = "Вы можете сшить платье по моим меркам?"
+QUESTION = "Можете сшить костюм на заказ для свадьбы?"
 #: Buyer messages in the burst, and how many copies the double must have seen before
 #: the kill: well inside the burst, so rows are still queued and one is in flight.
 BURST = 30

@@ -26,7 +26,7 @@ from tests.e2e.harness import (
     settings_for,
 )
 
-HANDOFF = "Вы можете сшить платье по моим меркам?"
+HANDOFF = "Можете сшить костюм на заказ для свадьбы?"
 #: Sweeps every 0.1 s: reminders due in seconds arrive within a tenth of one.
 TICK_S = 0.1
 ADMIN = 900000001

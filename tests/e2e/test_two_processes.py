@@ -47,7 +47,7 @@ from tests.storage.conftest import pg_schema
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "two_processes-Secret-4242"
 PATH = "/telegram"
-QUESTION = "Вы можете сшить платье по моим меркам?"
+QUESTION = "Можете сшить костюм на заказ для свадьбы?"
 #: Buyers of the demo seller, writing at the same time: a question that opens a case,
 #: then details; staff answer each case.
 BUYERS = [8001 + n for n in range(6)]
