@@ -1,7 +1,7 @@
 """The naive baseline: one fuzzy score against every question variant, one cutoff.
 
 It is what a first version of the bot would do with rapidfuzz alone, and the
-yardstick for the real matcher (``faq.matcher.Matcher``): no normalisation
+yardstick for the real matcher (``faq.matching.matcher.Matcher``): no normalisation
 beyond lower-casing, no language handling, no suggest band. ``token_set_ratio``
 is chosen because it ignores word order and extra words, which is the best a
 single stock scorer does on short questions.
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from faq.decision import PRODUCT_PREFIX, Action, Candidate, Decision
-from faq.evaluate import Case
-from faq.model import Seller
+from sellerdesk.faq.content.model import Seller
+from sellerdesk.faq.evaluate import Case
+from sellerdesk.faq.matching.decision import PRODUCT_PREFIX, Action, Candidate, Decision
 
 #: Best score at or above which the baseline answers; below it, it hands off.
 #: Chosen by :func:`tune_cutoff` on CLINC150 10-shot dev (val + oos_val, 3,100

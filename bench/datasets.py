@@ -29,8 +29,8 @@ from typing import Any, Literal
 
 import yaml
 
-from faq.evaluate import Case
-from faq.model import Content, Entry, Seller
+from sellerdesk.faq.content.model import Content, Entry, Seller
+from sellerdesk.faq.evaluate import Case
 
 #: Where the data sets live unless ``$SELLERDESK_BENCH_DATA`` says otherwise.
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "datasets"

@@ -18,8 +18,8 @@ import sys
 from telegram import ReplyParameters, Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.app import HTTP_CONNECTIONS
-from bot.http import AiohttpRequest
+from sellerdesk.app import HTTP_CONNECTIONS
+from sellerdesk.bot.telegram_io.http import AiohttpRequest
 
 ANSWER = "Доставка из Китая занимает 10–14 дней."
 

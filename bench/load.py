@@ -5,7 +5,7 @@
                          [--no-baseline] [--profile PATH] [--telegram-pacing]
                          [--matcher fuzzy|hybrid] [--webhooks N]
 
-Not part of ``make test``. The bot runs as its own OS process (``tests.crash_runner``:
+Not part of ``make test``. The bot runs as its own OS process (``testing.crash_runner``:
 polling, handlers, the outbox sender; the real application), talking over real HTTP
 on loopback to the double, which runs in this process with the simulated buyers. For
 each database (a SQLite file; PostgreSQL at ``SELLERDESK_TEST_PG_URL`` in a throwaway
@@ -80,9 +80,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.botapi import BotApiDouble
-from tests.botapi.model import StoredMessage
-from tests.botapi.webhook import SECRET_HEADER, webhook_update
+from testing.botapi import BotApiDouble
+from testing.botapi.model import StoredMessage
+from testing.botapi.webhook import SECRET_HEADER, webhook_update
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "sellers" / "lotus-wear"
@@ -343,7 +343,7 @@ def _bots(
     """One polling bot process (``webhooks`` = 0), or ``webhooks`` ``sellerdesk run
     --webhook`` processes that Telegram's part of the benchmark calls in turn."""
     if not webhooks:
-        command = [sys.executable, "-m", "tests.crash_runner", api.url, api.token, db_url]
+        command = [sys.executable, "-m", "testing.crash_runner", api.url, api.token, db_url]
         command += [str(content), "60"]
         with _process(command, env) as proc:
             yield Bots([proc.pid])
@@ -374,11 +374,10 @@ def _webhook_processes(
     """``count`` ``sellerdesk run --webhook`` processes on one database, as production
     runs them behind a balancer; yields them and their webhook ports once each one's
     health endpoint says ok. Terminated at the end."""
-    from tests.e2e.test_two_processes import _wait_ready
-    from tests.e2e.test_webhook import _free_port
-    from tests.runner_settings import webhook_env
+    from testing.processes import free_port, wait_ready
+    from testing.runner_settings import webhook_env
 
-    ports = [(_free_port(), _free_port()) for _ in range(count)]
+    ports = [(free_port(), free_port()) for _ in range(count)]
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for port, health_port in ports:
@@ -397,7 +396,7 @@ def _webhook_processes(
                 "MATCHER": env.get("SELLERDESK_MATCHER", "fuzzy"),
                 "SECRET_KEY": "load-bench-key",
             }
-            command = [sys.executable, "-m", "bot.cli", "run", "--webhook"]
+            command = [sys.executable, "-m", "sellerdesk.cli", "run", "--webhook"]
             procs.append(
                 subprocess.Popen(
                     command,
@@ -407,7 +406,7 @@ def _webhook_processes(
                 )
             )
         for proc, (port, health_port) in zip(procs, ports, strict=True):
-            _wait_ready(proc, port, health_port)
+            wait_ready(proc, port, health_port)
         yield procs, [port for port, _ in ports]
     finally:
         for proc in procs:
@@ -708,7 +707,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_sqlite:
         backends.append(("SQLite", lambda: _nullcontext(f"sqlite:///{tmp.name}/load.db")))
     if not args.no_postgres:
-        from tests.storage.conftest import pg_schema, pg_unavailable
+        from testing.postgres import pg_schema, pg_unavailable
 
         reason = pg_unavailable()
         if reason:
@@ -781,7 +780,7 @@ def _nullcontext(url: str) -> Iterator[str]:
 
 @contextmanager
 def _pg_url(pg_schema: Callable[[str], Any]) -> Iterator[str]:
-    from bot.database import Database
+    from sellerdesk.bot.database import Database
 
     with pg_schema("sdload") as url:
         text = url.render_as_string(hide_password=False)

@@ -29,11 +29,11 @@ from typing import Any
 from bench.datasets import REPO_ROOT, SPLITS, Benchmark, Split, load_all
 from bench.methods import Method, available_methods
 from bench.report import fmt, markdown_table, write_json
-from faq.decision import SellerMatcher
-from faq.errors import ContentError
-from faq.evaluate import Case, evaluate, read_cases
-from faq.matcher import MODES
-from faq.model import Content, Seller
+from sellerdesk.faq.content.errors import ContentError
+from sellerdesk.faq.content.model import Content, Seller
+from sellerdesk.faq.evaluate import Case, evaluate, read_cases
+from sellerdesk.faq.matching.decision import SellerMatcher
+from sellerdesk.faq.matching.matcher import MODES
 
 #: The metric columns of the report, in order (keys of ``evaluate``'s result).
 COLUMNS = (
@@ -120,7 +120,7 @@ def demo_results(methods: Sequence[Method], split: Split) -> tuple[list[dict[str
 
     Files named ``*.<split>.jsonl`` are used when there are any (dev questions are
     for tuning, test for reporting), else every file. The loader is
-    ``faq.content.load_content(Path)``, imported lazily like the matcher: until it
+    ``faq.content.loader.load_content(Path)``, imported lazily like the matcher: until it
     exists, the demo is skipped with a note.
     """
     sellers_dir = REPO_ROOT / "examples" / "sellers"
@@ -129,9 +129,9 @@ def demo_results(methods: Sequence[Method], split: Split) -> tuple[list[dict[str
     if not sellers_dir.is_dir() or not eval_files:
         return [], ["demo seller: examples/sellers or examples/eval/*.jsonl missing, skipped"]
     try:
-        load_content = importlib.import_module("faq.content").load_content
+        load_content = importlib.import_module("sellerdesk.faq.content.loader").load_content
     except (ImportError, AttributeError) as exc:
-        return [], [f"demo seller: faq.content.load_content not available ({exc}), skipped"]
+        return [], [f"demo seller: the content loader is not available ({exc}), skipped"]
     try:
         content: Content = load_content(sellers_dir)
         variants = {"": content, " (ru-only FAQ)": russian_only(content)}
@@ -215,7 +215,7 @@ def seller_results(
 
 def _with_policy(mode: str, policy: Any) -> Any:
     from bench.methods import CACHE_DIR
-    from faq.matcher import make_matcher
+    from sellerdesk.faq.matching.matcher import make_matcher
 
     def factory(seller: Seller) -> SellerMatcher:
         return make_matcher(seller, mode, cache_dir=CACHE_DIR, policy=policy)

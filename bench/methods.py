@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.baseline import NaiveMatcher
-from faq.decision import MatcherFactory, SellerMatcher
-from faq.matcher import make_matcher
-from faq.model import Seller
-from faq.semantic import installed
+from sellerdesk.faq.content.model import Seller
+from sellerdesk.faq.matching.decision import MatcherFactory, SellerMatcher
+from sellerdesk.faq.matching.matcher import make_matcher
+from sellerdesk.faq.matching.semantic import installed
 
 BASELINE = "baseline"
 FUZZY = "fuzzy"

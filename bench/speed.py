@@ -2,7 +2,7 @@
 
 For FAQs of 100 / 1,000 / 10,000 entries (no products), and for 1,000 entries
 with catalogs of 1,000 / 10,000 / 100,000 products, it measures for the real
-matcher (``faq.matcher.Matcher``, when importable) and the naive baseline:
+matcher (``faq.matching.matcher.Matcher``, when importable) and the naive baseline:
 
 * **build_s**: wall time to construct the matcher (the index), no tracing on; for the
   hybrid matcher with an empty embedding cache, so it includes encoding every FAQ
@@ -46,7 +46,7 @@ from typing import Any
 from bench.datasets import data_dir, label_to_id
 from bench.methods import BASELINE, HYBRID, Method, available_methods
 from bench.report import fmt, markdown_table, write_json
-from faq.model import Entry, Product, Seller
+from sellerdesk.faq.content.model import Entry, Product, Seller
 
 #: FAQ sizes timed without products.
 FAQ_SIZES = (100, 1_000, 10_000)
@@ -548,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for r in largest
     ]
     if not parts:
-        parts = ["baseline only (no faq.matcher.Matcher)"]
+        parts = ["baseline only (no sellerdesk.faq.matching.matcher.Matcher)"]
     print(f"\nsummary ({elapsed:.0f} s): " + "; ".join(parts))
     if args.json:
         write_json(

@@ -2,8 +2,8 @@
 
 Run: ``python -m bench.tune`` (leave-one-seller-out dev figures of the current defaults),
 ``--weights`` (a coordinate search over the scoring weights, each setting judged
-leave-one-seller-out), ``--fit-confidence`` (fit the models of ``faq/confidence.py`` and
-the thresholds of ``faq/matcher.py``, print them, and write the rows they are fitted on
+leave-one-seller-out), ``--fit-confidence`` (fit the models of ``faq/matching/confidence.py`` and
+the thresholds of ``faq/matching/matcher.py``, print them, and write the rows they are fitted on
 to ``bench/fit/``).
 
 The data: the dev questions of the evaluation sellers under ``bench/sellers`` (files
@@ -41,11 +41,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from faq.confidence import FEATURES, ConfidenceModel, features
-from faq.content import load_content
-from faq.evaluate import Case, read_cases
-from faq.lexical import LexicalWeights
-from faq.matcher import (
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.faq.content.model import Seller
+from sellerdesk.faq.evaluate import Case, read_cases
+from sellerdesk.faq.matching.confidence import FEATURES, ConfidenceModel, features
+from sellerdesk.faq.matching.lexical import LexicalWeights
+from sellerdesk.faq.matching.matcher import (
     ENTRY_SIGNALS,
     FUZZY_POLICY,
     FUZZY_WEIGHTS,
@@ -61,9 +62,8 @@ from faq.matcher import (
     rank_key,
     semantic_query,
 )
-from faq.model import Seller
-from faq.parts import question_parts
-from faq.semantic import EmbeddingCache, Encoder, Vectors, load_encoder
+from sellerdesk.faq.matching.parts import question_parts
+from sellerdesk.faq.matching.semantic import EmbeddingCache, Encoder, Vectors, load_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The evaluation sellers and their questions.
@@ -88,7 +88,7 @@ MAX_WRONG = 0.015
 #: looks out of scope goes to a person at once, buttons are for what looks on topic.
 MIN_HANDOFF = 0.85
 
-#: The features the models use (of ``faq.confidence.FEATURES``), chosen leave one seller
+#: The features the models use (of ``faq.matching.confidence.FEATURES``), chosen leave one seller
 #: out on the objective: all twelve 0.50, (top, margin, agree, lead_mean, is_product)
 #: 0.521, the same with ``top_right`` (the best score against the seller's right
 #: entries) for ``top`` 0.539; it also hands off more of the public data sets'
@@ -388,7 +388,7 @@ def decisions(
     part_p: npt.NDArray[np.float64] | None = None,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Per question: answered, answered right (in scope), suggested with the right one
-    offered; the same rules as ``faq.matcher.Matcher.decide``."""
+    offered; the same rules as ``faq.matching.matcher.Matcher.decide``."""
     detail_rule = (
         (r.detail > 0) & (r.detail >= policy.detail_min)
         if policy.detail_min is not None
@@ -709,10 +709,10 @@ def fit_main(mode: str, sets: Sequence[tuple[str, Seller, list[Case]]]) -> int:
     write_rows(path, rows, policy.window)
     assert policy.answer_model is not None and policy.offer_model is not None
     upper = mode.upper()
-    print(f"\n# faq/confidence.py (rows: {path.relative_to(ROOT)})")
+    print(f"\n# faq/matching/confidence.py (rows: {path.relative_to(ROOT)})")
     print(model_source(f"{upper}_ANSWER", policy.answer_model))
     print(model_source(f"{upper}_OFFER", policy.offer_model))
-    print(f"\n# faq/matcher.py, {upper}_POLICY")
+    print(f"\n# faq/matching/matcher.py, {upper}_POLICY")
     print(
         f"    tau_answer={policy.tau_answer}, tau_offer={policy.tau_offer},\n"
         f"    window={policy.window}, detail_min={policy.detail_min},"

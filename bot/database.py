@@ -12,10 +12,10 @@ from typing import ParamSpec, TypeVar
 from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.outgoing import HANDED_KEY, HANDOFF_KEY, QUEUED_KEY, Handoff
-from storage import migrate
-from storage.db import make_engine, may_retry, session_factory, unit_of_work
-from storage.models import Base
+from sellerdesk.bot.desk.outgoing import HANDED_KEY, HANDOFF_KEY, QUEUED_KEY, Handoff
+from sellerdesk.storage import migrate
+from sellerdesk.storage.db import make_engine, may_retry, session_factory, unit_of_work
+from sellerdesk.storage.models import Base
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Database:
         self._serialised = make_url(url).get_backend_name() == "sqlite"
         self._lock = threading.Lock()
         #: This process's outbox sender, when it takes rows straight from handlers
-        #: (see :class:`bot.outgoing.Handoff`); None: every row waits for a claim.
+        #: (see :class:`bot.desk.outgoing.Handoff`); None: every row waits for a claim.
         self.handoff: Handoff | None = None
         #: The :meth:`call` running on this thread, if any (see :class:`_Attempt`).
         self._local = threading.local()

@@ -2,7 +2,7 @@
 answers from the new version, and the admin chat hears what happened.
 
 A reload loads the content and builds the matchers (embeddings included) in a worker
-thread, then swaps the whole :class:`bot.desk.ContentSnapshot` in one step. Broken
+thread, then swaps the whole :class:`bot.desk.answers.ContentSnapshot` in one step. Broken
 files never replace working content: the desk keeps serving the last good version
 and the admin chat gets every problem with its file and line, once per distinct set
 of problems. Reloads run one at a time; requests made while one runs are served by
@@ -22,18 +22,18 @@ from typing import Any
 
 from watchfiles import Change, awatch
 
-from bot import outgoing
-from bot.cases import escape
-from bot.database import Database
-from bot.desk import ContentSnapshot, FaqDesk
-from bot.outgoing import Side
-from bot.texts import text
-from faq.content import SELLER_FILES, load_content
-from faq.errors import ContentError, Problem
-from faq.matcher import Matcher
-from faq.model import Content, Seller
-from storage.repo import cases as cases_repo
-from storage.repo import sellers as sellers_repo
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.desk import outgoing
+from sellerdesk.bot.desk.answers import ContentSnapshot, FaqAnswers
+from sellerdesk.bot.desk.cases import escape
+from sellerdesk.bot.desk.outgoing import Side
+from sellerdesk.bot.i18n.texts import text
+from sellerdesk.faq.content.errors import ContentError, Problem
+from sellerdesk.faq.content.loader import SELLER_FILES, load_content
+from sellerdesk.faq.content.model import Content, Seller
+from sellerdesk.faq.matching.matcher import Matcher
+from sellerdesk.storage.repo import cases as cases_repo
+from sellerdesk.storage.repo import sellers as sellers_repo
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def is_content_change(root: Path, path: Path) -> bool:
     """Whether a change of ``path`` may change the content loaded from ``root``.
 
     Content is a seller's folder and the files the loader reads in it
-    (:data:`faq.content.SELLER_FILES`). Anything else is not: hidden entries
+    (:data:`faq.content.loader.SELLER_FILES`). Anything else is not: hidden entries
     (``.faq.yaml.swp``, ``.#faq.yaml``, ``.git``), backups (``faq.yaml~``, ``*.bak``),
     Emacs autosaves (``#faq.yaml#``), folders the loader skips (``_drafts``), notes and
     a database or log file kept beside the folders (a SQLite file there changes at
@@ -226,7 +226,7 @@ class ContentReloader:
 
     def __init__(
         self,
-        faq: FaqDesk,
+        faq: FaqAnswers,
         db: Database,
         root: Path,
         admin_chat_id: int | None,

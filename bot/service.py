@@ -12,21 +12,21 @@ from typing import TypeVar
 
 from telegram.ext import filters
 
-from bot.admin import AdminDesk
-from bot.buyers import BuyerDesk
-from bot.cases import DeskContext
-from bot.database import Database
-from bot.desk import ContentSnapshot, FaqDesk, LiveContent
-from bot.digest import DigestSweep
-from bot.outbox import OutboxSender
-from bot.reload import ContentReloader
-from bot.settings import Settings
-from bot.sla import SlaSweep
-from bot.staff import StaffDesk
-from faq.model import Content
-from storage.db import unavailable
-from storage.repo import cases as cases_repo
-from storage.repo import settings as stored_settings
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.desk.admin import AdminConversation
+from sellerdesk.bot.desk.answers import ContentSnapshot, FaqAnswers, LiveContent
+from sellerdesk.bot.desk.buyers import BuyerConversation
+from sellerdesk.bot.desk.cases import DeskContext
+from sellerdesk.bot.desk.staff import StaffConversation
+from sellerdesk.bot.reload import ContentReloader
+from sellerdesk.bot.schedule.digest import DigestSweep
+from sellerdesk.bot.schedule.sla import SlaSweep
+from sellerdesk.bot.settings import Settings
+from sellerdesk.bot.telegram_io.outbox import OutboxSender
+from sellerdesk.faq.content.model import Content
+from sellerdesk.storage.db import unavailable
+from sellerdesk.storage.repo import cases as cases_repo
+from sellerdesk.storage.repo import settings as stored_settings
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class DeskService:
         self.settings = settings
         self.db = db
         self.live = LiveContent(content)
-        self.faq = FaqDesk(self.live, settings.matcher, settings.cache_dir)
+        self.faq = FaqAnswers(self.live, settings.matcher, settings.cache_dir)
         #: Chats the staff handlers listen in: every seller's support chat, and chats
         #: that still hold open cases (a seller removed, or moved to another chat).
         #: Grows with reloads, never shrinks while running.
@@ -71,7 +71,7 @@ class DeskService:
         #: Called on the event loop after each successful reload (command menus).
         self.swap_listeners: list[Callable[[ContentSnapshot], None]] = []
         self.sender: OutboxSender | None = None
-        self._sides: tuple[BuyerDesk, StaffDesk, AdminDesk, SlaSweep] | None = None
+        self._sides: tuple[BuyerConversation, StaffConversation, AdminConversation, SlaSweep] | None = None
         self._digest: DigestSweep | None = None
 
     def prepare(self) -> DeskContext:
@@ -94,9 +94,9 @@ class DeskService:
             admin_language=self.settings.admin_language,
         )
         self._sides = (
-            BuyerDesk(self.db, ctx, timedelta(seconds=self.settings.return_flow_timeout_seconds)),
-            StaffDesk(self.db, ctx),
-            AdminDesk(self.db, ctx),
+            BuyerConversation(self.db, ctx, timedelta(seconds=self.settings.return_flow_timeout_seconds)),
+            StaffConversation(self.db, ctx),
+            AdminConversation(self.db, ctx),
             SlaSweep(self.db, ctx),
         )
         self._digest = DigestSweep(self.db, ctx)
@@ -115,21 +115,21 @@ class DeskService:
         )
         return ctx
 
-    def _prepared(self) -> tuple[BuyerDesk, StaffDesk, AdminDesk, SlaSweep]:
+    def _prepared(self) -> tuple[BuyerConversation, StaffConversation, AdminConversation, SlaSweep]:
         if self._sides is None:
             raise RuntimeError("the desk is not prepared")
         return self._sides
 
     @property
-    def buyers(self) -> BuyerDesk:
+    def buyers(self) -> BuyerConversation:
         return self._prepared()[0]
 
     @property
-    def staff(self) -> StaffDesk:
+    def staff(self) -> StaffConversation:
         return self._prepared()[1]
 
     @property
-    def admin(self) -> AdminDesk:
+    def admin(self) -> AdminConversation:
         return self._prepared()[2]
 
     @property
@@ -188,7 +188,7 @@ class DeskService:
 
     async def call(self, work: Callable[[A], T], arg: A) -> T:
         """Run one update's desk work off the event loop; the sender hears of the
-        messages it queued (see :class:`bot.outgoing.Handoff`).
+        messages it queued (see :class:`bot.desk.outgoing.Handoff`).
 
         While the database cannot do the work (a restart, a failover: see
         ``storage.db.unavailable``) the work is tried again after growing pauses,

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.i18n import LANGUAGES
-from faq.content import parse_duration
+from sellerdesk.bot.i18n.catalog import LANGUAGES
+from sellerdesk.faq.content.loader import parse_duration
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite:///./data/sellerdesk.db"

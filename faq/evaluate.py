@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from faq.decision import Action, Decision, MatcherFactory, SellerMatcher
-from faq.errors import ContentError, Problem
-from faq.model import Content
+from sellerdesk.faq.content.errors import ContentError, Problem
+from sellerdesk.faq.content.model import Content
+from sellerdesk.faq.matching.decision import Action, Decision, MatcherFactory, SellerMatcher
 
 #: Keys of one evaluation case; ``lang`` and ``offer`` are optional. ``offer`` (an
 #: extension of content-format.md) is the offer id of the product the buyer came from

@@ -1,6 +1,6 @@
 """Grouping the questions the FAQ could not answer, so staff see each gap once.
 
-Pure: a list of question texts in, groups out. ``bot.gaps`` builds on it for both the
+Pure: a list of question texts in, groups out. ``bot.reports.unanswered`` builds on it for both the
 daily digest and ``sellerdesk faq gaps``.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from faq.normalize import normalize
+from sellerdesk.faq.matching.normalize import normalize
 
 #: token_set_ratio at or above which two questions count as the same gap. The ratio
 #: ignores word order and extra words, so "где мой заказ" and "подскажите где заказ"

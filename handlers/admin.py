@@ -1,12 +1,12 @@
-"""Admin chat handlers: parse the update, call the desk (bot.admin)."""
+"""Admin chat handlers: parse the update, call the desk (sellerdesk.bot.desk.admin)."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.service import DeskService
-from handlers.common import Callback, incoming, on_chart, on_message_retrying
+from sellerdesk.bot.service import DeskService
+from sellerdesk.handlers.common import Callback, incoming, on_chart, on_message_retrying
 
 
 def register(app: Application, service: DeskService) -> None:  # type: ignore[type-arg]
@@ -26,7 +26,7 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
     app.add_handler(
         CommandHandler(
             "stats",
-            on_chart(service, lambda desk: desk.admin_chart),
+            on_chart(service, lambda reports: reports.admin_chart),
             filters=admin_chat & filters.UpdateType.MESSAGE & people,
         )
     )

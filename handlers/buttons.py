@@ -9,9 +9,9 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from bot.inbound import PressResult
-from bot.service import DeskService
-from handlers.common import press
+from sellerdesk.bot.desk.inbound import PressResult
+from sellerdesk.bot.service import DeskService
+from sellerdesk.handlers.common import press
 
 
 def register(app: Application, service: DeskService) -> None:  # type: ignore[type-arg]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from bot.service import DeskService
-from handlers.common import on_message, on_message_retrying
+from sellerdesk.bot.service import DeskService
+from sellerdesk.handlers.common import on_message, on_message_retrying
 
 
 def register(app: Application, service: DeskService) -> None:  # type: ignore[type-arg]

@@ -1,4 +1,4 @@
-"""Reading Telegram updates into the desk's plain data (:mod:`bot.inbound`)."""
+"""Reading Telegram updates into the desk's plain data (:mod:`bot.desk.inbound`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.inbound import Incoming, Kind, NotMappedYet, Press
-from bot.service import DeskService
-from bot.stats import ChartReply, StatsDesk, send_chart
+from sellerdesk.bot.desk.inbound import Incoming, Kind, NotMappedYet, Press
+from sellerdesk.bot.reports.stats import ChartReply, StatsReports, send_chart
+from sellerdesk.bot.service import DeskService
 
 #: A PTB handler callback.
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -52,7 +52,7 @@ def on_message_retrying(service: DeskService, work: RetryingWork) -> Callback:
 
 
 #: Picks the chart a ``/stats`` command asks for (staff's or the admins').
-ChartWork = Callable[[StatsDesk], Callable[[Incoming], ChartReply | None]]
+ChartWork = Callable[[StatsReports], Callable[[Incoming], ChartReply | None]]
 
 
 def on_chart(service: DeskService, pick: ChartWork) -> Callback:
@@ -62,8 +62,8 @@ def on_chart(service: DeskService, pick: ChartWork) -> Callback:
         msg = incoming(update)
         if msg is None:
             return
-        desk = StatsDesk(service.db, service.staff.ctx)
-        reply = await service.call(pick(desk), msg)
+        reports = StatsReports(service.db, service.staff.ctx)
+        reply = await service.call(pick(reports), msg)
         if reply is not None:
             await send_chart(context.bot, service.db, reply)
 

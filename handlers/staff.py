@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from bot.service import DeskService
-from handlers.common import on_chart, on_message_retrying
+from sellerdesk.bot.service import DeskService
+from sellerdesk.handlers.common import on_chart, on_message_retrying
 
 
 def register(app: Application, service: DeskService) -> None:  # type: ignore[type-arg]
@@ -17,7 +17,7 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
     app.add_handler(
         CommandHandler(
             "stats",
-            on_chart(service, lambda desk: desk.staff_chart),
+            on_chart(service, lambda reports: reports.staff_chart),
             filters=support & filters.UpdateType.MESSAGE & people,
         )
     )

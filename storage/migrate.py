@@ -3,7 +3,7 @@
 ``sellerdesk db upgrade`` calls :func:`upgrade`; tests and the bot's start-up check
 call :func:`schema_differences` to be sure the models and the migrations agree.
 Developers make a new numbered revision with
-``python -m storage.migrate revision -m "what changes" --url sqlite:///data/dev.db``.
+``python -m sellerdesk.storage.migrate revision -m "what changes" --url sqlite:///data/dev.db``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection
 
-from storage.db import make_engine
-from storage.models import Base
+from sellerdesk.storage.db import make_engine
+from sellerdesk.storage.models import Base
 
 #: The migration scripts, found next to this module wherever the package is installed.
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -118,8 +118,8 @@ def make_revision(url: str | URL, message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Developer entry point: ``python -m storage.migrate {upgrade,check,revision}``."""
-    parser = argparse.ArgumentParser(prog="python -m storage.migrate")
+    """Developer entry point: ``python -m sellerdesk.storage.migrate {upgrade,check,revision}``."""
+    parser = argparse.ArgumentParser(prog="python -m sellerdesk.storage.migrate")
     parser.add_argument("action", choices=["upgrade", "check", "revision"])
     parser.add_argument("--url", required=True, help="SQLAlchemy database URL")
     parser.add_argument("-m", "--message", help="what the new revision changes")

@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.types import UTCDateTime
+from sellerdesk.storage.types import UTCDateTime
 
 #: Deterministic constraint names, so migrations can refer to them on every backend
 #: (PostgreSQL would otherwise invent its own, SQLite would leave them unnamed).
@@ -433,7 +433,7 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: An earlier try may have reached Telegram without its answer reaching the sender
     #: (the process died mid-call, the connection broke): before the next try's message
-    #: is kept, the sender looks for the copy that try left (see bot.outbox).
+    #: is kept, the sender looks for the copy that try left (see bot.telegram_io.outbox).
     maybe_sent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(WORKER_ID_LEN))
@@ -486,7 +486,7 @@ class FaqQuestionLog(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seller_id: Mapped[str] = mapped_column(String(SELLER_ID_LEN))
     question: Mapped[str] = mapped_column(Text)
-    #: The matcher's action (``answer``, ``suggest``, ``handoff``; see faq.decision).
+    #: The matcher's action (``answer``, ``suggest``, ``handoff``; see faq.matching.decision).
     action: Mapped[str] = mapped_column(String(16))
     best_entry: Mapped[str | None] = mapped_column(String(ENTRY_ID_LEN))
     score: Mapped[float | None] = mapped_column(Float)

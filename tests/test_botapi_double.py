@@ -51,7 +51,7 @@ from telegram.error import (
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
-from tests.botapi import BotApiDouble, StoredMessage, UploadedFile
+from testing.botapi import BotApiDouble, StoredMessage, UploadedFile
 
 T = TypeVar("T")
 

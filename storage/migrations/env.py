@@ -12,8 +12,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.db import make_engine
-from storage.models import Base
+from sellerdesk.storage.db import make_engine
+from sellerdesk.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
-from storage.models import Base
+from sellerdesk.storage.models import Base
 
 
 def clip(value: str | None, length: int) -> str | None:

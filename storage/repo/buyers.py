@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, lazyload
 
-from storage.models import (
+from sellerdesk.storage.models import (
     ALIAS_LEN,
     LANG_LEN,
     NAME_LEN,
@@ -24,8 +24,14 @@ from storage.models import (
     ReturnRequest,
     ReturnStep,
 )
-from storage.repo._sql import clip, fixed, in_literals, insert_ignore, insert_ignore_object
-from storage.types import utcnow
+from sellerdesk.storage.repo._sql import (
+    clip,
+    fixed,
+    in_literals,
+    insert_ignore,
+    insert_ignore_object,
+)
+from sellerdesk.storage.types import utcnow
 
 #: Alias length by attempt: 4 hex characters while they are likely free (65,536 per
 #: seller; a collision needs eight in a row, which stays rare until a seller has tens

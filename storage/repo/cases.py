@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from storage.models import (
+from sellerdesk.storage.models import (
     ACTOR_LEN,
     KIND_LEN,
     LANG_LEN,
@@ -29,8 +29,8 @@ from storage.models import (
     CaseMessage,
     CaseStatus,
 )
-from storage.repo import reminders
-from storage.repo._sql import (
+from sellerdesk.storage.repo import reminders
+from sellerdesk.storage.repo._sql import (
     clip,
     fixed,
     insert_ignore_object,
@@ -38,8 +38,8 @@ from storage.repo._sql import (
     table_of,
     update_rows,
 )
-from storage.repo.sellers import give_back_case_number, next_case_number
-from storage.types import utcnow
+from sellerdesk.storage.repo.sellers import give_back_case_number, next_case_number
+from sellerdesk.storage.types import utcnow
 
 #: Written into the statements (see :func:`storage.repo._sql.fixed`).
 _IS_OPEN = Case.status == fixed(CaseStatus.OPEN)

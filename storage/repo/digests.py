@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import DigestSent
+from sellerdesk.storage.models import DigestSent
 
 
 def claim_digest(session: Session, seller_id: str, day: str, now: datetime) -> bool:

@@ -11,9 +11,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import CaseMessage, Direction
-from storage.repo._sql import insert_ignore
-from storage.types import utcnow
+from sellerdesk.storage.models import CaseMessage, Direction
+from sellerdesk.storage.repo._sql import insert_ignore
+from sellerdesk.storage.types import utcnow
 
 
 def record_message(

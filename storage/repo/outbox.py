@@ -5,7 +5,7 @@ Life of a row: ``pending`` → (claimed) ``sending`` → ``sent`` | ``failed``, 
 is a lease: if the worker dies, the row becomes claimable again once
 ``claimed_until`` passes. Such a row, and one whose call broke off (network error,
 timeout), is ``maybe_sent``: the earlier try may have reached the chat, so the
-sender checks for its copy before keeping the new one (see :mod:`bot.outbox`).
+sender checks for its copy before keeping the new one (see :mod:`bot.telegram_io.outbox`).
 
 Order per chat: a row is only claimable when no earlier row for the same chat is
 still pending or sending. Messages to one chat therefore go out one at a time in
@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from storage.models import (
+from sellerdesk.storage.models import (
     DEDUPE_KEY_LEN,
     KIND_LEN,
     WORKER_ID_LEN,
@@ -46,7 +46,7 @@ from storage.models import (
     OutboxMessage,
     OutboxStatus,
 )
-from storage.repo._sql import (
+from sellerdesk.storage.repo._sql import (
     claim_ids,
     dialect_name,
     in_literals,
@@ -57,7 +57,7 @@ from storage.repo._sql import (
     table_of,
     update_rows,
 )
-from storage.types import utcnow
+from sellerdesk.storage.types import utcnow
 
 #: Rows per claim. A batch holds at most one row per chat, and Telegram allows about
 #: 30 messages a second in all, so 20 keeps a batch within one second of sending.

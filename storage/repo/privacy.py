@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import (
+from sellerdesk.storage.models import (
     RETURN_FLOW_STEPS,
     Case,
     CaseEvent,
@@ -22,10 +22,10 @@ from storage.models import (
     ReturnRequest,
     ReturnStep,
 )
-from storage.repo import cases as cases_repo
-from storage.repo._sql import update_rows
-from storage.repo.buyers import get_buyer_by_telegram_id
-from storage.types import utcnow
+from sellerdesk.storage.repo import cases as cases_repo
+from sellerdesk.storage.repo._sql import update_rows
+from sellerdesk.storage.repo.buyers import get_buyer_by_telegram_id
+from sellerdesk.storage.types import utcnow
 
 
 def forget_buyer(session: Session, telegram_id: int, now: datetime | None = None) -> bool:

@@ -11,11 +11,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from storage.models import ENTRY_ID_LEN, LANG_LEN, Case, FaqQuestionLog, QuestionOutcome
-from storage.repo._sql import clip, insert_returning_object, table_of, update_rows
-from storage.types import utcnow
+from sellerdesk.storage.models import ENTRY_ID_LEN, LANG_LEN, Case, FaqQuestionLog, QuestionOutcome
+from sellerdesk.storage.repo._sql import clip, insert_returning_object, table_of, update_rows
+from sellerdesk.storage.types import utcnow
 
-#: The matcher's hand-off action, as ``faq.decision.Action.HANDOFF`` spells it
+#: The matcher's hand-off action, as ``faq.matching.decision.Action.HANDOFF`` spells it
 #: (storage may not import faq, so the value is repeated here and tested there).
 HANDOFF_ACTION = "handoff"
 #: Most frequent unanswered questions listed by default.

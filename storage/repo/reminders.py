@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import WORKER_ID_LEN, Reminder, ReminderKind, ReminderStatus
-from storage.repo._sql import claim_ids, persist_inserted, table_of, update_rows
-from storage.types import utcnow
+from sellerdesk.storage.models import WORKER_ID_LEN, Reminder, ReminderKind, ReminderStatus
+from sellerdesk.storage.repo._sql import claim_ids, persist_inserted, table_of, update_rows
+from sellerdesk.storage.types import utcnow
 
 #: Reminders per sweep; a sweep runs every minute or so and each reminder is one
 #: outbox row, so 50 clears any realistic backlog in one or two ticks.

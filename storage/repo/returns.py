@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from storage.models import (
+from sellerdesk.storage.models import (
     RETURN_FLOW_STEPS,
     ReturnDecision,
     ReturnRequest,
     ReturnStep,
 )
-from storage.repo._sql import fixed, in_literals, update_rows
-from storage.types import utcnow
+from sellerdesk.storage.repo._sql import fixed, in_literals, update_rows
+from sellerdesk.storage.types import utcnow
 
 _ACTIVE = in_literals(ReturnRequest.step, RETURN_FLOW_STEPS)
 

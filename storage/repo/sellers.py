@@ -8,9 +8,9 @@ from sqlalchemy import Executable, Update, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import SellerSeen
-from storage.repo._sql import dialect_name, insert_ignore, table_of
-from storage.types import utcnow
+from sellerdesk.storage.models import SellerSeen
+from sellerdesk.storage.repo._sql import dialect_name, insert_ignore, table_of
+from sellerdesk.storage.types import utcnow
 
 
 def mark_seller_seen(session: Session, seller_id: str, now: datetime | None = None) -> bool:

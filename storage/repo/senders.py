@@ -15,9 +15,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import WORKER_ID_LEN, SenderHeartbeat
-from storage.repo._sql import dialect_name, rowcount, table_of
-from storage.types import utcnow
+from sellerdesk.storage.models import WORKER_ID_LEN, SenderHeartbeat
+from sellerdesk.storage.repo._sql import dialect_name, rowcount, table_of
+from sellerdesk.storage.types import utcnow
 
 #: Heartbeats older than this are forgotten (a process that died long ago).
 FORGET_AFTER = timedelta(days=1)

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import SETTING_NAME_LEN, DeskSetting
-from storage.repo._sql import insert_ignore
-from storage.types import utcnow
+from sellerdesk.storage.models import SETTING_NAME_LEN, DeskSetting
+from sellerdesk.storage.repo._sql import insert_ignore
+from sellerdesk.storage.types import utcnow
 
 
 def get_setting(session: Session, name: str) -> str | None:

@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Case, CaseStatus, FaqQuestionLog, QuestionOutcome
-from storage.repo.questions import UtcDay
+from sellerdesk.storage.models import Case, CaseStatus, FaqQuestionLog, QuestionOutcome
+from sellerdesk.storage.repo.questions import UtcDay
 
 
 @dataclass(frozen=True)

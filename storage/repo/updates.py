@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from storage.models import ProcessedUpdate
-from storage.repo._sql import insert_ignore, rowcount
-from storage.types import utcnow
+from sellerdesk.storage.models import ProcessedUpdate
+from sellerdesk.storage.repo._sql import insert_ignore, rowcount
+from sellerdesk.storage.types import utcnow
 
 
 def mark_processed(session: Session, update_id: int, now: datetime | None = None) -> bool:

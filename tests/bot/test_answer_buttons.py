@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.inbound import Press
-from storage.models import FaqQuestionLog, QuestionOutcome
+from sellerdesk.bot.desk.inbound import Press
+from sellerdesk.storage.models import FaqQuestionLog, QuestionOutcome
 from tests.bot.test_statements import BUYER, QUESTION, SELLER, Desk, desk_on
 from tests.storage.conftest import BACKENDS
 

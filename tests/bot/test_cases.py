@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cases import TOPIC_NAME_CHARS, card_text, order_numbers, topic_name
-from bot.desk import FaqDesk
-from faq.content import load_content
-from storage.models import Case
+from sellerdesk.bot.desk.answers import FaqAnswers
+from sellerdesk.bot.desk.cases import TOPIC_NAME_CHARS, card_text, order_numbers, topic_name
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.storage.models import Case
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 
@@ -40,7 +40,7 @@ def test_order_numbers_in_ozon_formats() -> None:
 def test_card_escapes_what_buyers_wrote() -> None:
     content = load_content(DEMO)
     seller = content.sellers["lotus-wear"]
-    card = card_text(_case("<script>&amp;</script>"), seller, "A7F3", FaqDesk(content))
+    card = card_text(_case("<script>&amp;</script>"), seller, "A7F3", FaqAnswers(content))
     assert "&lt;script&gt;&amp;amp;&lt;/script&gt;" in card
     assert "<script>" not in card
     assert "12345678-0001" in card and "Buyer #A7F3" in card

@@ -16,12 +16,23 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from bot import charts
-from bot.charts import ChartData, DayFigures, build_figure, chart_language, render_chart
-from bot.cli import main
-from bot.stats import DEFAULT_CHART_DAYS, MAX_CHART_DAYS, StatsRequest, parse_request
-from storage.db import make_engine, session_factory, unit_of_work
-from storage.repo import cases, questions, sellers
+from sellerdesk.bot.reports import charts
+from sellerdesk.bot.reports.charts import (
+    ChartData,
+    DayFigures,
+    build_figure,
+    chart_language,
+    render_chart,
+)
+from sellerdesk.bot.reports.stats import (
+    DEFAULT_CHART_DAYS,
+    MAX_CHART_DAYS,
+    StatsRequest,
+    parse_request,
+)
+from sellerdesk.cli import main
+from sellerdesk.storage.db import make_engine, session_factory, unit_of_work
+from sellerdesk.storage.repo import cases, questions, sellers
 from tests.e2e.harness import DEMO
 from tests.storage.factories import buyer
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from sellerdesk.cli import main
 from tests.faq.conftest import FAQ_YAML, PRODUCTS_CSV, WriteSeller
 
 

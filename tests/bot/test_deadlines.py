@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.deadlines import deadline, format_duration, schedule_steps
-from bot.escalation import topic_link
-from faq.model import Sla
-from storage.models import ReminderKind
+from sellerdesk.bot.desk.escalation import topic_link
+from sellerdesk.bot.schedule.deadlines import deadline, format_duration, schedule_steps
+from sellerdesk.faq.content.model import Sla
+from sellerdesk.storage.models import ReminderKind
 
 S = timedelta(seconds=1)
 H = timedelta(hours=1)

@@ -9,24 +9,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bot.database import Database
-from bot.desk import FaqDesk
-from bot.service import DeskService
-from bot.settings import SettingsError, load_settings
-from bot.texts import LANGUAGES, has_text, pick_language, text
-from faq.content import load_content
-from faq.decision import Action
-from faq.matcher import Matcher
-from faq.model import Content, Seller
-from faq.semantic import installed
-from tests.runner_settings import runner_settings
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.desk.answers import FaqAnswers
+from sellerdesk.bot.i18n.texts import LANGUAGES, has_text, pick_language, text
+from sellerdesk.bot.service import DeskService
+from sellerdesk.bot.settings import SettingsError, load_settings
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.faq.content.model import Content, Seller
+from sellerdesk.faq.matching.decision import Action
+from sellerdesk.faq.matching.matcher import Matcher
+from sellerdesk.faq.matching.semantic import installed
+from testing.runner_settings import runner_settings
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 
 
 @pytest.fixture(scope="module")
-def desk() -> FaqDesk:
-    return FaqDesk(load_content(DEMO))
+def desk() -> FaqAnswers:
+    return FaqAnswers(load_content(DEMO))
 
 
 def two_demo_sellers(tmp_path: Path) -> Content:
@@ -45,7 +45,7 @@ def desk_service(tmp_path: Path, content: Content) -> DeskService:
     return DeskService(settings, content, Database(db_url))
 
 
-def test_answer_comes_in_the_buyers_language(desk: FaqDesk) -> None:
+def test_answer_comes_in_the_buyers_language(desk: FaqAnswers) -> None:
     seller = desk.only_seller()
     assert seller is not None
     ru = desk.ask(seller, "Сколько идет доставка?", "ru")
@@ -57,7 +57,7 @@ def test_answer_comes_in_the_buyers_language(desk: FaqDesk) -> None:
     assert en.text == entry.answer["en"]
 
 
-def test_question_language_wins_over_telegram_setting(desk: FaqDesk) -> None:
+def test_question_language_wins_over_telegram_setting(desk: FaqAnswers) -> None:
     seller = desk.only_seller()
     assert seller is not None
     reply = desk.ask(seller, "多久能到货", "ru")
@@ -65,7 +65,7 @@ def test_question_language_wins_over_telegram_setting(desk: FaqDesk) -> None:
     assert any("\u4e00" <= ch <= "\u9fff" for ch in reply.text)
 
 
-def test_unknown_topic_tells_where_to_get_help(desk: FaqDesk) -> None:
+def test_unknown_topic_tells_where_to_get_help(desk: FaqAnswers) -> None:
     seller = desk.only_seller()
     assert seller is not None
     reply = desk.ask(seller, "расскажи анекдот про программистов", "ru")
@@ -73,7 +73,7 @@ def test_unknown_topic_tells_where_to_get_help(desk: FaqDesk) -> None:
     assert reply.text == text("handoff", "ru")
 
 
-def test_suggestions_are_buttons_with_entry_questions(desk: FaqDesk) -> None:
+def test_suggestions_are_buttons_with_entry_questions(desk: FaqAnswers) -> None:
     seller = desk.only_seller()
     assert seller is not None
     matcher = desk.matcher(seller)
@@ -136,13 +136,13 @@ def test_durations_and_rates_must_be_finite_and_positive(
 
 @pytest.mark.skipif(not installed("use"), reason="sentence encoder not installed")
 def test_answer_in_another_language_says_so() -> None:
-    from faq.model import Content, Entry, Seller
+    from sellerdesk.faq.content.model import Content, Entry, Seller
 
     entry = Entry("delivery-time", {"ru": ("Сколько идет доставка?",)}, {"ru": "10–20 дней."})
     seller = Seller(
         id="ru-shop", name="RU", support_chat_id=-1, languages=("ru",), entries=(entry,)
     )
-    desk = FaqDesk(Content({"ru-shop": seller}), matcher="hybrid")
+    desk = FaqAnswers(Content({"ru-shop": seller}), matcher="hybrid")
     reply = desk.ask(seller, "How long does delivery take?", "en")
     assert reply.action is Action.ANSWER
     assert reply.text == f"{text('answer_other_language', 'en')}\n\n10–20 дней."
@@ -158,13 +158,13 @@ def test_every_sellers_matcher_is_built_before_updates_are_taken(
     content = two_demo_sellers(tmp_path)
     service = desk_service(tmp_path, content)
     built: list[str] = []
-    original = FaqDesk.build_matcher
+    original = FaqAnswers.build_matcher
 
-    def counting(self: FaqDesk, seller: Seller, background: bool = False) -> Matcher:
+    def counting(self: FaqAnswers, seller: Seller, background: bool = False) -> Matcher:
         built.append(seller.id)
         return original(self, seller, background)
 
-    monkeypatch.setattr(FaqDesk, "build_matcher", counting)
+    monkeypatch.setattr(FaqAnswers, "build_matcher", counting)
     service.prepare()
     assert sorted(built) == ["lotus-wear", "lotus-wear-2"]
     for seller in content.sellers.values():
@@ -180,15 +180,15 @@ def test_a_seller_whose_matcher_fails_to_build_leaves_the_others_served(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     content = two_demo_sellers(tmp_path)
-    desk = FaqDesk(content, "fuzzy")
-    original = FaqDesk.build_matcher
+    desk = FaqAnswers(content, "fuzzy")
+    original = FaqAnswers.build_matcher
 
-    def failing(self: FaqDesk, seller: Seller, background: bool = False) -> Matcher:
+    def failing(self: FaqAnswers, seller: Seller, background: bool = False) -> Matcher:
         if seller.id == "lotus-wear-2":
             raise OSError("disk gone")
         return original(self, seller, background)
 
-    monkeypatch.setattr(FaqDesk, "build_matcher", failing)
+    monkeypatch.setattr(FaqAnswers, "build_matcher", failing)
     assert desk.build_all() == 1
     assert "lotus-wear-2" in caplog.text and "disk gone" in caplog.text
     assert desk.live.current.cached_matcher(content.sellers["lotus-wear"]) is not None
@@ -198,7 +198,7 @@ def test_a_seller_whose_matcher_fails_to_build_leaves_the_others_served(
 def test_an_updates_work_is_tried_again_while_the_database_is_unavailable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.service.UNAVAILABLE_PAUSES_S", (0.01, 0.01, 0.01))
+    monkeypatch.setattr("sellerdesk.bot.service.UNAVAILABLE_PAUSES_S", (0.01, 0.01, 0.01))
     service = desk_service(tmp_path, load_content(DEMO))
     tries: list[str] = []
 
@@ -234,8 +234,8 @@ def test_an_updates_work_is_tried_again_while_the_database_is_unavailable(
 
 
 @pytest.mark.parametrize("lang", ["ru", "en", "zh"])
-def test_an_answer_to_one_part_stays_within_telegrams_limit(desk: FaqDesk, lang: str) -> None:
-    from bot.desk import MESSAGE_CHARS, REST_QUOTE_CHARS
+def test_an_answer_to_one_part_stays_within_telegrams_limit(desk: FaqAnswers, lang: str) -> None:
+    from sellerdesk.bot.desk.answers import MESSAGE_CHARS, REST_QUOTE_CHARS
 
     answer = "Доставка 10–20 дней. " * 300  # longer than a message holds
     rest = "а вышьете имя? " * 100

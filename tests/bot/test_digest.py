@@ -9,15 +9,15 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.cases import DeskContext
-from bot.database import Database
-from bot.desk import FaqDesk
-from bot.digest import DigestSweep
-from faq.content import load_content
-from faq.model import Content
-from storage.models import OutboxMessage
-from storage.repo import buyers, questions, sellers
-from storage.repo import cases as cases_repo
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.desk.answers import FaqAnswers
+from sellerdesk.bot.desk.cases import DeskContext
+from sellerdesk.bot.schedule.digest import DigestSweep
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.faq.content.model import Content
+from sellerdesk.storage.models import OutboxMessage
+from sellerdesk.storage.repo import buyers, questions, sellers
+from sellerdesk.storage.repo import cases as cases_repo
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 SELLER = "lotus-wear"
@@ -32,7 +32,7 @@ def _desk(tmp_path: Path) -> tuple[Database, DeskContext]:
     content = Content(sellers={SELLER: seller}, root=content.root)
     db = Database(f"sqlite:///{tmp_path / 'desk.db'}")
     db.prepare()
-    return db, DeskContext(faq=FaqDesk(content, "fuzzy"), alias_key=b"k")
+    return db, DeskContext(faq=FaqAnswers(content, "fuzzy"), alias_key=b"k")
 
 
 def _seed(db: Database) -> None:

@@ -13,13 +13,19 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cases import relay_to_buyer
-from bot.cli import main
-from bot.gaps import TODO_ANSWER, draft_yaml, find_gaps, suggest_id, unique_id
-from faq.content import load_faq_file
-from faq.model import ANY_LANG
-from storage.db import make_engine, session_factory, unit_of_work
-from storage.repo import privacy, questions
+from sellerdesk.bot.desk.cases import relay_to_buyer
+from sellerdesk.bot.reports.unanswered import (
+    TODO_ANSWER,
+    draft_yaml,
+    find_gaps,
+    suggest_id,
+    unique_id,
+)
+from sellerdesk.cli import main
+from sellerdesk.faq.content.loader import load_faq_file
+from sellerdesk.faq.content.model import ANY_LANG
+from sellerdesk.storage.db import make_engine, session_factory, unit_of_work
+from sellerdesk.storage.repo import privacy, questions
 from tests.storage.factories import T0, case
 
 H = timedelta(hours=1)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from tests.botapi import BotApiDouble
+from sellerdesk.cli import main
+from testing.botapi import BotApiDouble
 from tests.e2e.harness import ADMIN_CHAT, BUYER, DEMO, STAFF, SUPPORT, Desk, run_desk, settings_for
 
 QUESTION = "Можете сшить костюм на заказ для свадьбы?"

@@ -9,11 +9,11 @@ from typing import cast
 
 from telegram import Bot
 
-from bot.database import Database
-from bot.health import health_report
-from storage.models import OutboxKind
-from storage.repo import outbox, senders
-from storage.types import utcnow
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.telegram_io.health import health_report
+from sellerdesk.storage.models import OutboxKind
+from sellerdesk.storage.repo import outbox, senders
+from sellerdesk.storage.types import utcnow
 
 
 class Reachable:

@@ -1,4 +1,4 @@
-"""The bot's Bot API client (bot/http.py) against loopback servers."""
+"""The bot's Bot API client (bot/telegram_io/http.py) against loopback servers."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.http import AiohttpRequest
+from sellerdesk.bot.telegram_io.http import AiohttpRequest
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -1,5 +1,5 @@
 """The gettext catalogs: every key code uses is there and translated, placeholders
-agree, broken files say where, and ``python -m bot.i18n`` checks and merges."""
+agree, broken files say where, and ``python -m sellerdesk.bot.i18n.catalog`` checks and merges."""
 
 from __future__ import annotations
 
@@ -12,13 +12,19 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot import i18n
-from bot.commands import ADMIN_MENU, BUYER_MENU, STAFF_MENU
-from bot.deadlines import _UNITS
-from bot.i18n import LANGUAGES, CatalogError, catalog_path, placeholders, read_catalog
-from bot.returns import FIXED_METHODS, REASONS
-from bot.settings import SettingsError, load_settings
-from bot.texts import pick_language, text
+from sellerdesk.bot.desk.returns import FIXED_METHODS, REASONS
+from sellerdesk.bot.i18n import catalog as i18n
+from sellerdesk.bot.i18n.catalog import (
+    LANGUAGES,
+    CatalogError,
+    catalog_path,
+    placeholders,
+    read_catalog,
+)
+from sellerdesk.bot.i18n.texts import pick_language, text
+from sellerdesk.bot.schedule.deadlines import _UNITS
+from sellerdesk.bot.settings import SettingsError, load_settings
+from sellerdesk.bot.telegram_io.commands import ADMIN_MENU, BUYER_MENU, STAFF_MENU
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")])
@@ -80,7 +86,7 @@ def _own_nodes(func: ast.AST) -> Iterator[ast.AST]:
 
 
 def _module_names(tree: ast.Module) -> set[str]:
-    """Names a file binds to modules of the project (``from bot import cases as desk``)."""
+    """Names a file binds to modules of the project (``from sellerdesk.bot.desk import cases``)."""
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -106,7 +112,7 @@ class KeyScan:
         self.modules = {path: _module_names(tree) for path, tree in trees.items()}
         #: Owner -> {(position, parameter name)} of its key parameters.
         self.takers: dict[Owner, set[tuple[int, str]]] = {
-            (Path("bot/texts.py"), None, "text"): {(0, "key")}
+            (Path("bot/i18n/texts.py"), None, "text"): {(0, "key")}
         }
         self._find_takers()
 
@@ -270,7 +276,7 @@ def test_text_falls_back_to_english_for_an_unknown_language() -> None:
 
 
 def test_unknown_key_says_where_texts_live() -> None:
-    with pytest.raises(KeyError, match=r"no_such_key.*bot/locales"):
+    with pytest.raises(KeyError, match=r"no_such_key.*bot/i18n/locales"):
         text("no_such_key", "ru")
 
 
@@ -354,7 +360,10 @@ def test_check_reports_placeholders_untranslated_and_missing(tmp_path: Path) -> 
         problems
     )
     assert any(p.startswith(f"{ru}:") and "card_shop: not translated" in p for p in problems)
-    assert f"{zh}: card_buyer: missing (run `python -m bot.i18n extract`)" in problems
+    assert (
+        f"{zh}: card_buyer: missing (run `python -m sellerdesk.bot.i18n.catalog extract`)"
+        in problems
+    )
     assert i18n.main(["check", "--locales", str(locales)]) == 1
 
 

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import ozon_api
-from bot.cli import main
-from bot.ozon_api import (
+from sellerdesk.cli import main
+from sellerdesk.faq.content import ozon_catalog as ozon_api
+from sellerdesk.faq.content.ozon_catalog import (
     OzonApiError,
     OzonAuthError,
     OzonClient,
@@ -366,7 +366,7 @@ def test_cli_reports_wrong_keys_with_exit_2(
 
 
 def test_settings(tmp_path: Path) -> None:
-    from bot.settings import SettingsError, load_settings
+    from sellerdesk.bot.settings import SettingsError, load_settings
 
     no_file = tmp_path / "missing.env"
     settings = load_settings(

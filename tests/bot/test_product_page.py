@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.buyers import PRODUCT_SEPARATOR, BuyerDesk
-from bot.cases import DeskContext
-from bot.database import Database
-from bot.desk import FaqDesk
-from bot.inbound import Incoming, Kind
-from faq.content import load_content
-from faq.matcher import Matcher
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.desk.answers import FaqAnswers
+from sellerdesk.bot.desk.buyers import PRODUCT_SEPARATOR, BuyerConversation
+from sellerdesk.bot.desk.cases import DeskContext
+from sellerdesk.bot.desk.inbound import Incoming, Kind
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.faq.matching.matcher import Matcher
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 SELLER = "lotus-wear"
@@ -30,7 +30,7 @@ def test_a_deep_link_to_a_card_prepares_its_lines(
     db.prepare()
     content = load_content(DEMO)
     offer = content.sellers[SELLER].products[0].offer_id
-    desk = BuyerDesk(db, DeskContext(FaqDesk(content, matcher="fuzzy"), alias_key=b"k"))
+    desk = BuyerConversation(db, DeskContext(FaqAnswers(content, matcher="fuzzy"), alias_key=b"k"))
     links = [SELLER, f"{SELLER}{PRODUCT_SEPARATOR}no-such-offer"]
     links.append(f"{SELLER}{PRODUCT_SEPARATOR}{offer}")
     for update_id, args in enumerate(links, start=1):

@@ -17,10 +17,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from bot.database import Database
-from storage.db import make_engine, unavailable
-from storage.models import Base, Buyer
-from tests.storage.conftest import BACKENDS, PG_URL, pg_schema
+from sellerdesk.bot.database import Database
+from sellerdesk.storage.db import make_engine, unavailable
+from sellerdesk.storage.models import Base, Buyer
+from testing.postgres import PG_URL, pg_schema
+from tests.storage.conftest import BACKENDS
 from tests.storage.factories import T0
 
 

@@ -15,20 +15,20 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-import bot.reload as reload_module
-from bot.cases import DeskContext
-from bot.database import Database
-from bot.desk import FaqDesk, LiveContent
-from bot.reload import (
+import sellerdesk.bot.reload as reload_module
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.desk.answers import FaqAnswers, LiveContent
+from sellerdesk.bot.desk.cases import DeskContext
+from sellerdesk.bot.reload import (
     MESSAGE_CHARS,
     ContentReloader,
     is_content_change,
     problems_message,
 )
-from bot.settings import SettingsError, load_settings
-from faq.content import SELLER_FILES, load_content
-from faq.decision import Action
-from storage.models import OutboxMessage
+from sellerdesk.bot.settings import SettingsError, load_settings
+from sellerdesk.faq.content.loader import SELLER_FILES, load_content
+from sellerdesk.faq.matching.decision import Action
+from sellerdesk.storage.models import OutboxMessage
 from tests.storage import factories
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
@@ -91,12 +91,12 @@ def admin_messages(db: Database) -> list[str]:
         return [str(row.payload["text"]) for row in rows]
 
 
-def make_reloader(root: Path, db: Database, **options: Any) -> tuple[FaqDesk, ContentReloader]:
-    faq = FaqDesk(LiveContent(load_content(root)), "fuzzy")
+def make_reloader(root: Path, db: Database, **options: Any) -> tuple[FaqAnswers, ContentReloader]:
+    faq = FaqAnswers(LiveContent(load_content(root)), "fuzzy")
     return faq, ContentReloader(faq, db, root, ADMIN_CHAT, "ru", **options)
 
 
-def answer(faq: FaqDesk, question: str = QUESTION) -> str:
+def answer(faq: FaqAnswers, question: str = QUESTION) -> str:
     seller = faq.seller(SELLER)
     assert seller is not None
     reply = faq.ask(seller, question, "ru")

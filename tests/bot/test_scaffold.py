@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.scaffold import (
+from sellerdesk.cli import main
+from sellerdesk.faq.content.loader import load_content, load_seller
+from sellerdesk.faq.content.scaffold import (
     PLACEHOLDER_CHAT_ID,
     ScaffoldError,
     SellerSpec,
@@ -16,9 +17,8 @@ from bot.scaffold import (
     schema_dir,
     schema_reference,
 )
-from faq.content import load_content, load_seller
-from faq.decision import Action
-from faq.matcher import make_matcher
+from sellerdesk.faq.matching.decision import Action
+from sellerdesk.faq.matching.matcher import make_matcher
 
 ROOT = Path(__file__).resolve().parents[2]
 

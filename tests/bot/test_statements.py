@@ -18,16 +18,17 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from bot import outgoing
-from bot.buyers import BuyerDesk
-from bot.cases import DeskContext
-from bot.database import Database
-from bot.desk import FaqDesk
-from bot.inbound import Incoming, Kind
-from faq.content import load_content
-from storage.models import Case, OutboxKind, OutboxMessage, OutboxStatus, ReminderStatus
-from storage.repo import cases, outbox, reminders
-from tests.storage.conftest import BACKENDS, pg_schema
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.desk import outgoing
+from sellerdesk.bot.desk.answers import FaqAnswers
+from sellerdesk.bot.desk.buyers import BuyerConversation
+from sellerdesk.bot.desk.cases import DeskContext
+from sellerdesk.bot.desk.inbound import Incoming, Kind
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.storage.models import Case, OutboxKind, OutboxMessage, OutboxStatus, ReminderStatus
+from sellerdesk.storage.repo import cases, outbox, reminders
+from testing.postgres import pg_schema
+from tests.storage.conftest import BACKENDS
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 SELLER = "lotus-wear"
@@ -86,8 +87,8 @@ class Desk:
             WORKER, timedelta(seconds=60), self.handed.extend, lambda _chats: None
         )
         content = load_content(DEMO)
-        ctx = DeskContext(FaqDesk(content, matcher="fuzzy"), alias_key=b"test-key")
-        self.desk = BuyerDesk(self.db, ctx)
+        ctx = DeskContext(FaqAnswers(content, matcher="fuzzy"), alias_key=b"test-key")
+        self.desk = BuyerConversation(self.db, ctx)
         self.recorder = Recorder(self.db)
         self.update_id = 0
 

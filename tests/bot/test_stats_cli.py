@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.stats import duration, percentile
-from storage.db import make_engine, session_factory, unit_of_work
-from storage.models import QuestionOutcome
-from storage.repo import cases, questions
+from sellerdesk.bot.reports.stats import duration, percentile
+from sellerdesk.cli import main
+from sellerdesk.storage.db import make_engine, session_factory, unit_of_work
+from sellerdesk.storage.models import QuestionOutcome
+from sellerdesk.storage.repo import cases, questions
 from tests.storage.factories import T0, buyer
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.botapi import BotApiDouble
+from testing.botapi import BotApiDouble
 from tests.e2e.harness import ADMIN_CHAT, BUYER, STAFF, SUPPORT
 
 

@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.app import build_application
-from bot.settings import Pacing, Settings
-from faq.content import load_content
-from storage.db import make_engine, session_factory
-from tests.botapi import BotApiDouble
-from tests.botapi.model import StoredMessage, TopicRecord
+from sellerdesk.app import build_application
+from sellerdesk.bot.settings import Pacing, Settings
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.storage.db import make_engine, session_factory
+from testing.botapi import BotApiDouble
+from testing.botapi.model import StoredMessage, TopicRecord
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 BUYER = 5001

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storage.models import Case, CaseStatus
-from tests.botapi import BotApiDouble
+from sellerdesk.storage.models import Case, CaseStatus
+from testing.botapi import BotApiDouble
 from tests.e2e.harness import (
     ADMIN_CHAT,
     BUYER,

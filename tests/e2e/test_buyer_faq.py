@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faq.content import load_content
-from tests.botapi import BotApiDouble
+from sellerdesk.faq.content.loader import load_content
+from testing.botapi import BotApiDouble
 from tests.e2e.harness import BUYER, DEMO, Desk, run_desk, settings_for
 
 

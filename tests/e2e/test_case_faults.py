@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.models import Case, CaseEvent, CaseMessage, OutboxMessage, OutboxStatus
-from tests.botapi import BotApiDouble
+from sellerdesk.storage.models import Case, CaseEvent, CaseMessage, OutboxMessage, OutboxStatus
+from testing.botapi import BotApiDouble
 from tests.e2e.harness import (
     ADMIN_CHAT,
     BUYER,
@@ -207,7 +207,7 @@ def test_no_right_to_manage_topics(
         desk.staff_says("Да, шьём", None, reply_to=copy.message_id)
         assert (await desk.buyer_gets()).text == "Да, шьём"
 
-    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+    with caplog.at_level(logging.ERROR, logger="sellerdesk.bot.telegram_io.outbox"):
         run_desk(api, settings_for(api, tmp_path), scenario)
     assert any("cannot create forum topics" in r.getMessage() for r in caplog.records)
 

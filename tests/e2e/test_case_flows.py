@@ -7,10 +7,10 @@ import shutil
 from functools import partial
 from pathlib import Path
 
-from faq.content import load_content
-from storage.models import Case, CaseEvent, CaseStatus
-from tests.botapi import BotApiDouble
-from tests.botapi.model import StoredMessage, TopicRecord
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.storage.models import Case, CaseEvent, CaseStatus
+from testing.botapi import BotApiDouble
+from testing.botapi.model import StoredMessage, TopicRecord
 from tests.e2e.harness import BUYER, DEMO, STAFF, SUPPORT, Desk, open_db, run_desk, settings_for
 
 HANDOFF = "Можете сшить костюм на заказ для свадьбы?"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faq.content import load_content
-from storage.models import Case, CaseMessage, CaseStatus, Direction
-from tests.botapi import BotApiDouble
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.storage.models import Case, CaseMessage, CaseStatus, Direction
+from testing.botapi import BotApiDouble
 from tests.e2e.harness import BUYER, DEMO, STAFF, SUPPORT, Desk, open_db, run_desk, settings_for
 
 QUESTION = "Можете сшить костюм на заказ для свадьбы?"

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from telegram.ext import CommandHandler
 
-from bot import admin as admin_desk
-from bot import staff as staff_desk
-from bot.app import build_application
-from bot.commands import ADMIN_MENU, BUYER_MENU, STAFF_MENU
-from bot.texts import text
-from faq.content import load_content
-from tests.botapi import BotApiDouble
+from sellerdesk.app import build_application
+from sellerdesk.bot.desk import admin as admin_conversation
+from sellerdesk.bot.desk import staff as staff_conversation
+from sellerdesk.bot.i18n.texts import text
+from sellerdesk.bot.telegram_io.commands import ADMIN_MENU, BUYER_MENU, STAFF_MENU
+from sellerdesk.faq.content.loader import load_content
+from testing.botapi import BotApiDouble
 from tests.e2e.harness import ADMIN_CHAT, DEMO, SUPPORT, Desk, run_desk, settings_for
 from tests.e2e.test_case_flows import open_case
 
@@ -63,8 +63,8 @@ def test_menu_commands_are_commands_the_bot_handles(api: BotApiDouble, tmp_path:
     }
     # Case commands reach the desk through one catch-all handler; the rest have their own.
     assert set(BUYER_MENU) <= handled
-    assert set(STAFF_MENU) <= set(staff_desk.COMMANDS) | handled
-    assert set(ADMIN_MENU) <= set(admin_desk.COMMANDS) | handled
+    assert set(STAFF_MENU) <= set(staff_conversation.COMMANDS) | handled
+    assert set(ADMIN_MENU) <= set(admin_conversation.COMMANDS) | handled
     assert {"stats", "reload"} <= handled
 
 
@@ -112,7 +112,7 @@ def test_a_refused_menu_is_logged_and_the_bot_still_starts(
 ) -> None:
     # An admin chat the bot is not in: Telegram answers "chat not found".
     settings = settings_for(api, tmp_path, admin_chat_id=-1005550000000)
-    caplog.set_level(logging.INFO, logger="bot.commands")
+    caplog.set_level(logging.INFO, logger="sellerdesk.bot.telegram_io.commands")
 
     async def scenario(desk: Desk) -> None:
         reply = await desk.buyer_asks("/start lotus-wear")
@@ -132,7 +132,7 @@ def test_a_refused_menu_is_logged_and_the_bot_still_starts(
 def test_a_chat_shared_by_sellers_of_two_staff_languages_gets_both_menus(
     tmp_path: Path,
 ) -> None:
-    from bot.commands import chat_menus
+    from sellerdesk.bot.telegram_io.commands import chat_menus
 
     content = zh_staff_content(tmp_path)  # lotus-wear: staff speak Chinese
     shutil.copytree(DEMO / "lotus-wear", content / "lotus-wear-ru")  # same chat, Russian

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import outbox as outbox_sender
-from bot.settings import Pacing
-from storage.models import CaseMessage, OutboxMessage, OutboxStatus
-from tests.botapi import BotApiDouble
-from tests.botapi.model import StoredMessage
+from sellerdesk.bot.settings import Pacing
+from sellerdesk.bot.telegram_io import outbox as outbox_sender
+from sellerdesk.storage.models import CaseMessage, OutboxMessage, OutboxStatus
+from testing.botapi import BotApiDouble
+from testing.botapi.model import StoredMessage
 from tests.e2e.harness import BUYER, DEMO, STAFF, SUPPORT, Desk, open_db, run_desk, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +59,7 @@ def _start(api: BotApiDouble, db_url: str) -> subprocess.Popen[str]:
     command = [
         sys.executable,
         "-m",
-        "tests.crash_runner",
+        "testing.crash_runner",
         api.url,
         api.token,
         db_url,
@@ -83,7 +83,7 @@ def _copies(api: BotApiDouble, sources: set[int]) -> list[StoredMessage]:
 
 def _in_flight(db_url: str) -> int:
     """Rows to the support chat claimed but not marked sent: what the kill left open."""
-    from storage.db import make_engine, session_factory
+    from sellerdesk.storage.db import make_engine, session_factory
 
     engine = make_engine(db_url)
     try:

@@ -11,9 +11,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from storage.models import Case, CaseMessage, OutboxMessage, Reminder, ReminderKind, ReminderStatus
-from tests.botapi import BotApiDouble
-from tests.botapi.model import StoredMessage, TopicRecord
+from sellerdesk.storage.models import (
+    Case,
+    CaseMessage,
+    OutboxMessage,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
+from testing.botapi import BotApiDouble
+from testing.botapi.model import StoredMessage, TopicRecord
 from tests.e2e.harness import (
     ADMIN_CHAT,
     BUYER,

@@ -8,14 +8,14 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from bot.database import Database
-from bot.deadlines import schedule_steps
-from faq.model import Sla
-from storage.repo import buyers, cases, reminders
-from storage.types import utcnow
-from tests.botapi import BotApiDouble
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.schedule.deadlines import schedule_steps
+from sellerdesk.faq.content.model import Sla
+from sellerdesk.storage.repo import buyers, cases, reminders
+from sellerdesk.storage.types import utcnow
+from testing.botapi import BotApiDouble
+from testing.postgres import pg_schema
 from tests.e2e.harness import ADMIN_CHAT, DEMO, SUPPORT
-from tests.storage.conftest import pg_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Cases seeded; each gets two reminders and an escalation.
@@ -57,7 +57,7 @@ def test_two_processes_send_each_reminder_once(api: BotApiDouble) -> None:
         command = [
             sys.executable,
             "-m",
-            "tests.sla_runner",
+            "testing.sla_runner",
             api.url,
             api.token,
             db_url,

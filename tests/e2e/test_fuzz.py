@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot.app import build_application
-from faq.content import load_content
-from tests.botapi import BotApiDouble
+from sellerdesk.app import build_application
+from sellerdesk.faq.content.loader import load_content
+from testing.botapi import BotApiDouble
 from tests.e2e.harness import ADMIN_CHAT, BUYER, DEMO, STAFF, SUPPORT, settings_for
 
 JSON = dict[str, Any]

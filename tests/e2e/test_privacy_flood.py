@@ -6,11 +6,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.flood import FLOOD_LIMIT, FloodGate
-from bot.texts import text
-from storage.models import Buyer, Case, CaseStatus
-from tests.botapi import BotApiDouble
-from tests.botapi.model import StoredMessage
+from sellerdesk.bot.desk.flood import FLOOD_LIMIT, FloodGate
+from sellerdesk.bot.i18n.texts import text
+from sellerdesk.storage.models import Buyer, Case, CaseStatus
+from testing.botapi import BotApiDouble
+from testing.botapi.model import StoredMessage
 from tests.e2e.harness import BUYER, SUPPORT, Desk, open_db, run_desk, settings_for
 from tests.e2e.test_case_flows import open_case
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.botapi import BotApiDouble
-from tests.botapi.model import StoredMessage
+from testing.botapi import BotApiDouble
+from testing.botapi.model import StoredMessage
 from tests.e2e.harness import ADMIN_CHAT, BUYER, DEMO, STAFF, SUPPORT, Desk, run_desk, settings_for
 from tests.e2e.test_authorization import OTHER_STAFF, OTHER_SUPPORT, two_sellers
 from tests.e2e.test_case_flows import HANDOFF, open_case

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from storage.models import Case, CaseKind, ReturnDecision, ReturnRequest, ReturnStep
-from tests.botapi import BotApiDouble
-from tests.botapi.model import StoredMessage, TopicRecord
+from sellerdesk.storage.models import Case, CaseKind, ReturnDecision, ReturnRequest, ReturnStep
+from testing.botapi import BotApiDouble
+from testing.botapi.model import StoredMessage, TopicRecord
 from tests.e2e.harness import (
     ADMIN_CHAT,
     BUYER,

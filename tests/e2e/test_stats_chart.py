@@ -6,10 +6,10 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from storage.db import make_engine, session_factory
-from storage.repo import outbox
-from tests.botapi import BotApiDouble
-from tests.botapi.model import StoredMessage
+from sellerdesk.storage.db import make_engine, session_factory
+from sellerdesk.storage.repo import outbox
+from testing.botapi import BotApiDouble
+from testing.botapi.model import StoredMessage
 from tests.e2e.harness import ADMIN_CHAT, BUYER, STAFF, SUPPORT, Desk, run_desk, settings_for
 from tests.e2e.test_authorization import OTHER_STAFF, OTHER_SUPPORT, two_sellers
 from tests.e2e.test_case_flows import open_case

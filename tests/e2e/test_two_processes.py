@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -35,14 +34,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.database import Database
-from storage.models import ProcessedUpdate
-from tests.botapi import BotApiDouble, StoredMessage
-from tests.botapi.webhook import SECRET_HEADER, post_update, webhook_update
+from sellerdesk.bot.database import Database
+from sellerdesk.storage.models import ProcessedUpdate
+from testing.botapi import BotApiDouble, StoredMessage
+from testing.botapi.webhook import SECRET_HEADER, post_update, webhook_update
+from testing.postgres import pg_schema
+from testing.processes import free_port as _free_port
+from testing.processes import health as _health
+from testing.processes import wait_ready
+from testing.runner_settings import webhook_env
 from tests.e2e.harness import ADMIN_CHAT, DEMO, STAFF, SUPPORT
-from tests.e2e.test_webhook import _free_port, _health
-from tests.runner_settings import webhook_env
-from tests.storage.conftest import pg_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "two_processes-Secret-4242"
@@ -196,10 +197,10 @@ def _processes(
             }
             env.pop("SECRET_KEY", None)  # the alias key: made once, kept in the database
             with log_path.open("wb") as log_file:
-                command = [sys.executable, "-m", "bot.cli", "run", "--webhook"]
+                command = [sys.executable, "-m", "sellerdesk.cli", "run", "--webhook"]
                 procs.append(subprocess.Popen(command, cwd=tmp_path, env=env, stderr=log_file))
         for proc, (port, health_port) in zip(procs, ports, strict=True):
-            _wait_ready(proc, port, health_port)
+            wait_ready(proc, port, health_port, START_TIMEOUT_S)
         yield ports
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -214,22 +215,6 @@ def _processes(
         text = log_path.read_bytes()
         assert api.token.encode() not in text and SECRET.encode() not in text
         assert b"Traceback" not in text, text.decode(errors="replace")[-3000:]
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], port: int, health_port: int) -> None:
-    """Until the health endpoint says ok and the webhook port takes connections (the
-    webhook server starts after the health endpoint)."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "a bot process exited at start"
-        try:
-            if _health(health_port)[0] == 200:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("a bot process never became ready")
 
 
 # ---------------------------------------------------------------------- people

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,8 +17,10 @@ from typing import Any
 
 import pytest
 
-from bot.cli import EXIT_USAGE, main
-from tests.botapi import BotApiDouble
+from sellerdesk.cli import EXIT_USAGE, main
+from testing.botapi import BotApiDouble
+from testing.processes import free_port as _free_port
+from testing.processes import health as _health
 from tests.e2e.harness import BUYER, DEMO
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,12 +29,6 @@ PATH = "/telegram"
 START_TIMEOUT_S = 30
 #: How long a refused update is given to show an effect it must not have.
 QUIET_S = 1.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _post(port: int, update: dict[str, Any] | bytes, secret: str | None) -> int:
@@ -47,14 +42,6 @@ def _post(port: int, update: dict[str, Any] | bytes, secret: str | None) -> int:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
-
-
-def _health(port: int) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as response:
-            return int(response.status), json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return int(error.code), json.loads(error.read())
 
 
 def _wait_healthy(proc: subprocess.Popen[bytes], port: int) -> dict[str, Any]:
@@ -90,7 +77,7 @@ def test_webhook_refuses_updates_without_the_secret(api: BotApiDouble, tmp_path:
         "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_HEALTH_PORT": str(health_port),
     }
-    command = [sys.executable, "-m", "bot.cli", "run", "--webhook"]
+    command = [sys.executable, "-m", "sellerdesk.cli", "run", "--webhook"]
     proc = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE)
     try:
         body = _wait_healthy(proc, health_port)

@@ -9,11 +9,11 @@ from sqlalchemy.exc import OperationalError
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.webhook import WebhookServer
-from tests.botapi import BotApiDouble
-from tests.botapi.webhook import post_update, webhook_update
+from sellerdesk.bot.telegram_io.webhook import WebhookServer
+from testing.botapi import BotApiDouble
+from testing.botapi.webhook import post_update, webhook_update
+from testing.processes import free_port as _free_port
 from tests.e2e.harness import BUYER
-from tests.e2e.test_webhook import _free_port
 
 SECRET = "server-Secret-1"
 

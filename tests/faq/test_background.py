@@ -10,9 +10,9 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from faq.decision import Action
-from faq.matcher import Matcher, ScoringWeights
-from faq.semantic import EmbeddingCache, Vectors
+from sellerdesk.faq.matching.decision import Action
+from sellerdesk.faq.matching.matcher import Matcher, ScoringWeights
+from sellerdesk.faq.matching.semantic import EmbeddingCache, Vectors
 from tests.faq.test_calibration import _seller
 from tests.faq.test_semantic import CountingEncoder
 
@@ -64,7 +64,7 @@ def test_a_failing_encoder_leaves_the_lexical_matcher_serving(
 ) -> None:
     encoder = HeldEncoder(fail=True)
     encoder.release.set()
-    with caplog.at_level(logging.ERROR, logger="faq.matcher"):
+    with caplog.at_level(logging.ERROR, logger="sellerdesk.faq.matching.matcher"):
         matcher = Matcher(
             _seller(), _weights(), encoders=[encoder], cache=EmbeddingCache(None), background=True
         )

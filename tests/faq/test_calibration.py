@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faq import calibration as cal
-from faq.calibration import Calibration, Scale
-from faq.lexical import EntryLexicon, LexicalWeights
-from faq.matcher import FUZZY_WEIGHTS, Matcher
-from faq.model import Entry, Seller
-from faq.normalize import normalize
-from faq.semantic import EmbeddingCache, SemanticIndex
+from sellerdesk.faq.content.model import Entry, Seller
+from sellerdesk.faq.matching import calibration as cal
+from sellerdesk.faq.matching.calibration import Calibration, Scale
+from sellerdesk.faq.matching.lexical import EntryLexicon, LexicalWeights
+from sellerdesk.faq.matching.matcher import FUZZY_WEIGHTS, Matcher
+from sellerdesk.faq.matching.normalize import normalize
+from sellerdesk.faq.matching.semantic import EmbeddingCache, SemanticIndex
 from tests.faq.test_semantic import CountingEncoder
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from bot.cli import main
-from faq.catalog_import import (
+from sellerdesk.cli import main
+from sellerdesk.faq.content.catalog_import import (
     CatalogImportError,
     Table,
     clean_description,
@@ -18,8 +18,8 @@ from faq.catalog_import import (
     parse_column_map,
     write_products_csv,
 )
-from faq.content import load_products_file, load_seller
-from faq.matcher import make_matcher
+from sellerdesk.faq.content.loader import load_products_file, load_seller
+from sellerdesk.faq.matching.matcher import make_matcher
 from tests.faq.conftest import PRODUCTS_CSV, WriteSeller
 
 HEADER = [

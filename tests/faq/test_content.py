@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from faq.content import decode_table, load_content, load_seller, parse_duration
-from faq.errors import ContentError
-from faq.model import ANY_LANG
+from sellerdesk.faq.content.errors import ContentError
+from sellerdesk.faq.content.loader import decode_table, load_content, load_seller, parse_duration
+from sellerdesk.faq.content.model import ANY_LANG
 from tests.faq.conftest import FAQ_YAML, PRODUCTS_CSV, SELLER_YAML, WriteSeller
 
 

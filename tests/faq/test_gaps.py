@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from faq.gaps import group_questions
+from sellerdesk.faq.gaps import group_questions
 
 
 def test_similar_questions_group_and_different_ones_do_not() -> None:

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faq.content import load_seller
-from faq.decision import Action
-from faq.matcher import Matcher
-from faq.model import Entry, Seller
-from faq.normalize import normalize
+from sellerdesk.faq.content.loader import load_seller
+from sellerdesk.faq.content.model import Entry, Seller
+from sellerdesk.faq.matching.decision import Action
+from sellerdesk.faq.matching.matcher import Matcher
+from sellerdesk.faq.matching.normalize import normalize
 from tests.faq.conftest import PRODUCTS_CSV, WriteSeller
 
 
@@ -125,7 +125,7 @@ def test_any_text_gets_a_sane_decision(text: str) -> None:
 
 
 def _shared_matcher() -> Matcher:
-    from faq.model import Product
+    from sellerdesk.faq.content.model import Product
 
     entries = (
         Entry(
@@ -169,9 +169,9 @@ ODD_MESSAGES = [
 def test_odd_messages_get_a_decision(mode: str) -> None:
     from pathlib import Path
 
-    from faq.content import load_content
-    from faq.matcher import make_matcher
-    from faq.semantic import installed
+    from sellerdesk.faq.content.loader import load_content
+    from sellerdesk.faq.matching.matcher import make_matcher
+    from sellerdesk.faq.matching.semantic import installed
 
     if mode == "hybrid" and not installed("use"):
         pytest.skip("sentence encoder not installed")

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from faq.content import load_content
-from faq.decision import Action, Candidate, Decision
-from faq.errors import ContentError
-from faq.evaluate import Case, evaluate, read_cases
-from faq.matcher import FUZZY_WEIGHTS, Matcher, make_matcher
-from faq.model import Content, Seller
-from faq.semantic import installed
+from sellerdesk.faq.content.errors import ContentError
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.faq.content.model import Content, Seller
+from sellerdesk.faq.evaluate import Case, evaluate, read_cases
+from sellerdesk.faq.matching.decision import Action, Candidate, Decision
+from sellerdesk.faq.matching.matcher import FUZZY_WEIGHTS, Matcher, make_matcher
+from sellerdesk.faq.matching.semantic import installed
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 SCARF = "LW-SCF-801"
@@ -197,7 +197,7 @@ def test_the_context_eval_files_name_real_products(content: Content) -> None:
 
 
 def test_faq_ask_shows_the_context_part(capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.cli import main
+    from sellerdesk.cli import main
 
     args = ["faq", "ask", "lotus-wear", "какой состав?", "--content", str(DEMO)]
     assert main([*args, "--matcher", "fuzzy", "--json", "--offer", SCARF]) == 0

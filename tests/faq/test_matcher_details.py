@@ -10,13 +10,19 @@ import numpy as np
 import pytest
 
 from bench.tune import Ranked, figures
-from faq.confidence import FEATURES
-from faq.content import load_content
-from faq.decision import Action
-from faq.matcher import HYBRID_POLICY, HYBRID_WEIGHTS, DecisionPolicy, Matcher, make_matcher
-from faq.model import Content, Product, Seller
-from faq.products import common_attributes, product_details
-from faq.semantic import EmbeddingCache, SemanticIndex, Vectors, installed
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.faq.content.model import Content, Product, Seller
+from sellerdesk.faq.matching.confidence import FEATURES
+from sellerdesk.faq.matching.decision import Action
+from sellerdesk.faq.matching.matcher import (
+    HYBRID_POLICY,
+    HYBRID_WEIGHTS,
+    DecisionPolicy,
+    Matcher,
+    make_matcher,
+)
+from sellerdesk.faq.matching.products import common_attributes, product_details
+from sellerdesk.faq.matching.semantic import EmbeddingCache, SemanticIndex, Vectors, installed
 from tests.faq.test_semantic import CountingEncoder
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"

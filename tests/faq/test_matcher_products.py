@@ -8,10 +8,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from faq.matcher import HYBRID_WEIGHTS, Matcher
-from faq.model import Entry, Product, Seller
-from faq.products import Catalog, product_passage
-from faq.semantic import EmbeddingCache, SemanticIndex, Vectors
+from sellerdesk.faq.content.model import Entry, Product, Seller
+from sellerdesk.faq.matching.matcher import HYBRID_WEIGHTS, Matcher
+from sellerdesk.faq.matching.products import Catalog, product_passage
+from sellerdesk.faq.matching.semantic import EmbeddingCache, SemanticIndex, Vectors
 
 CARDIGAN = Product(
     offer_id="LW-KNT-918",

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faq.normalize import compact_code, detect_language, fold, normalize
+from sellerdesk.faq.matching.normalize import compact_code, detect_language, fold, normalize
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faq.parts import MAX_PARTS, question_parts
+from sellerdesk.faq.matching.parts import MAX_PARTS, question_parts
 
 
 @pytest.mark.parametrize(

@@ -14,15 +14,15 @@ import pytest
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
-from bot.scaffold import SellerSpec, create_seller, schema_dir
-from faq.content import (
+from sellerdesk.faq.content.errors import Problem
+from sellerdesk.faq.content.loader import (
     known_keys,
     load_faq_file,
     load_seller_file,
     load_templates_file,
     required_keys,
 )
-from faq.errors import Problem
+from sellerdesk.faq.content.scaffold import SellerSpec, create_seller, schema_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "sellers" / "lotus-wear"

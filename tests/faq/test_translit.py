@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from faq.translit import looks_russian, to_cyrillic
+from sellerdesk.faq.matching.translit import looks_russian, to_cyrillic
 
 SHOP_WORDS = frozenset({"доставк", "заказ", "товар", "верн", "оплат"})
 

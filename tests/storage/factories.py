@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from storage.models import Buyer, Case
-from storage.repo import buyers, cases
+from sellerdesk.storage.models import Buyer, Case
+from sellerdesk.storage.repo import buyers, cases
 
 #: A fixed "now" for tests; deliberately not midnight so day grouping is exercised.
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import NAME_LEN, Buyer, BuyerAlias, CaseKind, ReturnStep
-from storage.repo import buyers, cases, returns, sellers
+from sellerdesk.storage.models import NAME_LEN, Buyer, BuyerAlias, CaseKind, ReturnStep
+from sellerdesk.storage.repo import buyers, cases, returns, sellers
 from tests.storage.factories import T0
 
 KEY = b"test-alias-key"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import (
+from sellerdesk.storage.models import (
     Case,
     CaseEventKind,
     CaseStatus,
@@ -17,7 +17,7 @@ from storage.models import (
     ReminderKind,
     ReminderStatus,
 )
-from storage.repo import cases, messages, reminders
+from sellerdesk.storage.repo import cases, messages, reminders
 from tests.storage import factories
 from tests.storage.factories import T0, run_threads
 

@@ -12,16 +12,16 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from storage.db import (
+from sellerdesk.storage.db import (
     PG_POOL_SIZE,
     SQLITE_BUSY_TIMEOUT_MS,
     make_engine,
     session_factory,
     unit_of_work,
 )
-from storage.models import Base, Buyer, Case, CaseStatus
-from storage.repo import _sql, updates
-from storage.types import utcnow
+from sellerdesk.storage.models import Base, Buyer, Case, CaseStatus
+from sellerdesk.storage.repo import _sql, updates
+from sellerdesk.storage.types import utcnow
 from tests.storage.factories import T0
 
 MOSCOW = timezone(timedelta(hours=3))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.repo import buyers, cases, outbox, privacy, settings, stats
+from sellerdesk.storage.repo import buyers, cases, outbox, privacy, settings, stats
 from tests.storage.factories import T0, buyer, case, run_threads
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import CaseMessage, Direction, ProcessedUpdate
-from storage.repo import messages, updates
+from sellerdesk.storage.models import CaseMessage, Direction, ProcessedUpdate
+from sellerdesk.storage.repo import messages, updates
 from tests.storage import factories
 from tests.storage.factories import T0, run_threads
 

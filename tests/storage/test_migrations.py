@@ -11,10 +11,11 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import URL, inspect, text
 
-from storage import migrate
-from storage.db import make_engine
-from storage.models import Base
-from tests.storage.conftest import BACKENDS, pg_schema
+from sellerdesk.storage import migrate
+from sellerdesk.storage.db import make_engine
+from sellerdesk.storage.models import Base
+from testing.postgres import pg_schema
+from tests.storage.conftest import BACKENDS
 
 
 @pytest.fixture(params=BACKENDS)

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import Direction, OutboxKind, OutboxMessage, OutboxStatus
-from storage.repo import messages as messages_repo
-from storage.repo import outbox
+from sellerdesk.storage.models import Direction, OutboxKind, OutboxMessage, OutboxStatus
+from sellerdesk.storage.repo import messages as messages_repo
+from sellerdesk.storage.repo import outbox
 from tests.storage import factories
 from tests.storage.factories import T0, run_threads
 

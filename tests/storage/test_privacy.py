@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import (
+from sellerdesk.storage.models import (
     BuyerAlias,
     Case,
     CaseEvent,
@@ -20,7 +20,7 @@ from storage.models import (
     ReminderKind,
     ReminderStatus,
 )
-from storage.repo import buyers, cases, messages, outbox, privacy, questions, reminders
+from sellerdesk.storage.repo import buyers, cases, messages, outbox, privacy, questions, reminders
 from tests.storage import factories
 from tests.storage.factories import T0
 

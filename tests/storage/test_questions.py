@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from faq.decision import Action
-from storage.models import ENTRY_ID_LEN, LANG_LEN, FaqQuestionLog, QuestionOutcome
-from storage.repo import questions
-from storage.repo.questions import ActionDayCount, Deflection
+from sellerdesk.faq.matching.decision import Action
+from sellerdesk.storage.models import ENTRY_ID_LEN, LANG_LEN, FaqQuestionLog, QuestionOutcome
+from sellerdesk.storage.repo import questions
+from sellerdesk.storage.repo.questions import ActionDayCount, Deflection
 from tests.storage.factories import T0
 
 DAY = timedelta(days=1)

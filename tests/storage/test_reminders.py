@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import Reminder, ReminderKind, ReminderStatus
-from storage.repo import reminders
+from sellerdesk.storage.models import Reminder, ReminderKind, ReminderStatus
+from sellerdesk.storage.repo import reminders
 from tests.storage import factories
 from tests.storage.factories import T0, run_threads
 

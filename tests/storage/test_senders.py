@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import SenderHeartbeat
-from storage.repo import senders
+from sellerdesk.storage.models import SenderHeartbeat
+from sellerdesk.storage.repo import senders
 from tests.storage.factories import T0
 
 LIVE = timedelta(seconds=15)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from storage.models import FaqQuestionLog, QuestionOutcome
-from storage.repo import questions
-from storage.repo._sql import insert_returning_object
+from sellerdesk.storage.models import FaqQuestionLog, QuestionOutcome
+from sellerdesk.storage.repo import questions
+from sellerdesk.storage.repo._sql import insert_returning_object
 from tests.storage.factories import T0
 
 

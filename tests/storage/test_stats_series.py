@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from bot.stats import chart_period, day_figures, seller_chart
-from storage.models import QuestionOutcome
-from storage.repo import cases, questions
-from storage.repo import stats as stats_repo
-from storage.repo.stats import DayCount, FirstReply, QuestionDayCount
+from sellerdesk.bot.reports.stats import chart_period, day_figures, seller_chart
+from sellerdesk.storage.models import QuestionOutcome
+from sellerdesk.storage.repo import cases, questions
+from sellerdesk.storage.repo import stats as stats_repo
+from sellerdesk.storage.repo.stats import DayCount, FirstReply, QuestionDayCount
 from tests.storage.factories import case
 
 HOUR = timedelta(hours=1)

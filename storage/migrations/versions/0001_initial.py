@@ -25,7 +25,7 @@ TIMESTAMP = sa.DateTime(timezone=True)
 
 
 def _enum(name: str, *values: str) -> sa.Enum:
-    """VARCHAR(16) with a CHECK constraint, as storage.models._str_enum makes it."""
+    """VARCHAR(16) with a CHECK constraint, as sellerdesk.storage.models._str_enum makes it."""
     return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=16)
 
 

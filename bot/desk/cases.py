@@ -1,0 +1,561 @@
+"""Cases as the desk runs them: opening one (topic, card, the buyer told), relaying
+messages both ways, claiming, closing with a rating request, reopening.
+
+Each function works inside the caller's transaction and writes what must be sent to
+the outbox (:mod:`bot.desk.outgoing`), so a state change and its messages commit together.
+Nothing here calls Telegram.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from sellerdesk.bot.desk import outgoing
+from sellerdesk.bot.desk.answers import FaqAnswers
+from sellerdesk.bot.desk.outgoing import Side
+from sellerdesk.bot.i18n.texts import pick_language, text
+from sellerdesk.bot.schedule import deadlines
+from sellerdesk.faq.content.model import Content, Seller
+from sellerdesk.faq.matching.decision import Candidate
+from sellerdesk.faq.matching.normalize import ORDER_NUMBER
+from sellerdesk.storage.models import Buyer, Case, CaseKind, CaseStatus, Direction, OutboxKind
+from sellerdesk.storage.repo import buyers, cases, outbox, questions, reminders
+from sellerdesk.storage.repo import returns as returns_repo
+from sellerdesk.storage.types import utcnow
+
+#: Telegram's limit on a forum topic's name, in characters.
+TOPIC_NAME_CHARS = 128
+#: Characters of the buyer's question in a topic name: enough to tell cases apart
+#: in the topic list, which shows about this much on a phone.
+TOPIC_SUBJECT_CHARS = 40
+#: Characters of the question on the case card. A message holds 4096; the whole
+#: question is copied into the topic anyway, so the card keeps a readable excerpt.
+CARD_QUESTION_CHARS = 1000
+#: FAQ candidates listed on the card ("which entries came close").
+CARD_NEAR_MISSES = 3
+#: How long the first album item waits for the rest before the album is copied.
+#: Telegram delivers an album's updates within milliseconds of each other; a second
+#: also covers a slow poll, and only delays that one chat's queue.
+ALBUM_COLLECT = timedelta(seconds=1)
+#: Telegram's limit on callback data, in bytes.
+CALLBACK_LIMIT = 64
+
+
+@dataclass(frozen=True)
+class DeskContext:
+    """What every part of the desk needs: content, FAQ, the alias key, the admins.
+
+    The content is read through ``faq.live`` on each call, so a reload reaches every
+    part of the desk at once.
+    """
+
+    faq: FaqAnswers
+    alias_key: bytes
+    admin_chat_id: int | None = None
+    admin_user_ids: frozenset[int] = frozenset()
+    #: Language of the bot's texts in the admin chat (``ADMIN_LANGUAGE``).
+    admin_language: str = "ru"
+
+    @property
+    def content(self) -> Content:
+        """The sellers of the content files now."""
+        return self.faq.content
+
+    def seller(self, seller_id: str) -> Seller | None:
+        """A seller of the files, or one removed from them that still has open cases."""
+        return self.faq.live.current.seller(seller_id)
+
+    def sellers_of_chat(self, chat_id: int) -> list[Seller]:
+        """Sellers whose staff work in ``chat_id`` (normally one)."""
+        snapshot = self.faq.live.current
+        sellers = [*snapshot.content.sellers.values(), *snapshot.retired.values()]
+        return [s for s in sellers if s.support_chat_id == chat_id]
+
+    def is_staff(self, seller: Seller, user_id: int) -> bool:
+        """May ``user_id`` act on ``seller``'s cases?
+
+        The seller's ``staff`` list when it has one, else anyone writing in the
+        support chat (the update came from there, so they are a member); platform
+        admins always.
+        """
+        if user_id in self.admin_user_ids:
+            return True
+        return not seller.staff or user_id in seller.staff
+
+
+def staff_lang(seller: Seller) -> str:
+    """The language of texts in the seller's support chat: seller.yaml's
+    ``staff_language``, else the seller's first language (English when the bot has
+    no texts in it)."""
+    return pick_language(seller.staff_language or seller.default_language)
+
+
+def escape(value: str) -> str:
+    """``value`` safe inside an HTML-formatted message."""
+    return html.escape(value, quote=False)
+
+
+def clip(value: str, limit: int) -> str:
+    """``value`` cut to ``limit`` characters, with an ellipsis when cut."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def topic_name(case: Case, alias: str, *, closed: bool = False) -> str:
+    """The case's forum topic name: number, buyer alias, a short subject."""
+    subject = " ".join((case.subject or "").split())
+    name = f"#{case.number} · Buyer #{alias}"
+    if subject:
+        name += f" · {clip(subject, TOPIC_SUBJECT_CHARS)}"
+    if closed:
+        name = f"✅ {name}"
+    return clip(name, TOPIC_NAME_CHARS)
+
+
+def order_numbers(value: str) -> list[str]:
+    """Ozon order numbers (``12345678-0001``, ``12345678-0001-1``) mentioned in ``value``."""
+    return list(dict.fromkeys(m.group(0) for m in ORDER_NUMBER.finditer(value)))
+
+
+def deadline_text(case: Case, seller: Seller) -> str:
+    """When staff will have answered by, as the buyer reads it (UTC: the bot does not
+    know the buyer's time zone, and saying so beats a wrong local time)."""
+    due = case.opened_at + seller.sla.first_reply
+    return due.strftime("%d.%m.%Y %H:%M UTC")
+
+
+def card_text(
+    case: Case,
+    seller: Seller,
+    alias: str,
+    faq: FaqAnswers,
+    *,
+    near: Sequence[Candidate] = (),
+    answered: str | None = None,
+    lang: str | None = None,
+) -> str:
+    """The case card in HTML: who, which shop, product, orders, the question, and the
+    FAQ entries that came close (so staff can improve the FAQ). In the staff language
+    unless ``lang`` says otherwise (the admin chat's copy)."""
+    lang = lang or staff_lang(seller)
+
+    def line(key: str, value: str) -> str:
+        return f"<b>{text(key, lang)}:</b> {value}"
+
+    lines = [f"<b>{escape(text('card_title', lang, number=str(case.number)))}</b>"]
+    lines.append(line("card_buyer", escape(f"Buyer #{alias}")))
+    lines.append(line("card_language", escape(case.lang or "?")))
+    lines.append(line("card_shop", escape(seller.name)))
+    if case.offer_id:
+        product = seller.product(case.offer_id)
+        label = f"{product.name} ({case.offer_id})" if product else case.offer_id
+        lines.append(line("card_product", escape(label)))
+    if case.order_numbers:
+        lines.append(line("card_orders", escape(", ".join(case.order_numbers))))
+    if case.subject:
+        question = clip(case.subject, CARD_QUESTION_CHARS)
+        lines.append(line("card_question", escape(question)))
+    if answered:
+        lines.append(line("card_answered", escape(answered)))
+    if near:
+        shown = ", ".join(f"{escape(c.target)} ({c.score:.0f})" for c in near[:CARD_NEAR_MISSES])
+    else:
+        shown = text("card_none", lang)
+    lines.append(line("card_near", shown))
+    help_key = "card_help" if seller.topics else "card_help_plain"
+    lines.append("")
+    lines.append(f"<i>{text(help_key, lang)}</i>")
+    return "\n".join(lines)
+
+
+def card_buttons(case: Case, seller: Seller) -> list[list[tuple[str, str]]]:
+    lang = staff_lang(seller)
+    return [
+        [
+            (text("button_claim", lang), f"claim:{case.id}"),
+            (text("button_close", lang), f"close:{case.id}"),
+        ],
+        [(text("button_templates", lang), f"tpl:{case.id}")],
+    ]
+
+
+def staff_note(
+    session: Session,
+    case: Case,
+    seller: Seller,
+    key: str,
+    *,
+    reply_to: int | None = None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+    **values: str,
+) -> None:
+    """A bot message in the case's topic (or, in a plain group, the chat), for staff only."""
+    outgoing.send_text(
+        session,
+        chat_id=case.staff_chat_id or seller.support_chat_id,
+        text=text(key, staff_lang(seller), **values),
+        side=Side.STAFF,
+        case_id=case.id,
+        reply_to=reply_to,
+        record=Direction.SYSTEM,
+        dedupe_key=dedupe_key,
+        now=now,
+    )
+
+
+def buyer_note(
+    session: Session,
+    case: Case,
+    key: str,
+    *,
+    buttons: outgoing.Buttons = (),
+    now: datetime | None = None,
+    **values: str,
+) -> None:
+    """A bot message to the case's buyer in their language, mapped to the case so a
+    reply to it continues the case."""
+    chat_id = case.buyer.telegram_id
+    if chat_id is None:  # the buyer was forgotten: nobody to tell
+        return
+    outgoing.send_text(
+        session,
+        chat_id=chat_id,
+        text=text(key, pick_language(case.lang), **values),
+        side=Side.BUYER,
+        case_id=case.id,
+        buttons=buttons,
+        record=Direction.SYSTEM,
+        now=now,
+    )
+
+
+def open_case(
+    session: Session,
+    ctx: DeskContext,
+    seller: Seller,
+    buyer: Buyer,
+    *,
+    subject: str | None,
+    lang: str,
+    near: Sequence[Candidate] = (),
+    answered: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Case, bool]:
+    """Open the buyer's case with the seller, or return the one already open.
+
+    A new case gets its forum topic (or, with ``topics: false``, lives in the plain
+    group), the case card with its buttons, and a note to the buyer with the case
+    number and the reply deadline. Order numbers in ``subject`` are attached.
+
+    Returns:
+        ``(case, created)``.
+    """
+    now = now or utcnow()
+    case, created = cases.open_case(
+        session,
+        buyer_id=buyer.id,
+        seller_id=seller.id,
+        subject=subject.strip() if subject and subject.strip() else None,
+        lang=lang,
+        offer_id=buyer.current_offer_id,
+        order_numbers=order_numbers(subject or ""),
+        # In the staff chat from the start, and the clock starts with the case, not
+        # with its first relayed message: a case opened from a button has no message
+        # to relay and still needs its deadline.
+        staff_chat_id=seller.support_chat_id,
+        start_reply_clock=True,
+        now=now,
+    )
+    if not created:
+        return case, False
+    if buyer.comment_case_id is not None:
+        buyers.set_comment_case(session, buyer.id, None)
+    steps = deadlines.schedule_steps(seller.sla)
+    reminders.schedule(session, case.id, now, steps, now=now, replace=False)
+    alias = buyers.buyer_alias(session, buyer.id, seller.id, ctx.alias_key, now)
+    card = card_text(case, seller, alias, ctx.faq, near=near, answered=answered)
+    place_in_staff_chat(
+        session, case, seller, alias, card, card_buttons(case, seller), now, placed=True
+    )
+    buyer_note(
+        session,
+        case,
+        "case_opened",
+        number=str(case.number),
+        shop=seller.name,
+        deadline=deadline_text(case, seller),
+        now=now,
+    )
+    return case, True
+
+
+def place_in_staff_chat(
+    session: Session,
+    case: Case,
+    seller: Seller,
+    alias: str,
+    card: str,
+    buttons: outgoing.Buttons,
+    now: datetime | None,
+    *,
+    placed: bool = False,
+) -> None:
+    """Queue a new case's place with staff: its forum topic (when the seller uses
+    topics) and its card (HTML) with ``buttons``. The topic's thread is looked up
+    when the card is sent, so the card lands in the topic created just before.
+    ``placed``: the case was opened in the seller's staff chat, without a topic."""
+    if not placed:
+        cases.set_topic(session, case.id, seller.support_chat_id, None)
+    if seller.topics:
+        outgoing.topic_call(
+            session,
+            OutboxKind.CREATE_FORUM_TOPIC,
+            chat_id=seller.support_chat_id,
+            case_id=case.id,
+            name=topic_name(case, alias),
+            now=now,
+        )
+    outgoing.send_text(
+        session,
+        chat_id=seller.support_chat_id,
+        text=card,
+        side=Side.STAFF,
+        case_id=case.id,
+        html=True,
+        buttons=buttons,
+        record=Direction.SYSTEM,
+        now=now,
+    )
+
+
+def relay_to_staff(
+    session: Session,
+    case: Case,
+    seller: Seller,
+    *,
+    buyer_chat_id: int,
+    message_id: int,
+    body: str = "",
+    media_group_id: str | None = None,
+    reply_to: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Copy a buyer's message into the case's topic and start the reply clock (and its
+    reminder schedule) unless it is running.
+
+    Album items join one copy (see :data:`ALBUM_COLLECT`); a reply to an earlier
+    case message becomes a reply to that message's counterpart in the topic.
+    """
+    now = now or utcnow()
+    for number in order_numbers(body):
+        cases.update_details(session, case.id, add_order_number=number)
+    _copy(
+        session,
+        case,
+        target_chat=case.staff_chat_id or seller.support_chat_id,
+        source_chat=buyer_chat_id,
+        message_id=message_id,
+        side=Side.STAFF,
+        record=Direction.TO_STAFF,
+        media_group_id=media_group_id,
+        reply_to=reply_to,
+        now=now,
+    )
+    if cases.record_buyer_message(session, case.id, now):
+        # The first unanswered message since staff last replied: the next reply's clock.
+        deadlines.start_clock(session, case.id, seller, now)
+
+
+def relay_to_buyer(
+    session: Session,
+    case: Case,
+    *,
+    staff_chat_id: int,
+    message_id: int,
+    media_group_id: str | None = None,
+    reply_to: int | None = None,
+    body: str = "",
+    now: datetime | None = None,
+) -> bool:
+    """Copy a staff message to the buyer under the shop's name; stops the reply clock.
+
+    The first text staff send in a case (``body``: the text or caption) is kept as the
+    case's answer, for ``sellerdesk faq gaps`` drafts.
+
+    Returns False when the buyer was forgotten and nothing can be sent.
+    """
+    now = now or utcnow()
+    buyer_chat = case.buyer.telegram_id
+    if buyer_chat is None:
+        return False
+    _copy(
+        session,
+        case,
+        target_chat=buyer_chat,
+        source_chat=staff_chat_id,
+        message_id=message_id,
+        side=Side.BUYER,
+        record=Direction.TO_BUYER,
+        media_group_id=media_group_id,
+        reply_to=reply_to,
+        now=now,
+    )
+    if case.kind is CaseKind.RETURN and returns_repo.undecided(session, case.id):
+        # A return's clock is its decision deadline: talking does not stop it.
+        cases.note_staff_message(session, case.id, now)
+    else:
+        cases.record_staff_reply(session, case.id, now)
+    if body.strip():
+        questions.keep_first_answer(session, case.id, body)
+    return True
+
+
+def _copy(
+    session: Session,
+    case: Case,
+    *,
+    target_chat: int,
+    source_chat: int,
+    message_id: int,
+    side: Side,
+    record: Direction,
+    media_group_id: str | None,
+    reply_to: int | None,
+    now: datetime,
+) -> None:
+    reply_ref = (source_chat, reply_to) if reply_to is not None else None
+    if media_group_id is None:
+        outgoing.copy_messages(
+            session,
+            chat_id=target_chat,
+            from_chat_id=source_chat,
+            message_ids=[message_id],
+            side=side,
+            case_id=case.id,
+            record=record,
+            reply_ref=reply_ref,
+            now=now,
+        )
+        return
+    key = f"album:{source_chat}:{media_group_id}"
+    if outbox.append_message_id(session, key, message_id):
+        return
+    # The first item, or a straggler whose album has already gone: a copy of its own,
+    # keyed only when it starts the album (a straggler must not collide with the key).
+    first = outbox.get_message_by_key(session, key) is None
+    outgoing.copy_messages(
+        session,
+        chat_id=target_chat,
+        from_chat_id=source_chat,
+        message_ids=[message_id],
+        side=side,
+        case_id=case.id,
+        record=record,
+        reply_ref=reply_ref,
+        dedupe_key=key if first else None,
+        not_before=now + ALBUM_COLLECT if first else None,
+        now=now,
+    )
+
+
+def rate_buttons(case: Case) -> list[list[tuple[str, str]]]:
+    """One row of buttons 1-5 (Telegram shows five short buttons in one row on a phone)."""
+    return [[(f"{n} ⭐", f"rate:{case.id}:{n}") for n in range(1, 6)]]
+
+
+def close(
+    session: Session,
+    ctx: DeskContext,
+    case: Case,
+    seller: Seller,
+    *,
+    actor: str,
+    name: str,
+    now: datetime | None = None,
+) -> bool:
+    """Close the case: rename and close its topic, tell staff, ask the buyer to rate.
+
+    False when it was closed already (two people pressed Close: one wins).
+    """
+    now = now or utcnow()
+    if not cases.close_case(session, case.id, actor=actor, now=now):
+        return False
+    _topic_state(session, ctx, case, seller, closed=True, now=now)
+    staff_note(session, case, seller, "staff_closed", number=str(case.number), name=name, now=now)
+    buyer_note(
+        session,
+        case,
+        "case_closed_rate",
+        buttons=rate_buttons(case),
+        number=str(case.number),
+        now=now,
+    )
+    return True
+
+
+def reopen(
+    session: Session,
+    ctx: DeskContext,
+    case: Case,
+    seller: Seller,
+    *,
+    actor: str,
+    name: str | None,
+    now: datetime | None = None,
+) -> bool:
+    """Reopen a closed case (its topic too) and tell both sides; False if it cannot be
+    (open already, or the buyer has another open case with the seller)."""
+    now = now or utcnow()
+    if not cases.reopen_case(session, case.id, actor=actor, now=now):
+        return False
+    _topic_state(session, ctx, case, seller, closed=False, now=now)
+    if name is None:
+        staff_note(session, case, seller, "staff_reopened_by_buyer", number=str(case.number))
+    else:
+        staff_note(session, case, seller, "staff_reopened", number=str(case.number), name=name)
+        buyer_note(session, case, "case_reopened", number=str(case.number), now=now)
+    return True
+
+
+def _topic_state(
+    session: Session,
+    ctx: DeskContext,
+    case: Case,
+    seller: Seller,
+    *,
+    closed: bool,
+    now: datetime,
+) -> None:
+    if not seller.topics:
+        return
+    alias = buyers.buyer_alias(session, case.buyer_id, seller.id, ctx.alias_key, now)
+    chat_id = case.staff_chat_id or seller.support_chat_id
+    if closed:
+        outgoing.topic_call(
+            session,
+            OutboxKind.EDIT_FORUM_TOPIC,
+            chat_id=chat_id,
+            case_id=case.id,
+            name=topic_name(case, alias, closed=True),
+            now=now,
+        )
+        outgoing.topic_call(session, outgoing.CLOSE_FORUM_TOPIC, chat_id=chat_id, case_id=case.id)
+    else:
+        outgoing.topic_call(session, outgoing.REOPEN_FORUM_TOPIC, chat_id=chat_id, case_id=case.id)
+        outgoing.topic_call(
+            session,
+            OutboxKind.EDIT_FORUM_TOPIC,
+            chat_id=chat_id,
+            case_id=case.id,
+            name=topic_name(case, alias),
+            now=now,
+        )
+
+
+def is_open(case: Case) -> bool:
+    return case.status is CaseStatus.OPEN

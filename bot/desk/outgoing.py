@@ -1,0 +1,208 @@
+"""What the desk sends, written to the durable outbox in the caller's transaction.
+
+Every message to a buyer or to staff is a row first (see ``storage.repo.outbox``);
+:mod:`bot.telegram_io.outbox` sends it. Rows carry what can only be known at send time as
+references, resolved then:
+
+* the forum topic of a staff-side row is the case's *current* topic, so a row
+  enqueued before the topic exists, or before a deleted topic was recreated, goes
+  to the right place;
+* ``reply_ref`` names a message on either side of a case; the reply goes to its
+  counterpart in the target chat, found through the message mapping once the copy
+  exists.
+
+Rows that need no such reference (an FAQ answer, a greeting: no case, no
+``reply_ref``, nothing delayed) are handed straight to this process's sender when a
+:class:`Handoff` is set on the transaction: stored already claimed by it and sent as
+soon as the transaction commits, so an answer waits for no claim query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sellerdesk.storage.models import Direction, OutboxKind, OutboxMessage, OutboxStatus
+from sellerdesk.storage.repo import outbox
+
+#: Outbox kinds beyond :class:`storage.models.OutboxKind` (the column is free text).
+CLOSE_FORUM_TOPIC = "close_forum_topic"
+REOPEN_FORUM_TOPIC = "reopen_forum_topic"
+
+#: An inline keyboard: rows of (label, callback data).
+Buttons = Sequence[Sequence[tuple[str, str]]]
+
+
+#: ``Session.info`` keys: the sender to hand rows to, the rows handed in this
+#: transaction, and the chats of rows stored for a claim (both passed on by
+#: :meth:`bot.database.Database.transaction` after the commit).
+HANDOFF_KEY = "sellerdesk.handoff"
+HANDED_KEY = "sellerdesk.handed"
+QUEUED_KEY = "sellerdesk.queued"
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """This process's sender, taking rows it can send without a claim."""
+
+    worker_id: str
+    lease: timedelta
+    #: Called after the commit with the rows stored claimed by ``worker_id``; from
+    #: any thread, so it must be thread-safe.
+    deliver: Callable[[list[OutboxMessage]], None]
+    #: Called after the commit with the chats of rows stored for a claim (pending:
+    #: they wait for a claim query); thread-safe too. The sender claims then, and again
+    #: after its next send to one of those chats, when a row waiting behind it may have
+    #: become due.
+    queued: Callable[[set[int]], None]
+
+
+class Side(StrEnum):
+    """Whose chat a row goes to; decides how its thread and errors are handled."""
+
+    BUYER = "buyer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+def send_text(
+    session: Session,
+    *,
+    chat_id: int,
+    text: str,
+    side: Side,
+    case_id: int | None = None,
+    html: bool = False,
+    buttons: Buttons = (),
+    reply_to: int | None = None,
+    reply_ref: tuple[int, int] | None = None,
+    record: Direction | None = None,
+    dedupe_key: str | None = None,
+    thread_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Queue a text message.
+
+    Args:
+        html: the text is HTML (every user-supplied part already escaped); plain
+            otherwise, which needs no escaping at all.
+        reply_to: a message id in the target chat to reply to.
+        reply_ref: ``(chat_id, message_id)`` of a case message on either side; the
+            reply goes to its counterpart in the target chat.
+        record: ``SYSTEM`` maps the sent message to the case, so a reply to it finds
+            the case (in a plain group, the only way staff address a case).
+        thread_id: the forum topic, for rows about no case (a case's rows go to the
+            case's topic, whatever this says).
+    """
+    payload: dict[str, Any] = {"side": side.value, "text": text, "html": html}
+    if buttons:
+        payload["buttons"] = [[list(button) for button in row] for row in buttons]
+    _enqueue(
+        session,
+        OutboxKind.SEND_TEXT,
+        chat_id,
+        payload,
+        case_id=case_id,
+        reply_to=reply_to,
+        reply_ref=reply_ref,
+        record=record,
+        dedupe_key=dedupe_key,
+        thread_id=thread_id,
+        now=now,
+    )
+
+
+def copy_messages(
+    session: Session,
+    *,
+    chat_id: int,
+    from_chat_id: int,
+    message_ids: Sequence[int],
+    side: Side,
+    case_id: int,
+    record: Direction | None,
+    reply_ref: tuple[int, int] | None = None,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Queue a copy (copyMessage, or copyMessages for an album): never a forward, so
+    neither side sees who wrote it."""
+    payload = {"side": side.value, "from_chat_id": from_chat_id, "message_ids": list(message_ids)}
+    _enqueue(
+        session,
+        OutboxKind.COPY_MESSAGE,
+        chat_id,
+        payload,
+        case_id=case_id,
+        reply_ref=reply_ref,
+        record=record,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+        now=now,
+    )
+
+
+def topic_call(
+    session: Session,
+    kind: str,
+    *,
+    chat_id: int,
+    case_id: int,
+    name: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Queue a forum topic call for the case: create, rename, close or reopen."""
+    payload: dict[str, Any] = {"side": Side.STAFF.value}
+    if name is not None:
+        payload["name"] = name
+    _enqueue(session, kind, chat_id, payload, case_id=case_id, now=now)
+
+
+def _enqueue(
+    session: Session,
+    kind: str,
+    chat_id: int,
+    payload: dict[str, Any],
+    *,
+    case_id: int | None,
+    reply_to: int | None = None,
+    reply_ref: tuple[int, int] | None = None,
+    record: Direction | None = None,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    thread_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    if reply_to is not None:
+        payload["reply_to"] = reply_to
+    if reply_ref is not None:
+        payload["reply_ref"] = list(reply_ref)
+    if record is not None:
+        payload["record"] = record.value
+    handoff: Handoff | None = session.info.get(HANDOFF_KEY)
+    direct = handoff is not None and case_id is None and reply_ref is None and not_before is None
+    row = outbox.enqueue(
+        session,
+        kind=kind,
+        chat_id=chat_id,
+        payload=payload,
+        case_id=case_id,
+        thread_id=thread_id,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+        now=now,
+        claim_for=handoff.worker_id if handoff is not None and direct else None,
+        lease=handoff.lease if handoff is not None else outbox.DEFAULT_LEASE,
+    )
+    if row is None:
+        return
+    if direct and row.status == OutboxStatus.SENDING:
+        session.info.setdefault(HANDED_KEY, []).append(row)
+    else:
+        session.info.setdefault(QUEUED_KEY, set()).add(chat_id)

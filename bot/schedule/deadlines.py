@@ -1,0 +1,81 @@
+"""Reply-deadline policy: which reminders a reply clock gets, when the reply is due,
+and durations as staff read them. Pure arithmetic plus one write (the schedule), so
+opening a case can start its clock without knowing about the sweep."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from sellerdesk.bot.i18n.texts import text
+from sellerdesk.faq.content.model import Seller, Sla
+from sellerdesk.storage.models import Case, CaseKind, Reminder, ReminderKind
+from sellerdesk.storage.repo import reminders
+from sellerdesk.storage.types import utcnow
+
+#: Units of a duration as staff read it, largest first.
+_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+#: Units shown at most ("1 d 3 h", not "1 d 3 h 12 min 5 s"): precise enough for a
+#: deadline, short enough to read at a glance.
+DURATION_PARTS = 2
+
+
+def schedule_steps(sla: Sla) -> list[tuple[ReminderKind, timedelta]]:
+    """The schedule of one reply clock: a reminder at each ``remind_after`` offset
+    before the escalation, then the escalation at ``escalate_after``.
+
+    Reminders at or past the escalation are dropped (the admins are told by then;
+    another nudge would only repeat it), as are duplicates and offsets below zero.
+    """
+    offsets = sorted({o for o in sla.remind_after if timedelta(0) <= o < sla.escalate_after})
+    steps = [(ReminderKind.REMINDER, offset) for offset in offsets]
+    steps.append((ReminderKind.ESCALATION, sla.escalate_after))
+    return steps
+
+
+def return_sla(seller: Seller) -> Sla:
+    """The decision deadline of a return as a reply deadline: due at
+    ``returns.decide_within``, reminded at the seller's ``sla`` offsets that fall
+    before it, escalated when it passes (the marketplace decides by then)."""
+    within = seller.returns.decide_within
+    return Sla(
+        first_reply=within,
+        remind_after=tuple(o for o in seller.sla.remind_after if o < within),
+        escalate_after=within,
+    )
+
+
+def case_sla(case: Case, seller: Seller) -> Sla:
+    """The deadline policy of ``case``: its return decision, or the seller's replies."""
+    return return_sla(seller) if case.kind is CaseKind.RETURN else seller.sla
+
+
+def deadline(start: datetime, sla: Sla) -> datetime:
+    """When the reply is due for a clock started at ``start``."""
+    return start + sla.first_reply
+
+
+def format_duration(value: timedelta, lang: str) -> str:
+    """``value`` in the largest :data:`DURATION_PARTS` units, in ``lang`` ("2 ч 5 мин").
+
+    Rounded down to whole seconds; zero and below read as "0 s".
+    """
+    seconds = max(0, int(value.total_seconds()))
+    parts: list[str] = []
+    for unit, size in _UNITS:
+        count, seconds = divmod(seconds, size)
+        if count and len(parts) < DURATION_PARTS:
+            parts.append(text(f"unit_{unit}", lang, n=str(count)))
+        elif parts:
+            break  # the next unit down would be a gap ("1 d 5 s" reads as a typo)
+    return " ".join(parts) if parts else text("unit_s", lang, n="0")
+
+
+def start_clock(
+    session: Session, case_id: int, seller: Seller, start: datetime | None = None
+) -> list[Reminder]:
+    """Schedule the reminders and the escalation of a reply clock started at ``start``
+    (replacing any earlier schedule of the case)."""
+    start = start or utcnow()
+    return reminders.schedule(session, case_id, start, schedule_steps(seller.sla), now=start)

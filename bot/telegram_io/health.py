@@ -1,0 +1,117 @@
+"""The health endpoint: is this process able to serve? Database and Telegram, as JSON.
+
+A separate tiny HTTP server (stdlib asyncio, no framework) rather than a route in
+PTB's webhook server: that server belongs to PTB and answers only its own path, and
+a health check must work the same in polling mode. ``GET /health`` answers 200 when
+both checks pass and 503 otherwise, so nginx, systemd watchdogs or a load balancer
+can take a process out of rotation without parsing anything.
+
+With the database reachable, the body also says how delivery keeps up, for
+monitoring rather than rotation (a backlog is shared by every process, so taking
+this one out would not help): messages due and not sent yet, how long the oldest of
+them has been due, and how many senders (processes) share Telegram's limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot
+
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.telegram_io.outbox import HEARTBEAT_LIVE_S
+from sellerdesk.storage.db import ping
+from sellerdesk.storage.repo import outbox, senders
+from sellerdesk.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+#: Seconds each check may take: a health probe must answer quickly even when the
+#: database or Telegram hangs, or the prober gives up and learns nothing.
+CHECK_TIMEOUT_S = 5.0
+#: Bytes of request head read at most; anything longer is not a health probe.
+MAX_REQUEST_BYTES = 8192
+
+
+async def _check_database(db: Database) -> dict[str, Any]:
+    def work() -> dict[str, Any]:
+        with db.transaction() as session:
+            ping(session)
+            now = utcnow()
+            due, oldest = outbox.backlog(session, now)
+            running = senders.count_live(session, timedelta(seconds=HEARTBEAT_LIVE_S), now)
+        return {
+            "unsent_due": due,
+            "oldest_due_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
+            "senders": running,
+        }
+
+    try:
+        delivery = await asyncio.wait_for(db.run(work), CHECK_TIMEOUT_S)
+    except Exception as error:  # any failure means "not reachable"; say which kind
+        return {"ok": False, "error": type(error).__name__}
+    return {"ok": True, "delivery": delivery}
+
+
+async def _check_telegram(bot: Bot) -> dict[str, Any]:
+    try:
+        me = await asyncio.wait_for(bot.get_me(), CHECK_TIMEOUT_S)
+    except Exception as error:  # the error text could contain the URL, hence the token
+        return {"ok": False, "error": type(error).__name__}
+    return {"ok": True, "username": me.username}
+
+
+async def health_report(db: Database, bot: Bot) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and JSON body of one health check (both checks run at once)."""
+    database, telegram = await asyncio.gather(_check_database(db), _check_telegram(bot))
+    ok = bool(database["ok"] and telegram["ok"])
+    return (200 if ok else 503), {"ok": ok, "database": database, "telegram": telegram}
+
+
+class HealthServer:
+    """Serves ``GET /health`` on ``host:port`` until :meth:`stop`."""
+
+    def __init__(self, db: Database, bot: Bot, host: str, port: int) -> None:
+        self.db = db
+        self.bot = bot
+        self.host = host
+        self.port = port
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        log.info("health endpoint on http://%s:%d/health", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), CHECK_TIMEOUT_S)
+            parts = head[:MAX_REQUEST_BYTES].split(b"\r\n", 1)[0].split()
+            if len(parts) >= 2 and parts[0] == b"GET" and parts[1].split(b"?")[0] == b"/health":
+                status, body = await health_report(self.db, self.bot)
+            else:
+                status, body = 404, {"error": "not found; try GET /health"}
+            payload = json.dumps(body).encode()
+            reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}[status]
+            writer.write(
+                f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+                + payload
+            )
+            await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+            pass  # a probe that hung up or sent garbage gets nothing
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()

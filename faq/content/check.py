@@ -1,0 +1,89 @@
+"""``faq check``: problems that stop the content from loading, and doubts worth a look.
+
+Warnings do not stop the bot; they point at FAQ entries that will behave badly:
+two entries with near-identical questions (the matcher cannot tell them apart and will
+suggest instead of answering) and answers missing in a language the seller serves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from sellerdesk.faq.content.errors import ContentError, Problem
+from sellerdesk.faq.content.model import ANY_LANG, Content, Seller
+from sellerdesk.faq.matching.normalize import normalize
+
+#: Two questions of different entries at least this similar (rapidfuzz ratio of the
+#: normalised texts, 0-100) are reported as ambiguous. 90 flags real duplicates such as
+#: "Сколько идет доставка?" / "Сколько идёт доставка" and leaves near-topics alone.
+NEAR_DUPLICATE = 90.0
+
+
+@dataclass
+class CheckReport:
+    content: Content | None
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def ambiguity_warnings(seller: Seller) -> list[Problem]:
+    """Near-identical questions in two entries, and answers missing in a seller language."""
+    path = (seller.path / "faq.yaml") if seller.path else Path("faq.yaml")
+    warnings: list[Problem] = []
+    owners: list[tuple[str, int, str]] = []
+    for entry in seller.entries:
+        for question in entry.all_questions():
+            text = " ".join(normalize(question, keep_filler=True).terms)
+            if text:
+                owners.append((entry.id, entry.line, text))
+    if len(owners) > 1:
+        texts = [t for _, _, t in owners]
+        # cdist runs in C over all pairs; fine up to tens of thousands of variants.
+        matrix = process.cdist(texts, texts, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE)
+        reported: set[tuple[str, str]] = set()
+        for i, j in zip(*matrix.nonzero(), strict=True):
+            a, b = owners[int(i)], owners[int(j)]
+            if a[0] >= b[0] or (a[0], b[0]) in reported:
+                continue
+            reported.add((a[0], b[0]))
+            warnings.append(
+                Problem(
+                    path,
+                    a[1],
+                    f"entry {a[0]}",
+                    f"a question is nearly the same as one of entry {b[0]!r} (line {b[1]}): "
+                    "buyers will get suggestions instead of an answer; merge or reword them",
+                )
+            )
+    for entry in seller.entries:
+        if ANY_LANG in entry.answer:
+            continue
+        missing = [lang for lang in seller.languages if lang not in entry.answer]
+        if missing:
+            warnings.append(
+                Problem(
+                    path,
+                    entry.line,
+                    f"entry {entry.id}.answer",
+                    f"no answer in {', '.join(missing)}; those buyers get the "
+                    f"{seller.default_language} answer",
+                )
+            )
+    return warnings
+
+
+def check_content(root: Path) -> CheckReport:
+    """Load a content directory and collect errors and warnings for ``faq check``."""
+    from sellerdesk.faq.content.loader import load_content
+
+    try:
+        content = load_content(root)
+    except ContentError as exc:
+        return CheckReport(None, errors=exc.problems)
+    report = CheckReport(content)
+    for seller in content.sellers.values():
+        report.warnings += ambiguity_warnings(seller)
+    return report

@@ -1,0 +1,279 @@
+"""Wiring of the Telegram application: settings, the desk, handlers, the outbox sender,
+error logging."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import re
+import signal
+from datetime import timedelta
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.desk.answers import ContentSnapshot
+from sellerdesk.bot.service import DeskService
+from sellerdesk.bot.settings import Settings, SettingsError
+from sellerdesk.bot.telegram_io import commands
+from sellerdesk.bot.telegram_io.health import HealthServer
+from sellerdesk.bot.telegram_io.http import AiohttpRequest
+from sellerdesk.bot.telegram_io.ordering import PerChatUpdateProcessor
+from sellerdesk.bot.telegram_io.outbox import OutboxSender
+from sellerdesk.bot.telegram_io.pacing import Pacer
+from sellerdesk.bot.telegram_io.webhook import WebhookServer
+from sellerdesk.faq.content.model import Content
+from sellerdesk.handlers import admin, buttons, buyer, staff
+from sellerdesk.storage.repo import sellers
+
+log = logging.getLogger("sellerdesk")
+
+#: What Telegram accepts as a webhook secret token (setWebhook's secret_token).
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: Connections to the Bot API for the bot's calls (getUpdates has its own): 16
+#: kept-alive connections carry far more than Telegram's 30 messages a second at
+#: real-world round trips (see :mod:`bot.telegram_io.http`).
+HTTP_CONNECTIONS = 16
+
+
+async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log first; a failing update must never stop the bot."""
+    log.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
+
+
+def build_application(settings: Settings, content: Content) -> Application:  # type: ignore[type-arg]
+    """The PTB application for ``settings``, serving every seller of ``content``.
+
+    Its ``post_init`` migrates the database and starts the outbox sender;
+    ``post_stop`` stops the sender and ``post_shutdown`` closes the database
+    (``run_polling`` calls them; tests that drive the application call them too).
+    """
+    quiet_secret_loggers(settings.token)
+    db = Database(settings.database_url)
+    service = DeskService(settings, content, db)
+    health: list[HealthServer] = []  # started in post_init when a port is set
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        ctx = await asyncio.to_thread(service.prepare)
+        await asyncio.to_thread(_mark_sellers_seen, db, content)
+        service.sender = OutboxSender(
+            db,
+            app.bot,
+            ctx,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
+            pacer=Pacer(settings.pacing),
+        )
+        service.sender.start()
+        service.start_content_watch()  # content reload: CONTENT_WATCH
+        if app.job_queue is None:  # the job-queue extra is a dependency; say so if missing
+            raise RuntimeError("python-telegram-bot[job-queue] is needed for deadlines")
+        # The scheduler only ticks; what is due lives in the database (bot.schedule.sla).
+        app.job_queue.run_repeating(
+            _sla_tick, interval=settings.sla_tick_seconds, first=0, name="sla-sweep"
+        )
+        # Command menus per chat and language; a refused one is logged, never fatal. Before the
+        # health endpoint: it reports ready only once startup is done.
+        await commands.set_menus(
+            app.bot, commands.menus(content, settings.admin_chat_id, settings.admin_language)
+        )
+
+        def refresh_menus(snapshot: ContentSnapshot) -> None:
+            # A new seller's staff chat, or a changed staff_language, gets its menu now.
+            wanted = commands.menus(
+                snapshot.content, settings.admin_chat_id, settings.admin_language
+            )
+            app.create_task(commands.set_menus(app.bot, wanted), name="command-menus")
+
+        service.swap_listeners.append(refresh_menus)
+        if settings.webhook_health_port:
+            server = HealthServer(
+                db, app.bot, settings.webhook_listen, settings.webhook_health_port
+            )
+            await server.start()
+            health.append(server)
+        log.info("serving %d seller(s): %s", len(content.sellers), ", ".join(content.sellers))
+
+    async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
+        await service.stop_content_watch()
+        while health:
+            await health.pop().stop()
+        if service.sender is not None:
+            await service.sender.stop()
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        db.dispose()
+
+    async def _sla_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await service.sla_tick()
+        except Exception:  # one failed sweep must not stop the next ones
+            log.exception("deadline sweep failed")
+
+    app = (
+        ApplicationBuilder()
+        .token(settings.token)
+        # The bot calls <root>/bot<token>/<method>, so a local Bot API server can stand in.
+        .base_url(f"{settings.api_url}/bot")
+        .base_file_url(f"{settings.api_url}/file/bot")
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .post_shutdown(post_shutdown)
+        # Chats are handled concurrently, each chat's updates still in order.
+        .concurrent_updates(PerChatUpdateProcessor())
+        .request(AiohttpRequest(HTTP_CONNECTIONS))
+        .get_updates_request(AiohttpRequest(1))
+        .build()
+    )
+    # Note: order matters. Buyer commands, then buyer messages; staff likewise; the
+    # handlers' filters keep the two kinds of chat apart.
+    buyer.register(app, service)
+    staff.register(app, service)
+    admin.register(app, service)
+    buttons.register(app, service)
+    app.add_error_handler(_log_error)
+    return app
+
+
+def _mark_sellers_seen(db: Database, content: Content) -> None:
+    with db.transaction() as session:
+        for seller_id in content.sellers:
+            sellers.mark_seller_seen(session, seller_id)
+
+
+#: Loggers that write Bot API URLs, which contain the token: PTB's bot logs its base
+#: URLs at DEBUG, httpx every request URL at INFO. A filter on a logger sees only
+#: records made on that very logger, hence the full names.
+URL_LOGGERS = (
+    "telegram.Bot",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Updater",
+    "telegram.ext.Application",
+    "httpx",
+)
+REDACTED = "<token>"
+
+
+class _RedactToken(logging.Filter):
+    """Replaces the token in a record's message: secrets must not reach any log,
+    whatever level someone runs the bot at."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg = message.replace(self.token, REDACTED)
+            record.args = None
+        return True
+
+
+def quiet_secret_loggers(token: str) -> None:
+    """Keep ``token`` out of the logs: httpx is silenced below WARNING (a request line
+    per call is noise anyway) and the loggers that print URLs redact the token."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactToken) and f.token == token for f in logger.filters):
+            logger.addFilter(_RedactToken(token))
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
+    )
+
+
+def _freeze_startup_objects() -> None:
+    """Keep what startup built (modules, content, the application), which lives as long
+    as the process, out of full garbage collections: a content reload allocates enough
+    to trigger one, and scanning the whole heap would stop the event loop for a few
+    hundred milliseconds."""
+    gc.freeze()
+
+
+def run_polling(settings: Settings, content: Content) -> int:
+    """Serve until interrupted (long polling); returns the process exit code."""
+    _configure_logging()
+    app = build_application(settings, content)
+    _freeze_startup_objects()
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def check_webhook_settings(settings: Settings) -> None:
+    """Refuse to start a webhook that anyone could call.
+
+    Raises:
+        SettingsError: ``WEBHOOK_SECRET`` or ``WEBHOOK_URL`` is missing or malformed.
+    """
+    if not settings.webhook_secret:
+        raise SettingsError(
+            "WEBHOOK_SECRET is required in webhook mode: without it anyone who finds the "
+            "URL can send the bot forged updates. Set 1-256 characters of A-Z a-z 0-9 _ -"
+        )
+    if not WEBHOOK_SECRET_RE.fullmatch(settings.webhook_secret):
+        raise SettingsError("WEBHOOK_SECRET may hold only A-Z a-z 0-9 _ - (1-256 characters)")
+    if not settings.webhook_url.startswith("https://"):
+        raise SettingsError(
+            "WEBHOOK_URL must be the public https URL Telegram calls, "
+            "e.g. https://desk.example.com/telegram"
+        )
+
+
+def run_webhook(settings: Settings, content: Content) -> int:
+    """Serve until SIGTERM or SIGINT, Telegram calling ``WEBHOOK_URL``; returns the
+    exit code.
+
+    Registers the webhook (setWebhook with the secret) once start-up is done, and
+    answers each of Telegram's POSTs once its update is handled (``bot.telegram_io.webhook``:
+    with several processes, a chat's updates are then handled in Telegram's order
+    whichever process gets them); requests without the secret get 403.
+    """
+    check_webhook_settings(settings)
+    _configure_logging()
+    app = build_application(settings, content)
+    _freeze_startup_objects()
+    try:
+        asyncio.run(_serve_webhook(app, settings))
+    except TelegramError as error:  # setWebhook refused or Telegram unreachable at start
+        log.error("cannot register the webhook with Telegram: %s", error)
+        return 1
+    return 0
+
+
+async def _serve_webhook(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with app:  # initialize ... shutdown
+        assert app.post_init is not None and app.post_stop is not None
+        await app.post_init(app)
+        await app.start()
+        server = WebhookServer(
+            app,
+            settings.webhook_listen,
+            settings.webhook_port,
+            settings.webhook_path,
+            settings.webhook_secret,
+        )
+        await server.start()
+        try:
+            # Only now: Telegram's first POST finds the desk ready and listening.
+            await app.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            await stop.wait()
+        finally:
+            await server.stop()
+            await app.stop()
+            await app.post_stop(app)
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)

@@ -1,0 +1,55 @@
+"""Settings of the bot processes the tests and the load benchmark start
+(``testing.crash_runner``, ``testing.sla_runner``, ``sellerdesk run --webhook``): a fixed
+admin chat and secret, the fuzzy matcher unless told otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sellerdesk.bot.settings import Settings
+
+ADMIN_CHAT = -1009000000009
+
+
+def runner_settings(
+    api_url: str, token: str, database_url: str, content_dir: str, **overrides: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "token": token,
+        "api_url": api_url,
+        "database_url": database_url,
+        "content_dir": Path(content_dir),
+        "admin_chat_id": ADMIN_CHAT,
+        "admin_user_ids": frozenset(),
+        "matcher": "fuzzy",
+        "secret_key": "test-secret",
+    }
+    return Settings(**{**values, **overrides})
+
+
+def webhook_env(
+    api_url: str,
+    token: str,
+    database_url: str,
+    content_dir: Path,
+    port: int,
+    health_port: int,
+    secret: str,
+    path: str,
+) -> dict[str, str]:
+    """The environment of a ``sellerdesk run --webhook`` process on loopback: the Bot
+    API double, one database, the webhook on ``port`` and its health endpoint."""
+    return {
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_URL": api_url,
+        "DATABASE_URL": database_url,
+        "CONTENT_DIR": str(content_dir),
+        "ADMIN_CHAT_ID": str(ADMIN_CHAT),
+        "WEBHOOK_URL": "https://desk.example.com/telegram",
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+        "WEBHOOK_PATH": path,
+        "WEBHOOK_SECRET": secret,
+        "WEBHOOK_HEALTH_PORT": str(health_port),
+    }
