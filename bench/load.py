@@ -396,7 +396,7 @@ def _webhook_processes(
                 "MATCHER": env.get("SELLERDESK_MATCHER", "fuzzy"),
                 "SECRET_KEY": "load-bench-key",
             }
-            command = [sys.executable, "-m", "sellerdesk.cli", "run", "--webhook"]
+            command = [sys.executable, "-m", "sellerdesk", "run", "--webhook"]
             procs.append(
                 subprocess.Popen(
                     command,

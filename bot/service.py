@@ -71,7 +71,9 @@ class DeskService:
         #: Called on the event loop after each successful reload (command menus).
         self.swap_listeners: list[Callable[[ContentSnapshot], None]] = []
         self.sender: OutboxSender | None = None
-        self._sides: tuple[BuyerConversation, StaffConversation, AdminConversation, SlaSweep] | None = None
+        self._sides: (
+            tuple[BuyerConversation, StaffConversation, AdminConversation, SlaSweep] | None
+        ) = None
         self._digest: DigestSweep | None = None
 
     def prepare(self) -> DeskContext:
@@ -94,7 +96,9 @@ class DeskService:
             admin_language=self.settings.admin_language,
         )
         self._sides = (
-            BuyerConversation(self.db, ctx, timedelta(seconds=self.settings.return_flow_timeout_seconds)),
+            BuyerConversation(
+                self.db, ctx, timedelta(seconds=self.settings.return_flow_timeout_seconds)
+            ),
             StaffConversation(self.db, ctx),
             AdminConversation(self.db, ctx),
             SlaSweep(self.db, ctx),

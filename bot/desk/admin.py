@@ -15,8 +15,7 @@ import logging
 from sqlalchemy.orm import Session
 
 from sellerdesk.bot.database import Database
-from sellerdesk.bot.desk import cases
-from sellerdesk.bot.desk import outgoing
+from sellerdesk.bot.desk import cases, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.inbound import Incoming, Kind, NotMappedYet
 from sellerdesk.bot.desk.outgoing import Side

@@ -16,8 +16,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from sellerdesk.bot.database import Database
-from sellerdesk.bot.desk import cases
-from sellerdesk.bot.desk import escalation, outgoing
+from sellerdesk.bot.desk import cases, escalation, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.flood import FloodGate
 from sellerdesk.bot.desk.inbound import Incoming, Kind, NotMappedYet, Press, PressResult

@@ -14,8 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from sellerdesk.bot.desk import cases
-from sellerdesk.bot.desk import outgoing
+from sellerdesk.bot.desk import cases, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import pick_language, text

@@ -17,8 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from sellerdesk.bot.desk import cases
-from sellerdesk.bot.desk import outgoing
+from sellerdesk.bot.desk import cases, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.inbound import Incoming, Kind, Press, PressResult
 from sellerdesk.bot.desk.outgoing import Buttons, Side

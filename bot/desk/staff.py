@@ -15,8 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from sellerdesk.bot.database import Database
-from sellerdesk.bot.desk import cases
-from sellerdesk.bot.desk import outgoing, returns
+from sellerdesk.bot.desk import cases, outgoing, returns
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.inbound import Incoming, NotMappedYet, Press, PressResult
 from sellerdesk.bot.desk.outgoing import Side

@@ -21,8 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from sellerdesk.bot.database import Database
-from sellerdesk.bot.desk import cases
-from sellerdesk.bot.desk import escalation, outgoing
+from sellerdesk.bot.desk import cases, escalation, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import text

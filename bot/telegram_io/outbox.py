@@ -49,8 +49,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from sellerdesk.bot.database import Database
-from sellerdesk.bot.desk import cases
-from sellerdesk.bot.desk import outgoing
+from sellerdesk.bot.desk import cases, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import text

@@ -197,7 +197,7 @@ def _processes(
             }
             env.pop("SECRET_KEY", None)  # the alias key: made once, kept in the database
             with log_path.open("wb") as log_file:
-                command = [sys.executable, "-m", "sellerdesk.cli", "run", "--webhook"]
+                command = [sys.executable, "-m", "sellerdesk", "run", "--webhook"]
                 procs.append(subprocess.Popen(command, cwd=tmp_path, env=env, stderr=log_file))
         for proc, (port, health_port) in zip(procs, ports, strict=True):
             wait_ready(proc, port, health_port, START_TIMEOUT_S)

@@ -77,7 +77,7 @@ def test_webhook_refuses_updates_without_the_secret(api: BotApiDouble, tmp_path:
         "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_HEALTH_PORT": str(health_port),
     }
-    command = [sys.executable, "-m", "sellerdesk.cli", "run", "--webhook"]
+    command = [sys.executable, "-m", "sellerdesk", "run", "--webhook"]
     proc = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE)
     try:
         body = _wait_healthy(proc, health_port)
