@@ -408,7 +408,7 @@ def test_answers_handed_over_are_sent_without_claim_queries(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Polls far apart: any claim beyond the first would come from the answers.
-    monkeypatch.setattr("sellerdesk.bot.telegram_io.outbox.POLL_INTERVAL_S", 30.0)
+    monkeypatch.setattr("sellerdesk.bot.telegram_io.outbox.sender.POLL_INTERVAL_S", 30.0)
     claims = count_claims(monkeypatch)
     bot = FakeBot(cast(FakeClock, time.monotonic))
 
@@ -430,7 +430,7 @@ def test_answers_handed_over_are_sent_without_claim_queries(
 def test_a_row_queued_behind_an_answer_goes_right_after_it(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("sellerdesk.bot.telegram_io.outbox.POLL_INTERVAL_S", 30.0)
+    monkeypatch.setattr("sellerdesk.bot.telegram_io.outbox.sender.POLL_INTERVAL_S", 30.0)
     bot = FakeBot(cast(FakeClock, time.monotonic))
     chat = BUYERS[0]
 
@@ -454,7 +454,7 @@ def test_a_row_queued_behind_an_answer_goes_right_after_it(
 def test_a_busy_sender_still_claims_rows_of_other_processes(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("sellerdesk.bot.telegram_io.outbox.POLL_INTERVAL_S", 0.2)
+    monkeypatch.setattr("sellerdesk.bot.telegram_io.outbox.sender.POLL_INTERVAL_S", 0.2)
     bot = FakeBot(cast(FakeClock, time.monotonic))
     other = another_process(db)
 
@@ -481,7 +481,7 @@ def test_a_row_queued_behind_another_process_s_row_goes_soon_after_it(
     # Two webhook processes: a buyer's first message was relayed by the other process,
     # their second by this one, stored behind the first. The other process records its
     # send without telling this sender; polls far apart must not delay the second.
-    monkeypatch.setattr("sellerdesk.bot.telegram_io.outbox.POLL_INTERVAL_S", 30.0)
+    monkeypatch.setattr("sellerdesk.bot.telegram_io.outbox.sender.POLL_INTERVAL_S", 30.0)
     claims = count_claims(monkeypatch)
     bot = FakeBot(cast(FakeClock, time.monotonic))
     other = another_process(db)
@@ -560,7 +560,7 @@ def test_a_group_gets_half_the_sends_a_minute_from_each_of_two_senders() -> None
 def test_senders_of_two_processes_count_each_other(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("sellerdesk.bot.telegram_io.outbox.HEARTBEAT_S", 0.05)
+    monkeypatch.setattr("sellerdesk.bot.telegram_io.outbox.sender.HEARTBEAT_S", 0.05)
     url = f"sqlite:///{tmp_path / 'desk.db'}"
     first_db, second_db = Database(url), Database(url)
     first_db.prepare()

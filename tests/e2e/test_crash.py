@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sellerdesk.bot.settings import Pacing
-from sellerdesk.bot.telegram_io import outbox as outbox_sender
+from sellerdesk.bot.telegram_io.outbox import jobs as outbox_jobs
 from sellerdesk.storage.models import CaseMessage, OutboxMessage, OutboxStatus
 from testing.botapi import BotApiDouble
 from testing.botapi.model import StoredMessage
@@ -191,7 +191,7 @@ def _probes(api: BotApiDouble) -> dict[int, str | None]:
 def test_a_copy_that_landed_unanswered_is_not_kept_twice(
     api: BotApiDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(outbox_sender, "BACKOFF_BASE_S", QUICK_BACKOFF_S)
+    monkeypatch.setattr(outbox_jobs, "BACKOFF_BASE_S", QUICK_BACKOFF_S)
     settings = settings_for(api, tmp_path, pacing=FAST_PACING)
     second: list[StoredMessage] = []
 
@@ -226,7 +226,7 @@ def test_a_copy_that_landed_unanswered_is_not_kept_twice(
 def test_a_try_that_did_not_land_is_kept_while_others_write_in_the_chat(
     api: BotApiDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(outbox_sender, "BACKOFF_BASE_S", SLOW_BACKOFF_S)
+    monkeypatch.setattr(outbox_jobs, "BACKOFF_BASE_S", SLOW_BACKOFF_S)
     settings = settings_for(api, tmp_path, pacing=FAST_PACING)
     second: list[StoredMessage] = []
     others: list[StoredMessage] = []
@@ -257,7 +257,7 @@ def test_a_try_that_did_not_land_is_kept_while_others_write_in_the_chat(
 def test_a_repeat_that_cannot_be_deleted_stays_on_record(
     api: BotApiDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(outbox_sender, "BACKOFF_BASE_S", QUICK_BACKOFF_S)
+    monkeypatch.setattr(outbox_jobs, "BACKOFF_BASE_S", QUICK_BACKOFF_S)
     settings = settings_for(api, tmp_path, pacing=FAST_PACING)
     second: list[StoredMessage] = []
     third: list[StoredMessage] = []
