@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from sellerdesk.bot.desk.callbacks import Button, data
 from sellerdesk.bot.i18n.texts import pick_language, text
 from sellerdesk.faq.content.model import ANY_LANG, Content, Seller
 from sellerdesk.faq.matching.decision import Action
@@ -185,7 +186,7 @@ class FaqAnswers:
             return Reply(answer, action=decision.action)
         if decision.action is Action.SUGGEST:
             buttons = [
-                (self.label(seller, c.target, lang), f"faq:{seller.id}:{c.target}")
+                (self.label(seller, c.target, lang), data(Button.FAQ, seller.id, c.target))
                 for c in decision.suggestions
             ]
             return Reply(text("suggest", lang), buttons, decision.action)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from sellerdesk.bot.desk import outgoing
 from sellerdesk.bot.desk.answers import FaqAnswers
+from sellerdesk.bot.desk.callbacks import Button, data
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import pick_language, text
 from sellerdesk.bot.schedule import deadlines
@@ -42,8 +43,6 @@ CARD_NEAR_MISSES = 3
 #: Telegram delivers an album's updates within milliseconds of each other; a second
 #: also covers a slow poll, and only delays that one chat's queue.
 ALBUM_COLLECT = timedelta(seconds=1)
-#: Telegram's limit on callback data, in bytes.
-CALLBACK_LIMIT = 64
 
 
 @dataclass(frozen=True)
@@ -176,10 +175,10 @@ def card_buttons(case: Case, seller: Seller) -> list[list[tuple[str, str]]]:
     lang = staff_lang(seller)
     return [
         [
-            (text("button_claim", lang), f"claim:{case.id}"),
-            (text("button_close", lang), f"close:{case.id}"),
+            (text("button_claim", lang), data(Button.CLAIM, case.id)),
+            (text("button_close", lang), data(Button.CLOSE, case.id)),
         ],
-        [(text("button_templates", lang), f"tpl:{case.id}")],
+        [(text("button_templates", lang), data(Button.TEMPLATES, case.id))],
     ]
 
 
@@ -465,7 +464,7 @@ def _copy(
 
 def rate_buttons(case: Case) -> list[list[tuple[str, str]]]:
     """One row of buttons 1-5 (Telegram shows five short buttons in one row on a phone)."""
-    return [[(f"{n} ⭐", f"rate:{case.id}:{n}") for n in range(1, 6)]]
+    return [[(f"{n} ⭐", data(Button.RATE, case.id, n)) for n in range(1, 6)]]
 
 
 def close(

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from sellerdesk.bot.desk import cases, outgoing
+from sellerdesk.bot.desk.callbacks import Button, data
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import pick_language, text
@@ -98,7 +99,7 @@ def _post_admin(
 
 
 def complain_button(case: Case) -> list[list[tuple[str, str]]]:
-    return [[(text("button_complain", pick_language(case.lang)), f"complain:{case.id}")]]
+    return [[(text("button_complain", pick_language(case.lang)), data(Button.COMPLAIN, case.id))]]
 
 
 def missed_deadline(

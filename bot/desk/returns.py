@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from sellerdesk.bot.desk import cases, outgoing
+from sellerdesk.bot.desk.callbacks import Button, data, fits
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.inbound import Incoming, Kind, Press, PressResult
 from sellerdesk.bot.desk.outgoing import Buttons, Side
@@ -233,7 +234,7 @@ class ReturnFlow:
         return True
 
     def _done(self, flow: ReturnRequest, lang: str) -> Buttons:
-        return [[(text("return_button_done", lang), f"rdone:{flow.id}")]]
+        return [[(text("return_button_done", lang), data(Button.RETURN_DONE, flow.id))]]
 
     def _ask_product(
         self, session: Session, buyer: Buyer, flow: ReturnRequest, chat_id: int, lang: str
@@ -249,18 +250,20 @@ class ReturnFlow:
             )
             products = [current] if current is not None else []
         rows: list[list[tuple[str, str]]] = [
-            [(cases.clip(p.name, 60), f"rprod:{flow.id}:{p.offer_id}")]
+            [(cases.clip(p.name, 60), data(Button.RETURN_PRODUCT, flow.id, p.offer_id))]
             for p in products
-            if len(f"rprod:{flow.id}:{p.offer_id}".encode()) <= cases.CALLBACK_LIMIT
+            if fits(data(Button.RETURN_PRODUCT, flow.id, p.offer_id))
         ]
         if rows:
-            rows.append([(text("return_button_other", lang), f"rprod:{flow.id}:")])
+            rows.append(
+                [(text("return_button_other", lang), data(Button.RETURN_PRODUCT, flow.id, ""))]
+            )
             _say(session, chat_id, "return_ask_product", lang, buttons=rows)
         else:
             _say(session, chat_id, "return_ask_product_text", lang)
 
     def _ask_reason(self, session: Session, flow: ReturnRequest, chat_id: int, lang: str) -> None:
-        rows = [[(_reason_label(r, lang), f"rreason:{flow.id}:{r}")] for r in REASONS]
+        rows = [[(_reason_label(r, lang), data(Button.RETURN_REASON, flow.id, r))] for r in REASONS]
         _say(session, chat_id, "return_ask_reason", lang, buttons=rows)
 
     def press(
@@ -277,7 +280,7 @@ class ReturnFlow:
         if flow is None:
             return PressResult(remove_buttons=True)
         lang = flow.lang or lang
-        if kind == "rprod" and flow.step is ReturnStep.PRODUCT:
+        if kind == Button.RETURN_PRODUCT and flow.step is ReturnStep.PRODUCT:
             seller = self.ctx.seller(flow.seller_id)
             product = seller.product(value) if seller and value else None
             if product is None:
@@ -291,7 +294,7 @@ class ReturnFlow:
             returns_repo.advance(session, flow.id, ReturnStep.PRODUCT, values, now)
             self._ask_reason(session, flow, press.chat_id, lang)
             return PressResult(remove_buttons=True)
-        if kind == "rreason" and flow.step is ReturnStep.REASON and value in REASONS:
+        if kind == Button.RETURN_REASON and flow.step is ReturnStep.REASON and value in REASONS:
             values = {"reason": value, "step": ReturnStep.PHOTOS}
             returns_repo.advance(session, flow.id, ReturnStep.REASON, values, now)
             if value in PHOTOS_REQUIRED:
@@ -305,7 +308,7 @@ class ReturnFlow:
                     buttons=self._done(flow, lang),
                 )
             return PressResult(remove_buttons=True)
-        if kind == "rdone" and flow.step is ReturnStep.PHOTOS:
+        if kind == Button.RETURN_DONE and flow.step is ReturnStep.PHOTOS:
             if flow.reason in PHOTOS_REQUIRED and not flow.photo_ids:
                 return PressResult(text("return_photos_required", lang))
             returns_repo.advance(
@@ -400,10 +403,10 @@ def decision_buttons(case: Case, seller: Seller) -> Buttons:
     lang = cases.staff_lang(seller)
     return [
         [
-            (text("return_button_approve", lang), f"rapprove:{case.id}"),
-            (text("return_button_reject", lang), f"rreject:{case.id}"),
+            (text("return_button_approve", lang), data(Button.RETURN_APPROVE, case.id)),
+            (text("return_button_reject", lang), data(Button.RETURN_REJECT, case.id)),
         ],
-        [(text("return_button_more", lang), f"rmore:{case.id}")],
+        [(text("return_button_more", lang), data(Button.RETURN_MORE, case.id))],
     ]
 
 
@@ -437,14 +440,14 @@ def staff_press(
         return PressResult(text("stale_button", lang))
     now = utcnow()
     name = press.user_name or str(press.user_id)
-    if kind == "rapprove":
+    if kind == Button.RETURN_APPROVE:
         if not returns_repo.begin_approval(session, request.id, press.user_id, now):
             return PressResult(text("return_staff_decided", lang))
         cases_repo.record_staff_reply(session, case.id, now)  # decided: the clock stops
         rows = [
-            [(label, f"rmethod:{case.id}:{method}")]
+            [(label, data(Button.RETURN_METHOD, case.id, method))]
             for method, label in methods(seller)
-            if len(f"rmethod:{case.id}:{method}".encode()) <= cases.CALLBACK_LIMIT
+            if fits(data(Button.RETURN_METHOD, case.id, method))
         ]
         outgoing.send_text(
             session,
@@ -457,7 +460,7 @@ def staff_press(
             now=now,
         )
         return PressResult(remove_buttons=True)
-    if kind == "rmethod":
+    if kind == Button.RETURN_METHOD:
         if extra not in {m for m, _ in methods(seller)}:
             return PressResult(text("stale_button", lang))
         if not returns_repo.approve(session, request.id, extra, now):
@@ -476,12 +479,12 @@ def staff_press(
         )
         cases.staff_note(session, case, seller, "return_staff_approved", name=name, method=extra)
         return PressResult(remove_buttons=True)
-    if kind == "rreject":
+    if kind == Button.RETURN_REJECT:
         if not returns_repo.set_staff_awaiting(session, request.id, AWAIT_REJECT):
             return PressResult(text("return_staff_decided", lang))
         cases.staff_note(session, case, seller, "return_staff_reject_ask")
         return PressResult()
-    if kind == "rmore":
+    if kind == Button.RETURN_MORE:
         if not returns_repo.set_staff_awaiting(session, request.id, AWAIT_QUESTION):
             return PressResult(text("return_staff_decided", lang))
         cases.staff_note(session, case, seller, "return_staff_more_ask")
@@ -504,7 +507,7 @@ def reject(
         session, case.id, EVENT_REJECTED, actor=f"staff:{user_id}", data={"reason": reason[:500]}
     )
     lang = pick_language(case.lang)
-    dispute = [[(text("return_button_dispute", lang), f"complain:{case.id}")]]
+    dispute = [[(text("return_button_dispute", lang), data(Button.COMPLAIN, case.id))]]
     cases.buyer_note(
         session,
         case,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import cases, outgoing, returns
+from sellerdesk.bot.desk.callbacks import STAFF_RETURN_BUTTONS, Button, data, fits
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.inbound import Incoming, NotMappedYet, Press, PressResult
 from sellerdesk.bot.desk.outgoing import Side
@@ -34,8 +35,6 @@ EVENT_NOTE = "note"
 NOTE_CHARS = 2000
 #: Commands staff use in a case.
 COMMANDS = ("note", "t", "claim", "close", "reopen", "reject")
-#: Buttons of a return card and its method menu (see :mod:`bot.desk.returns`).
-RETURN_BUTTONS = ("rapprove", "rreject", "rmore", "rmethod")
 
 
 def _hint_key(kind: str, chat_id: int, where: int | None, now: datetime) -> str:
@@ -269,9 +268,9 @@ class StaffConversation:
             cases.staff_note(session, case, seller, "staff_no_templates")
             return
         rows = [
-            [(t.id, f"tsend:{case.id}:{t.id}")]
+            [(t.id, data(Button.TEMPLATE_SEND, case.id, t.id))]
             for t in seller.templates
-            if len(f"tsend:{case.id}:{t.id}".encode()) <= cases.CALLBACK_LIMIT
+            if fits(data(Button.TEMPLATE_SEND, case.id, t.id))
         ]
         outgoing.send_text(
             session,
@@ -303,23 +302,30 @@ class StaffConversation:
                 case is None
                 or seller is None
                 or case.staff_chat_id != press.chat_id
-                or kind not in ("claim", "close", "tpl", "tsend", *RETURN_BUTTONS)
+                or kind
+                not in (
+                    Button.CLAIM,
+                    Button.CLOSE,
+                    Button.TEMPLATES,
+                    Button.TEMPLATE_SEND,
+                    *STAFF_RETURN_BUTTONS,
+                )
             ):
                 log.warning("refused button %r in chat %s", press.data, press.chat_id)
                 return PressResult(text("stale_button", lang))
             if not self.ctx.is_staff(seller, press.user_id):
                 return PressResult(text("staff_not_staff", lang))
             name = press.user_name or str(press.user_id)
-            if kind in RETURN_BUTTONS:
+            if kind in STAFF_RETURN_BUTTONS:
                 return returns.staff_press(session, case, seller, press, kind, extra)
-            if kind == "claim":
+            if kind == Button.CLAIM:
                 return PressResult(self._claim(session, case, seller, press.user_id, name))
-            if kind == "close":
+            if kind == Button.CLOSE:
                 actor = f"staff:{press.user_id}"
                 if cases.close(session, self.ctx, case, seller, actor=actor, name=name):
                     return PressResult()
                 return PressResult(text("staff_case_closed", lang, number=str(case.number)))
-            if kind == "tpl":
+            if kind == Button.TEMPLATES:
                 self._templates_menu(session, case, seller)
                 return PressResult()
             self._template(session, case, seller, extra, None)
