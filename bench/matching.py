@@ -33,7 +33,7 @@ from sellerdesk.faq.content.errors import ContentError
 from sellerdesk.faq.content.model import Content, Seller
 from sellerdesk.faq.evaluate import Case, evaluate, read_cases
 from sellerdesk.faq.matching.decision import SellerMatcher
-from sellerdesk.faq.matching.matcher import MODES
+from sellerdesk.faq.matching.policy import MODES
 
 #: The metric columns of the report, in order (keys of ``evaluate``'s result).
 COLUMNS = (

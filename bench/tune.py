@@ -46,23 +46,20 @@ from sellerdesk.faq.content.model import Seller
 from sellerdesk.faq.evaluate import Case, read_cases
 from sellerdesk.faq.matching.confidence import FEATURES, ConfidenceModel, features
 from sellerdesk.faq.matching.lexical import LexicalWeights
-from sellerdesk.faq.matching.matcher import (
+from sellerdesk.faq.matching.matcher import MAX_SPLIT_CHARS, PART_ENCODERS, Matcher, semantic_query
+from sellerdesk.faq.matching.parts import question_parts
+from sellerdesk.faq.matching.policy import (
     ENTRY_SIGNALS,
     FUZZY_POLICY,
     FUZZY_WEIGHTS,
     HYBRID_POLICY,
     HYBRID_WEIGHTS,
-    MAX_SPLIT_CHARS,
     MODES,
-    PART_ENCODERS,
     DecisionPolicy,
-    Matcher,
     Ranking,
     ScoringWeights,
     rank_key,
-    semantic_query,
 )
-from sellerdesk.faq.matching.parts import question_parts
 from sellerdesk.faq.matching.semantic import EmbeddingCache, Encoder, Vectors, load_encoder
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,7 @@ from sellerdesk.faq.content.loader import load_content
 from sellerdesk.faq.content.model import Content
 from sellerdesk.faq.evaluate import evaluate, read_cases
 from sellerdesk.faq.matching.decision import Action, Decision
-from sellerdesk.faq.matching.matcher import MODES
+from sellerdesk.faq.matching.policy import MODES
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from sellerdesk.faq.matching.decision import Action
-from sellerdesk.faq.matching.matcher import Matcher, ScoringWeights
+from sellerdesk.faq.matching.matcher import Matcher
+from sellerdesk.faq.matching.policy import ScoringWeights
 from sellerdesk.faq.matching.semantic import EmbeddingCache, Vectors
 from tests.faq.test_calibration import _seller
 from tests.faq.test_semantic import CountingEncoder

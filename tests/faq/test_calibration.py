@@ -14,8 +14,10 @@ from sellerdesk.faq.content.model import Entry, Seller
 from sellerdesk.faq.matching import calibration as cal
 from sellerdesk.faq.matching.calibration import Calibration, Scale
 from sellerdesk.faq.matching.lexical import EntryLexicon, LexicalWeights
-from sellerdesk.faq.matching.matcher import FUZZY_WEIGHTS, Matcher
+from sellerdesk.faq.matching.matcher import Matcher
 from sellerdesk.faq.matching.normalize import normalize
+from sellerdesk.faq.matching.policy import FUZZY_WEIGHTS
+from sellerdesk.faq.matching.seller_index import SellerIndex
 from sellerdesk.faq.matching.semantic import EmbeddingCache, SemanticIndex
 from tests.faq.test_semantic import CountingEncoder
 
@@ -150,7 +152,7 @@ def test_a_restart_reads_the_calibration_instead_of_computing_it(
     def fail(*_: object) -> Calibration:
         raise AssertionError("calibrated again")
 
-    monkeypatch.setattr(Matcher, "_calibrate", fail)
+    monkeypatch.setattr(SellerIndex, "_calibrate", fail)
     again = Matcher(seller, FUZZY_WEIGHTS, cache=EmbeddingCache(tmp_path)).calibration
     assert again == first
 

@@ -13,14 +13,14 @@ from sellerdesk.faq.matching import confidence
 from sellerdesk.faq.matching.calibration import Calibration, Scale
 from sellerdesk.faq.matching.confidence import FEATURES, ConfidenceModel, features
 from sellerdesk.faq.matching.decision import Action, Candidate
-from sellerdesk.faq.matching.matcher import (
+from sellerdesk.faq.matching.normalize import normalize
+from sellerdesk.faq.matching.policy import (
     FUZZY_POLICY,
     HYBRID_POLICY,
     DecisionPolicy,
     Ranking,
     decide_from,
 )
-from sellerdesk.faq.matching.normalize import normalize
 
 QUESTION = normalize("сколько идет доставка в москву")
 CALIBRATION = Calibration(right=Scale(3.0, 1.0), near=Scale(1.5, 0.8))

@@ -102,8 +102,8 @@ def test_keywords_add_to_the_lexical_score(write_seller: WriteSeller) -> None:
     with_kw = Matcher(seller)
     index = [e.id for e in seller.entries].index("delivery-time")
     norm = normalize("доставка")
-    assert with_kw._lexicon.scores(norm).keyword[index] > 0
-    assert without._lexicon.scores(norm).keyword[index] == 0
+    assert with_kw.index.lexicon.scores(norm).keyword[index] > 0
+    assert without.index.lexicon.scores(norm).keyword[index] == 0
 
 
 def test_seller_without_entries(write_seller: WriteSeller) -> None:

@@ -13,7 +13,8 @@ from sellerdesk.faq.content.loader import load_content
 from sellerdesk.faq.content.model import Content, Seller
 from sellerdesk.faq.evaluate import Case, evaluate, read_cases
 from sellerdesk.faq.matching.decision import Action, Candidate, Decision
-from sellerdesk.faq.matching.matcher import FUZZY_WEIGHTS, Matcher, make_matcher
+from sellerdesk.faq.matching.matcher import Matcher, make_matcher
+from sellerdesk.faq.matching.policy import FUZZY_WEIGHTS
 from sellerdesk.faq.matching.semantic import installed
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"

@@ -14,13 +14,8 @@ from sellerdesk.faq.content.loader import load_content
 from sellerdesk.faq.content.model import Content, Product, Seller
 from sellerdesk.faq.matching.confidence import FEATURES
 from sellerdesk.faq.matching.decision import Action
-from sellerdesk.faq.matching.matcher import (
-    HYBRID_POLICY,
-    HYBRID_WEIGHTS,
-    DecisionPolicy,
-    Matcher,
-    make_matcher,
-)
+from sellerdesk.faq.matching.matcher import Matcher, make_matcher
+from sellerdesk.faq.matching.policy import HYBRID_POLICY, HYBRID_WEIGHTS, DecisionPolicy
 from sellerdesk.faq.matching.products import common_attributes, product_details
 from sellerdesk.faq.matching.semantic import EmbeddingCache, SemanticIndex, Vectors, installed
 from tests.faq.test_semantic import CountingEncoder

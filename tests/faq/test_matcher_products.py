@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from sellerdesk.faq.content.model import Entry, Product, Seller
-from sellerdesk.faq.matching.matcher import HYBRID_WEIGHTS, Matcher
+from sellerdesk.faq.matching.matcher import Matcher
+from sellerdesk.faq.matching.policy import HYBRID_WEIGHTS
 from sellerdesk.faq.matching.products import Catalog, product_passage
 from sellerdesk.faq.matching.semantic import EmbeddingCache, SemanticIndex, Vectors
 

@@ -15,7 +15,8 @@ from sellerdesk.faq.content.model import Entry, Seller
 from sellerdesk.faq.matching import matcher as matcher_module
 from sellerdesk.faq.matching import semantic
 from sellerdesk.faq.matching.decision import Action
-from sellerdesk.faq.matching.matcher import Matcher, ScoringWeights, make_matcher
+from sellerdesk.faq.matching.matcher import Matcher, make_matcher
+from sellerdesk.faq.matching.policy import ScoringWeights
 from sellerdesk.faq.matching.semantic import EmbeddingCache, Vectors
 
 needs_use = pytest.mark.skipif(
