@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sellerdesk.bot.i18n.catalog import LANGUAGES
-from sellerdesk.faq.content.loader import parse_duration
+from sellerdesk.faq.content.checker import parse_duration
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite:///./data/sellerdesk.db"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
-from sellerdesk.faq.content.loader import (
+from sellerdesk.faq.content.products_file import (
     PRODUCT_COLUMNS,
     decode_table,
     load_products_file,

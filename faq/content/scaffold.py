@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
-from sellerdesk.faq.content.loader import SELLER_ID
+from sellerdesk.faq.content.checker import SELLER_ID
 
 #: Languages a scaffold can be written in (the bot's own texts exist in these).
 SCAFFOLD_LANGUAGES = ("ru", "en", "zh")

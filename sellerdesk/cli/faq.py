@@ -185,7 +185,7 @@ def _quiet_content(arg: str | None) -> Content | None:
 
 def cmd_faq_gaps(args: argparse.Namespace) -> int:
     from sellerdesk.bot.reports.unanswered import find_gaps, format_gaps
-    from sellerdesk.faq.content.loader import parse_duration
+    from sellerdesk.faq.content.checker import parse_duration
     from sellerdesk.storage.db import make_engine, session_factory
     from sellerdesk.storage.migrate import SchemaMismatchError, check
 

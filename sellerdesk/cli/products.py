@@ -24,7 +24,7 @@ from sellerdesk.faq.content.catalog_import import (
     read_products_table,
     write_products_csv,
 )
-from sellerdesk.faq.content.loader import SELLER_ID
+from sellerdesk.faq.content.checker import SELLER_ID
 
 
 def _known_sellers(root: Path) -> str:

@@ -22,7 +22,7 @@ from sellerdesk.bot.reports.unanswered import (
     unique_id,
 )
 from sellerdesk.cli import main
-from sellerdesk.faq.content.loader import load_faq_file
+from sellerdesk.faq.content.faq_file import load_faq_file
 from sellerdesk.faq.content.model import ANY_LANG
 from sellerdesk.storage.db import make_engine, session_factory, unit_of_work
 from sellerdesk.storage.repo import privacy, questions

@@ -18,7 +18,8 @@ from sellerdesk.faq.content.catalog_import import (
     parse_column_map,
     write_products_csv,
 )
-from sellerdesk.faq.content.loader import load_products_file, load_seller
+from sellerdesk.faq.content.loader import load_seller
+from sellerdesk.faq.content.products_file import load_products_file
 from sellerdesk.faq.matching.matcher import make_matcher
 from tests.faq.conftest import PRODUCTS_CSV, WriteSeller
 

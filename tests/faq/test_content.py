@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from sellerdesk.faq.content.checker import parse_duration
 from sellerdesk.faq.content.errors import ContentError
-from sellerdesk.faq.content.loader import decode_table, load_content, load_seller, parse_duration
+from sellerdesk.faq.content.loader import load_content, load_seller
 from sellerdesk.faq.content.model import ANY_LANG
+from sellerdesk.faq.content.products_file import decode_table
 from tests.faq.conftest import FAQ_YAML, PRODUCTS_CSV, SELLER_YAML, WriteSeller
 
 

@@ -15,14 +15,10 @@ from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
 from sellerdesk.faq.content.errors import Problem
-from sellerdesk.faq.content.loader import (
-    known_keys,
-    load_faq_file,
-    load_seller_file,
-    load_templates_file,
-    required_keys,
-)
+from sellerdesk.faq.content.faq_file import load_faq_file, load_templates_file
+from sellerdesk.faq.content.loader import known_keys, required_keys
 from sellerdesk.faq.content.scaffold import SellerSpec, create_seller, schema_dir
+from sellerdesk.faq.content.seller_file import load_seller_file
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "sellers" / "lotus-wear"

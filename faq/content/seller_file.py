@@ -1,0 +1,164 @@
+"""seller.yaml: the shop, its staff chat, languages, deadlines and returns (content-format.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ruamel.yaml.nodes import Node, ScalarNode
+
+from sellerdesk.faq.content.checker import (
+    Checker,
+    load_yaml,
+)
+from sellerdesk.faq.content.errors import Problem
+from sellerdesk.faq.content.model import (
+    Returns,
+    Sla,
+)
+
+SELLER_REQUIRED = ("name", "support_chat_id", "languages")
+SELLER_OPTIONAL = (
+    "topics",
+    "staff",
+    "greeting",
+    "sla",
+    "returns",
+    "timezone",
+    "digest_hour",
+    "staff_language",
+)
+#: Languages the bot has its own texts in (cards, buttons, reminders).
+BOT_LANGUAGES = ("ru", "en", "zh")
+SLA_KEYS = ("first_reply", "remind_after", "escalate_after")
+RETURNS_KEYS = ("decide_within",)
+#: Hours of the day a digest may be sent at.
+_HOURS = range(24)
+
+
+def _parse_returns(c: Checker, node: Node) -> Returns:
+    keys = c.mapping(node, "returns", (), RETURNS_KEYS)
+    default = Returns()
+    if keys is None or "decide_within" not in keys:
+        return default
+    decide = c.duration(keys["decide_within"][1], "returns.decide_within")
+    return Returns(decide_within=decide or default.decide_within)
+
+
+def _parse_timezone(c: Checker, node: Node) -> str | None:
+    name = c.string(node, "timezone")
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        c.problem(
+            node, "timezone", f"unknown time zone {name!r}; use an IANA name such as Europe/Moscow"
+        )
+        return None
+    return name
+
+
+def _parse_staff_language(c: Checker, node: Node, languages: tuple[str, ...]) -> str | None:
+    value = c.lang(node, "staff_language")
+    if value is None:
+        return None
+    allowed = tuple(dict.fromkeys((*languages, *BOT_LANGUAGES)))
+    if value not in allowed:
+        c.problem(node, "staff_language", f"expected one of {', '.join(allowed)}, not {value!r}")
+        return None
+    return value
+
+
+def _parse_hour(c: Checker, node: Node) -> int | None:
+    value = c.scalar(node) if isinstance(node, ScalarNode) else None
+    if isinstance(value, bool) or not isinstance(value, int) or value not in _HOURS:
+        c.problem(node, "digest_hour", "expected an hour of the day, 0 to 23")
+        return None
+    return value
+
+
+def _parse_sla(c: Checker, node: Node) -> Sla:
+    keys = c.mapping(node, "sla", (), SLA_KEYS)
+    default = Sla()
+    if keys is None:
+        return default
+    first_reply = default.first_reply
+    if "first_reply" in keys:
+        first_reply = c.duration(keys["first_reply"][1], "sla.first_reply") or first_reply
+    escalate_after = default.escalate_after
+    if "escalate_after" in keys:
+        escalate_after = (
+            c.duration(keys["escalate_after"][1], "sla.escalate_after") or escalate_after
+        )
+    remind_after = default.remind_after
+    if "remind_after" in keys:
+        items = c.sequence(keys["remind_after"][1], "sla.remind_after")
+        if items is not None:
+            parsed = [c.duration(n, "sla.remind_after") for n in items]
+            values = [v for v in parsed if v is not None]
+            if values != sorted(values):
+                c.problem(keys["remind_after"][1], "sla.remind_after", "list them in order")
+            remind_after = tuple(values)
+    return Sla(first_reply=first_reply, remind_after=remind_after, escalate_after=escalate_after)
+
+
+def load_seller_file(path: Path, seller_id: str) -> tuple[dict[str, Any], list[Problem]]:
+    """Read seller.yaml into the keyword arguments of :class:`Seller` (minus content)."""
+    c = Checker(path)
+    root = load_yaml(path, c)
+    if root is None:
+        return {}, c.problems
+    keys = c.mapping(root, "", SELLER_REQUIRED, SELLER_OPTIONAL)
+    if keys is None:
+        return {}, c.problems
+    out: dict[str, Any] = {"id": seller_id}
+    if "name" in keys:
+        out["name"] = c.string(keys["name"][1], "name")
+    if "support_chat_id" in keys:
+        out["support_chat_id"] = c.integer(keys["support_chat_id"][1], "support_chat_id")
+    if "topics" in keys:
+        topics = c.boolean(keys["topics"][1], "topics")
+        if topics is not None:
+            out["topics"] = topics
+    if "languages" in keys:
+        items = c.sequence(keys["languages"][1], "languages")
+        if items is not None:
+            langs = [c.lang(n, "languages") for n in items]
+            if not items:
+                c.problem(keys["languages"][1], "languages", "list at least one language")
+            elif len(set(langs)) != len(langs):
+                c.problem(keys["languages"][1], "languages", "a language is listed twice")
+            out["languages"] = tuple(x for x in langs if x)
+    if "staff" in keys:
+        items = c.sequence(keys["staff"][1], "staff")
+        if items is not None:
+            staff = [c.integer(n, "staff") for n in items]
+            out["staff"] = tuple(s for s in staff if s is not None)
+    if "greeting" in keys:
+        greeting = c.per_language(keys["greeting"][1], "greeting", c.string)
+        if greeting is not None:
+            out["greeting"] = greeting
+    if "sla" in keys:
+        out["sla"] = _parse_sla(c, keys["sla"][1])
+    if "returns" in keys:
+        out["returns"] = _parse_returns(c, keys["returns"][1])
+    if "timezone" in keys:
+        zone = _parse_timezone(c, keys["timezone"][1])
+        if zone is not None:
+            out["timezone"] = zone
+    if "digest_hour" in keys:
+        hour = _parse_hour(c, keys["digest_hour"][1])
+        if hour is not None:
+            out["digest_hour"] = hour
+    if "staff_language" in keys:
+        staff_language = _parse_staff_language(
+            c, keys["staff_language"][1], out.get("languages", ())
+        )
+        if staff_language is not None:
+            out["staff_language"] = staff_language
+    return out, c.problems
+
+
+# ------------------------------------------------------------------------------ faq.yaml
