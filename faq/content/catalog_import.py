@@ -11,23 +11,21 @@ rows it skipped and why. It reads and writes files only; no network, no Telegram
 from __future__ import annotations
 
 import contextlib
-import csv
 import html
-import io
-import os
 import re
-import tempfile
-import zipfile
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+from sellerdesk.faq.content.catalog_sheets import (
+    CatalogImportError,
+    NumberedRow,
+    Sheet,
+    read_sheets,
+)
 from sellerdesk.faq.content.products_file import (
     PRODUCT_COLUMNS,
-    decode_table,
-    load_products_file,
-    sniff_delimiter,
 )
 
 OFFER_ID, NAME, DESCRIPTION = PRODUCT_COLUMNS
@@ -94,18 +92,6 @@ _FLOAT_ID = re.compile(r"^-?\d+\.0+$")
 _HTML_TAG = re.compile(r"<!--.*?-->|</?[a-zA-Z][^<>]*>", re.DOTALL)
 _HTML_BREAK = re.compile(r"<br\s*/?>|</(?:p|div|li|ul|ol|h[1-6]|tr)\s*>", re.IGNORECASE)
 _HTML_ITEM = re.compile(r"<li(?:\s[^<>]*)?>", re.IGNORECASE)
-_ZIP_MAGIC = b"PK\x03\x04"
-#: Compound File Binary: Excel 97-2003 ``.xls``, or an ``.xlsx`` saved with a password.
-_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
-
-
-#: A source row and its number in the file (the number Excel shows, or the CSV line).
-NumberedRow = tuple[int, Sequence[object]]
-
-
-class CatalogImportError(Exception):
-    """The file or the options cannot be used at all; the message says what to do."""
 
 
 def normalize_header(text: str) -> str:
@@ -144,109 +130,6 @@ def clean_description(text: str) -> str:
     text = html.unescape(_HTML_TAG.sub(" ", text))
     lines = (_collapse(line) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
-
-
-# ------------------------------------------------------------------------------ reading
-
-
-@dataclass(frozen=True)
-class Sheet:
-    """One table of a source file: its label in reports and its rows, numbered from 1."""
-
-    label: str
-    rows: Iterator[NumberedRow]
-    #: CSV cells are text: an offer id written as ``12345.0`` came from a float.
-    text_cells: bool = False
-
-
-def _sniff_kind(path: Path) -> str:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(8)
-    except OSError as exc:
-        raise CatalogImportError(f"cannot read {path}: {exc.strerror}") from exc
-    if not head:
-        raise CatalogImportError(f"{path} is empty")
-    if head.startswith(_ZIP_MAGIC):
-        return "xlsx"
-    if head.startswith(_CFB_MAGIC):
-        if _ENCRYPTED_MARK in path.read_bytes():
-            raise CatalogImportError(
-                f"{path} is password protected: open it in Excel, remove the password "
-                "(File > Info > Protect Workbook) and save it as .xlsx"
-            )
-        raise CatalogImportError(
-            f"{path} is an Excel 97-2003 (.xls) file: open it in Excel and save it as "
-            ".xlsx or CSV UTF-8"
-        )
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        raise CatalogImportError(
-            f"{path} is not an XLSX file (it may be damaged or only renamed); "
-            "export the catalog again or save it as CSV"
-        )
-    return "csv"
-
-
-def _xlsx_sheets(path: Path) -> Generator[Sheet, None, None]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        # Read-only mode streams rows from the zip: a 50,000-row export never sits in
-        # memory as cell objects.
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise CatalogImportError(
-            f"{path} is not a readable XLSX file ({exc}); export it again or save it as CSV"
-        ) from exc
-    try:
-        for sheet in book.worksheets:
-            rows = (
-                (number, values)
-                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-            )
-            yield Sheet(f"{path.name}, sheet {sheet.title!r}", rows)
-    finally:
-        book.close()
-
-
-def _csv_records(text: str, delimiter: str) -> Iterator[NumberedRow]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    while True:
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise CatalogImportError(f"line {line}: unreadable CSV: {exc}") from exc
-        yield line, list(row)
-
-
-def _csv_sheets(path: Path) -> Generator[Sheet, None, None]:
-    text, _encoding = decode_table(path.read_bytes())
-    if not text.strip():
-        raise CatalogImportError(f"{path} is empty")
-    if "\x00" in text:
-        raise CatalogImportError(f"{path} is neither an XLSX file nor a CSV text table")
-    # Title rows above the header defeat a guess from the first line alone: the guess
-    # goes first, the other separators are tried when no header is found with it.
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    guess = sniff_delimiter(first)
-    for delimiter in dict.fromkeys((guess, ";", ",", "\t")):
-        yield Sheet(path.name, _csv_records(text, delimiter), text_cells=True)
-
-
-def read_sheets(path: Path) -> Generator[Sheet, None, None]:
-    """The tables of an XLSX (each sheet) or CSV file (each plausible separator).
-
-    Raises:
-        CatalogImportError: the file is missing, empty, password protected, or neither
-            XLSX nor CSV.
-    """
-    if _sniff_kind(path) == "xlsx":
-        return _xlsx_sheets(path)
-    return _csv_sheets(path)
 
 
 # ---------------------------------------------------------------------------- columns
@@ -519,126 +402,6 @@ def catalog_from_records(
         raise CatalogImportError(f"{source}: records need {OFFER_ID} and {NAME}")
     rows = ((n, [r.get(h, "") for h in header]) for n, r in enumerate(records, start=1))
     return build_catalog(Sheet(source, iter(())), 0, columns, rows)
-
-
-# ------------------------------------------------------------------------ products.csv
-
-
-@dataclass
-class Table:
-    """products.csv as columns and rows of text."""
-
-    columns: list[str]
-    rows: list[list[str]]
-
-
-@dataclass(frozen=True)
-class Merged:
-    """The catalog to write and how it differs from the file it replaces."""
-
-    table: Table
-    added: int
-    updated: int
-    kept: int
-    removed: int
-
-
-def read_products_table(path: Path) -> Table | None:
-    """The current products.csv (any encoding and separator the loader accepts), or None.
-
-    Raises:
-        CatalogImportError: the file exists but is not a usable catalog.
-    """
-    if not path.is_file():
-        return None
-    _products, problems = load_products_file(path)
-    if problems:
-        listed = "; ".join(str(p) for p in problems[:5])
-        raise CatalogImportError(
-            f"the current {path.name} has problems ({listed}); fix it, or use --replace"
-        )
-    text, _encoding = decode_table(path.read_bytes())
-    delimiter = sniff_delimiter(text.split("\n", 1)[0])
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    header = [h.strip() for h in records[0]]
-    rows = [
-        (row + [""] * len(header))[: len(header)]
-        for row in records[1:]
-        if any(cell.strip() for cell in row)
-    ]
-    return Table(header, rows)
-
-
-def merge_catalog(current: Table | None, catalog: Catalog, *, replace: bool = False) -> Merged:
-    """Imported rows update current rows with the same offer id and add the others.
-
-    Columns only the current file has keep their values; ``replace`` drops the
-    current file's rows altogether.
-    """
-    if current is None or replace:
-        removed = len(current.rows) if current is not None else 0
-        table = Table(list(catalog.columns), catalog.rows)
-        return Merged(table, added=len(catalog.rows), updated=0, kept=0, removed=removed)
-    columns = list(current.columns)
-    columns += [c for c in catalog.columns if c not in columns]
-    position = {c: i for i, c in enumerate(columns)}
-    offer_at = position[OFFER_ID]
-    rows = [row + [""] * (len(columns) - len(row)) for row in current.rows]
-    by_offer = {row[offer_at].strip(): index for index, row in enumerate(rows)}
-    added = updated = 0
-    for imported in catalog.rows:
-        values = dict(zip(catalog.columns, imported, strict=True))
-        index = by_offer.get(values[OFFER_ID])
-        if index is None:
-            row = [""] * len(columns)
-            by_offer[values[OFFER_ID]] = len(rows)
-            rows.append(row)
-            added += 1
-        else:
-            row = rows[index]
-            updated += 1
-        for column, value in values.items():
-            row[position[column]] = value
-    kept = len(current.rows) - updated
-    return Merged(Table(columns, rows), added=added, updated=updated, kept=kept, removed=0)
-
-
-def write_products_csv(path: Path, table: Table) -> None:
-    """Write products.csv atomically (temp file, check, rename): a bot reloading the
-    folder never reads half a file, and a file the loader would refuse is never written.
-
-    Raises:
-        CatalogImportError: the result would not load (the old file stays as it was).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(table.columns)
-            writer.writerows(table.rows)
-            handle.flush()
-            os.fsync(handle.fileno())
-        _products, problems = load_products_file(temp)
-        if problems:
-            listed = "; ".join(p.message for p in problems[:5])
-            raise CatalogImportError(f"the result would not load ({listed}); nothing written")
-        os.chmod(temp, _file_mode(path))
-        os.replace(temp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-
-
-def _file_mode(path: Path) -> int:
-    """The current file's permissions, else what a new file gets under the umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 # ------------------------------------------------------------------------------ report

@@ -15,12 +15,14 @@ from sellerdesk.cli.common import (
 )
 from sellerdesk.faq.content.catalog_import import (
     Catalog,
-    CatalogImportError,
-    Table,
     format_report,
     import_catalog,
-    merge_catalog,
     parse_column_map,
+)
+from sellerdesk.faq.content.catalog_sheets import CatalogImportError
+from sellerdesk.faq.content.catalog_table import (
+    Table,
+    merge_catalog,
     read_products_table,
     write_products_csv,
 )

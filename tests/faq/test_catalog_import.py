@@ -11,13 +11,12 @@ from openpyxl import Workbook
 
 from sellerdesk.cli import main
 from sellerdesk.faq.content.catalog_import import (
-    CatalogImportError,
-    Table,
     clean_description,
     import_catalog,
     parse_column_map,
-    write_products_csv,
 )
+from sellerdesk.faq.content.catalog_sheets import CatalogImportError
+from sellerdesk.faq.content.catalog_table import Table, write_products_csv
 from sellerdesk.faq.content.loader import load_seller
 from sellerdesk.faq.content.products_file import load_products_file
 from sellerdesk.faq.matching.matcher import make_matcher
