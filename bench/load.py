@@ -56,6 +56,9 @@ second per bot and about 20 a minute per group, so 100 relays a second need paid
 broadcast and at least five staff groups kept under 20 a minute each, whatever the
 bot's speed. The double and the buyers share the machine with the bot: on 2 cores
 they take much of one.
+
+Longer than ~500 lines on purpose: one benchmark command with its simulated buyers,
+processes and report, read top to bottom.
 """
 
 from __future__ import annotations

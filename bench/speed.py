@@ -25,6 +25,9 @@ offer ids ``SKU-000123``). Questions are held-out utterances (CLINC150 / BANKING
 ``test``) plus Russian product questions when there is a catalog.
 
     python -m bench.speed [--queries N] [--no-memory] [--json FILE]
+
+Longer than ~500 lines on purpose: the synthetic sellers, each measurement and its
+baseline in one command.
 """
 
 from __future__ import annotations

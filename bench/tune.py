@@ -26,6 +26,9 @@ hours). A question the FAQ does not cover: handed to staff 1 (the right thing); 
 ``-WRONG_COST`` (3). Every seller weighs the same. On top of the objective, no choice
 may give more than ``MAX_WRONG`` wrong answers over the training sellers' questions, nor
 hand fewer than ``MIN_HANDOFF`` of their out-of-scope questions to staff.
+
+Longer than ~500 lines on purpose: the objective, the replay of decisions and every
+search that uses them must agree, so they stay in one module.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ Personal data of buyers lives only in :class:`Buyer` (Telegram id, username,
 first name), in case texts (subject, order numbers, rating comment), in the
 message mappings and in the outbox payloads; ``forget_buyer`` clears exactly
 those and keeps the anonymous rest for statistics.
+
+Longer than ~500 lines on purpose: the whole schema in one module, read as one (the
+migrations mirror it table by table).
 """
 
 from __future__ import annotations

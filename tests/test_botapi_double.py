@@ -4,6 +4,9 @@ These tests prove two things the end-to-end tests rely on: PTB parses every resu
 double returns (so the double's objects are shaped like Telegram's), and the double
 reproduces the Telegram behaviour the bot must cope with (missing topics, blocked users,
 flood control, broken connections, long polling, duplicate updates).
+
+Longer than ~500 lines on purpose: one test per behaviour of Telegram the double
+reproduces.
 """
 
 from __future__ import annotations

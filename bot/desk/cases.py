@@ -4,6 +4,10 @@ messages both ways, claiming, closing with a rating request, reopening.
 Each function works inside the caller's transaction and writes what must be sent to
 the outbox (:mod:`bot.desk.outgoing`), so a state change and its messages commit together.
 Nothing here calls Telegram.
+
+Longer than ~500 lines on purpose: a case's life (open, relay, claim, close, reopen)
+and its card and topic name are one state machine; each step reads the others'
+rules, so they stay side by side.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ deadline (seller.yaml ``returns.decide_within``), reminded and escalated by the
 same machinery as reply deadlines (:mod:`bot.schedule.sla`).
 
 Everything runs inside the caller's transaction and writes to the outbox.
+
+Longer than ~500 lines on purpose: the buyer's steps and staff's decision are one flow
+whose states both sides read.
 """
 
 from __future__ import annotations

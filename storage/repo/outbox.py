@@ -12,6 +12,10 @@ still pending or sending. Messages to one chat therefore go out one at a time in
 the order they were enqueued (a buyer's three messages reach the topic as three
 messages in order), a batch never holds two rows for one chat (its rows can be
 sent in parallel), and a chat that is rate limited holds back only its own queue.
+
+Longer than ~500 lines on purpose: every statement on the outbox table lives here, so
+the claim, the lease, the per-chat order and the recovery after a crash can be read
+(and changed) together; split, they would drift apart.
 """
 
 from __future__ import annotations

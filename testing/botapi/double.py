@@ -44,6 +44,9 @@ Telegram, but nothing is POSTed: tests post updates with :mod:`testing.botapi.we
 inline mode, payments, channels, the General topic as
 thread 1, callback query expiry, the 48-hour edit window.  Error texts are Telegram's
 where they are well known; a few rarer ones are marked approximate in the code.
+
+Longer than ~500 lines on purpose: the HTTP server, its faults and its waits are one
+object tests drive.
 """
 
 from __future__ import annotations

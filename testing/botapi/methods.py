@@ -5,6 +5,9 @@ One Python method per Bot API method takes the decoded parameters and returns th
 the same mistake (unknown chat, deleted topic, blocked user, markup it cannot parse,
 message not modified ...).  The wording follows Telegram's; where Telegram's exact text
 is not documented it is marked as approximate.
+
+Longer than ~500 lines on purpose: one method per Bot API method the desk calls, side
+by side so their shared checks (chat, topic, markup, flood) stay alike.
 """
 
 from __future__ import annotations

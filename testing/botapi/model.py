@@ -4,6 +4,8 @@ Each record keeps what a test wants to assert on (for a message: text, caption, 
 thread, reply target, reply markup ...) and renders the Bot API object that PTB parses
 (``Message``, ``User``, ``Chat``, ``ChatFullInfo``, ``ForumTopic``, ``File`` ...).
 Records are mutated only under the double's lock; tests read them.
+
+Longer than ~500 lines on purpose: each record sits beside the Telegram JSON it renders.
 """
 
 from __future__ import annotations

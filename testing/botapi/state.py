@@ -8,6 +8,9 @@ layer subclasses the previous one and :class:`~testing.botapi.double.BotApiDoubl
 
 Everything runs under one re-entrant lock with one condition variable, notified on every
 change, so that long polls and ``wait_for`` wake as soon as something happens.
+
+Longer than ~500 lines on purpose: every record the double keeps and every helper that
+reads or sets it up, under one lock.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ The pacer's clock and sleep are fake (a sleep moves the clock on), so minutes of
 Telegram time pass in milliseconds; the sender around it is the real one, on an
 in-memory database, with a fake bot that records when (on the fake clock) each call
 was made.
+
+Longer than ~500 lines on purpose: the fake clock and bot are shared by every pacing
+case.
 """
 
 from __future__ import annotations
