@@ -12,7 +12,7 @@ therefore only writes outside the repository or under the git-ignored
 ``bench/out/``.
 
 Run ``python -m bench.datasets [--out DIR]`` to write every benchmark to disk in
-the content-format.md layout, ready for ``sellerdesk faq eval``.
+the docs/content-format.md layout, ready for ``sellerdesk faq eval``.
 """
 
 from __future__ import annotations
@@ -364,7 +364,7 @@ def _check_target(directory: Path) -> Path:
 
 
 def _plain(mapping: dict[str, Any]) -> Any:
-    """A language map as content-format.md writes it (a bare value for ``*``)."""
+    """A language map as docs/content-format.md writes it (a bare value for ``*``)."""
     return mapping["*"] if set(mapping) == {"*"} else {k: v for k, v in mapping.items()}
 
 
@@ -425,7 +425,7 @@ def cases_to_jsonl(cases: Iterable[Case], path: Path) -> None:
 
 
 def write_benchmark(seller: Seller, cases: Iterable[Case], directory: Path) -> Path:
-    """Write one (seller, cases) pair in the content-format.md layout.
+    """Write one (seller, cases) pair in the docs/content-format.md layout.
 
     Layout: ``DIR/sellers/<seller-id>/{seller.yaml,faq.yaml[,products.csv]}`` and
     ``DIR/cases.jsonl``; then ``sellerdesk faq eval DIR/cases.jsonl --content

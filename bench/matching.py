@@ -7,7 +7,7 @@ the table shows every seller and the mean over them, and the figures per questio
 language pooled over the sellers. Then every benchmark of ``bench.datasets`` and the
 demo seller under ``examples/`` with the shipped models. Everything goes through
 ``faq.evaluate.evaluate`` (the code behind ``sellerdesk faq eval``), so the figures
-mean exactly what content-format.md section 3 says.
+mean exactly what docs/content-format.md section 3 says.
 
     python -m bench.matching [--split dev|test] [--quick] [--only NAME ...] [--json FILE]
 

@@ -655,7 +655,7 @@ def weights_main(mode: str, sets: Sequence[tuple[str, Seller, list[Case]]]) -> i
 
 
 def write_rows(path: Path, rows: Rows, window: float) -> None:
-    """The rows the models are fitted on, as CSV (``tests/faq/test_confidence.py`` fits
+    """The rows the models are fitted on, as CSV (``tests/faq/matching/test_confidence.py`` fits
     them again)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:

@@ -20,6 +20,7 @@ from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.staff import StaffConversation
 from sellerdesk.bot.reload import ContentReloader
 from sellerdesk.bot.schedule.digest import DigestSweep
+from sellerdesk.bot.schedule.retention import RetentionSweep
 from sellerdesk.bot.schedule.sla import SlaSweep
 from sellerdesk.bot.settings import Settings
 from sellerdesk.bot.telegram_io.outbox import OutboxSender
@@ -75,6 +76,8 @@ class DeskService:
             tuple[BuyerConversation, StaffConversation, AdminConversation, SlaSweep] | None
         ) = None
         self._digest: DigestSweep | None = None
+        #: Deletes sent messages' texts and old update ids (rides the deadline tick).
+        self.retention = RetentionSweep(db)
 
     def prepare(self) -> DeskContext:
         """Migrate the database, load the alias key and build every seller's matcher
@@ -146,6 +149,10 @@ class DeskService:
         if self._digest is not None:
             # The digest rides the same tick: one query per seller, due once a day.
             sent += await self.call(lambda sweep: sweep.tick(), self._digest)
+        try:
+            await self.db.run(self.retention.tick)
+        except Exception:  # deleting old rows can wait for the next tick
+            log.exception("retention sweep failed")
         return sent
 
     @property

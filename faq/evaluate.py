@@ -1,4 +1,4 @@
-"""Evaluation of the matcher on labelled questions (content-format.md, sections 2 and 3)."""
+"""Evaluation of the matcher on labelled questions (docs/content-format.md, sections 2 and 3)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sellerdesk.faq.content.model import Content
 from sellerdesk.faq.matching.decision import Action, Decision, MatcherFactory, SellerMatcher
 
 #: Keys of one evaluation case; ``lang`` and ``offer`` are optional. ``offer`` (an
-#: extension of content-format.md) is the offer id of the product the buyer came from
+#: extension of docs/content-format.md) is the offer id of the product the buyer came from
 #: (a deep link to its card), passed to the matcher as ``offer_id``.
 _CASE_KEYS = {"seller", "text", "expect", "lang", "offer"}
 
@@ -139,7 +139,7 @@ def evaluate(
     content: Content,
     matcher_factory: MatcherFactory,
 ) -> dict[str, Any]:
-    """Match every case the way the bot would and report the figures of content-format.md.
+    """Match every case the way the bot would and report the figures of docs/content-format.md.
 
     Args:
         cases: labelled questions; each names its seller.

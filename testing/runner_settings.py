@@ -7,9 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sellerdesk.bot.settings import Settings
+from sellerdesk.bot.settings import Pacing, Settings
 
 ADMIN_CHAT = -1009000000009
+
+#: Rates far above what a scenario sends: Telegram's limits are not what e2e tests test.
+UNPACED = Pacing(
+    global_rate=100_000,
+    chat_rate=10_000,
+    chat_burst=1_000,
+    group_rate_per_min=600_000,
+    group_burst=1_000,
+)
 
 
 def runner_settings(

@@ -12,8 +12,7 @@ import sys
 
 from sellerdesk.app import build_application
 from sellerdesk.faq.content.loader import load_content
-from testing.runner_settings import runner_settings
-from tests.e2e.harness import UNPACED
+from testing.runner_settings import UNPACED, runner_settings
 
 #: Seconds between sweeps: short, so the two processes contend for the same rows.
 TICK_S = 0.05

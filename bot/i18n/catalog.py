@@ -24,6 +24,9 @@ Commands (``python -m sellerdesk.bot.i18n.catalog ...``):
   kept as ``#| msgid``), a key gone from en moves to the obsolete ``#~`` entries.
 
 Fuzzy or empty translations are never shown: the bot falls back to English.
+
+Longer than ~500 lines on purpose: reading, checking and merging the catalogs share one
+reader of .po files and one idea of a key.
 """
 
 from __future__ import annotations

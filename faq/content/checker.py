@@ -48,7 +48,7 @@ class Checker:
 
     def compose(self, text: str) -> Node | None:
         # YAML 1.2 (ruamel): "[Сколько идет доставка?, Когда придет заказ?]" is two
-        # questions, as content-format.md writes them (YAML 1.1 parsers choke on the "?"),
+        # questions, as docs/content-format.md writes them (YAML 1.1 parsers choke on the "?"),
         # and "yes"/"no" stay text instead of silently becoming booleans.
         try:
             node: Node | None = YAML(typ="safe", pure=True).compose(text)

@@ -1,4 +1,4 @@
-"""faq.yaml (the entries) and templates.yaml (staff's quick replies) (content-format.md)."""
+"""faq.yaml (the entries) and templates.yaml (staff's quick replies) (docs/content-format.md)."""
 
 from __future__ import annotations
 

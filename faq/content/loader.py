@@ -1,4 +1,4 @@
-"""Loading and validating seller content (content-format.md, section 1).
+"""Loading and validating seller content (docs/content-format.md, section 1).
 
 Admins write these files by hand, so every problem is reported with the file, the
 line, the key and what was expected, and all problems of a file are reported at once

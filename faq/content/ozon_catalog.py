@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 
-from sellerdesk.bot.settings import Settings
 from sellerdesk.faq.content.catalog_import import Catalog, catalog_from_records, clean_description
 
 #: Items per /v3/product/list page and per /v3/product/info/list batch (Ozon's maximum).
@@ -157,15 +156,6 @@ class OzonClient:
             headers={"Client-Id": client_id, "Api-Key": api_key},
             timeout=REQUEST_TIMEOUT_S,
             transport=transport,
-        )
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> OzonClient:
-        return cls(
-            settings.ozon_client_id,
-            settings.ozon_api_key,
-            settings.ozon_api_url,
-            settings.ozon_api_rps,
         )
 
     def __repr__(self) -> str:  # the keys must never reach a log

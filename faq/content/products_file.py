@@ -1,5 +1,5 @@
 """products.csv: the catalog, in UTF-8 or the Windows encodings spreadsheets save
-(content-format.md)."""
+(docs/content-format.md)."""
 
 from __future__ import annotations
 

@@ -111,7 +111,7 @@ def _quote(value: str) -> str:
 
 SELLER_TEMPLATE = Template("""\
 # yaml-language-server: $$schema=$schema
-# $name: the seller's settings (content-format.md, "seller.yaml").
+# $name: the seller's settings (docs/content-format.md, "seller.yaml").
 # Check the folder after every edit:  sellerdesk faq check
 
 # The shop's name, shown to buyers.
@@ -152,7 +152,7 @@ digest_hour: 9
 
 FAQ_HEADER = Template("""\
 # yaml-language-server: $$schema=$schema
-# $name: FAQ entries (content-format.md, "faq.yaml").
+# $name: FAQ entries (docs/content-format.md, "faq.yaml").
 # The bot compares a buyer's question with every entry's questions: it answers when
 # one entry clearly fits, offers up to three when several might, and hands the
 # question to staff otherwise. Replace the examples with the shop's real answers.
@@ -161,7 +161,7 @@ entries:
 
 TEMPLATES_HEADER = Template("""\
 # yaml-language-server: $$schema=$schema
-# $name: staff quick replies (content-format.md, "templates.yaml").
+# $name: staff quick replies (docs/content-format.md, "templates.yaml").
 # In a case's topic, staff send /t <id>; the buyer gets the text in their language.
 templates:
 """)

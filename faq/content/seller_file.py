@@ -1,4 +1,5 @@
-"""seller.yaml: the shop, its staff chat, languages, deadlines and returns (content-format.md)."""
+"""seller.yaml: the shop, its staff chat, languages, deadlines and returns
+(docs/content-format.md)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ thing for a dense FAQ and a sparse one:
 The coefficients below are printed by ``python -m bench.tune --fit-confidence``: fitted
 on the dev questions of the evaluation sellers (``bench/sellers``, ``bench/cases/*.dev``)
 only, every seller weighing the same. The rows they are fitted on are kept in
-``bench/fit/``, and ``tests/faq/test_confidence.py`` fits them again and checks that
+``bench/fit/``, and ``tests/faq/matching/test_confidence.py`` fits them again and checks that
 the result is these constants.
 """
 

@@ -40,7 +40,12 @@ def _catalog_from_ozon() -> Catalog:
     from sellerdesk.faq.content.ozon_catalog import OzonClient, fetch_catalog
 
     settings = load_settings()
-    with OzonClient.from_settings(settings) as client:
+    with OzonClient(
+        settings.ozon_client_id,
+        settings.ozon_api_key,
+        settings.ozon_api_url,
+        settings.ozon_api_rps,
+    ) as client:
         return fetch_catalog(client, progress=lambda text: print(text, file=sys.stderr))
 
 

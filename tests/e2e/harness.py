@@ -21,11 +21,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sellerdesk.app import build_application
-from sellerdesk.bot.settings import Pacing, Settings
+from sellerdesk.bot.settings import Settings
 from sellerdesk.faq.content.loader import load_content
 from sellerdesk.storage.db import make_engine, session_factory
 from testing.botapi import BotApiDouble
 from testing.botapi.model import StoredMessage, TopicRecord
+from testing.runner_settings import UNPACED
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sellers"
 BUYER = 5001
@@ -88,16 +89,6 @@ class Desk:
         self, text: str, thread_id: int | None, user: int = STAFF, reply_to: int | None = None
     ) -> StoredMessage:
         return self.api.member_sends_text(self.support, user, text, thread_id, reply_to)
-
-
-#: Rates far above what a scenario sends: Telegram's limits are not what e2e tests test.
-UNPACED = Pacing(
-    global_rate=100_000,
-    chat_rate=10_000,
-    chat_burst=1_000,
-    group_rate_per_min=600_000,
-    group_burst=1_000,
-)
 
 
 def settings_for(api: BotApiDouble, tmp_path: Path, **overrides: Any) -> Settings:

@@ -1,0 +1,1 @@
+"""Tests of statistics, charts and unanswered questions (bot/reports)."""

@@ -1,0 +1,1 @@
+"""End-to-end conversations of buyers, staff and admins against the Bot API double."""

@@ -1,0 +1,95 @@
+"""/forget_me and flood control, over real HTTP against the Bot API double."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from sellerdesk.bot.desk.flood import FLOOD_LIMIT, FloodGate
+from sellerdesk.bot.i18n.texts import text
+from sellerdesk.storage.models import Buyer, Case, CaseStatus
+from testing.botapi import BotApiDouble
+from testing.botapi.model import StoredMessage
+from tests.e2e.conversations.test_case_flows import open_case
+from tests.e2e.harness import BUYER, SUPPORT, Desk, open_db, run_desk, settings_for
+
+
+def test_forget_me_asks_then_forgets_and_tells_staff(api: BotApiDouble, tmp_path: Path) -> None:
+    settings = settings_for(api, tmp_path)
+
+    async def scenario(desk: Desk) -> None:
+        topic = await open_case(desk)
+        ask = await desk.buyer_asks("/forget_me")
+        assert ask.text == text("forget_confirm", "ru")
+        data = [b["callback_data"] for b in ask.buttons]
+        assert data == ["forget:yes", "forget:no"]
+        # "No" keeps everything.
+        desk.api.user_presses_button(BUYER, ask, "forget:no")
+        kept = await desk.buyer_gets()
+        assert kept.text == text("forget_kept", "ru")
+        with open_db(settings) as session:
+            assert session.scalar(select(Buyer.telegram_id)) == BUYER
+        ask = await desk.buyer_asks("/forget_me")
+        desk.api.user_presses_button(BUYER, ask, "forget:yes")
+        done = await desk.buyer_gets()
+        assert done.text == text("forget_done", "ru")
+        note = await desk.in_topic(topic.thread_id, lambda m: "/forget_me" in (m.text or ""))
+        assert note.text == text("staff_buyer_forgotten", "ru", number="1")
+        assert "Anna" not in (note.text or "") and str(BUYER) not in (note.text or "")
+
+    run_desk(api, settings, scenario)
+    with open_db(settings) as session:
+        buyer = session.scalars(select(Buyer)).one()
+        assert buyer.telegram_id is None and buyer.forgotten_at is not None
+        case = session.scalars(select(Case)).one()
+        assert case.status is CaseStatus.CLOSED and case.subject is None
+
+
+def test_a_forged_forget_button_is_stale(api: BotApiDouble, tmp_path: Path) -> None:
+    settings = settings_for(api, tmp_path)
+
+    async def scenario(desk: Desk) -> None:
+        hello = await desk.buyer_asks("/start lotus-wear")
+        desk.api.user_presses_button(BUYER, hello, "forget:everyone", forged=True)
+        stale = await desk.buyer_gets()
+        assert stale.text == text("stale_button", "ru")
+
+    run_desk(api, settings, scenario)
+    with open_db(settings) as session:
+        assert session.scalar(select(Buyer.telegram_id)) == BUYER
+
+
+def test_a_flood_gets_one_notice_and_loses_nothing(api: BotApiDouble, tmp_path: Path) -> None:
+    burst = 2 * FLOOD_LIMIT + 5
+
+    async def scenario(desk: Desk) -> None:
+        topic = await open_case(desk)
+        sent = [desk.buyer_says(f"сообщение {i}") for i in range(burst)]
+        sources = {(BUYER, m.message_id) for m in sent}
+
+        def copies() -> list[StoredMessage]:
+            found = [
+                m
+                for m in desk.api.messages_in(SUPPORT, topic.thread_id)
+                if m.copied_from in sources
+            ]
+            return found if len(found) >= burst else []
+
+        relayed = await desk.wait(copies, timeout=30)
+        # Every message once, in the order sent.
+        assert [m.copied_from for m in relayed] == [(BUYER, m.message_id) for m in sent]
+        notices = [m for m in desk.buyer_messages() if m.text == text("flood_notice", "ru")]
+        assert len(notices) == 1
+
+    run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_flood_gate_notices_once_per_window() -> None:
+    now = [1000.0]
+    gate = FloodGate(limit=3, window_s=60, clock=lambda: now[0])
+    results = [gate.hit(1) for _ in range(10)]
+    assert [r is not None for r in results] == [False] * 3 + [True] + [False] * 6
+    assert gate.hit(2) is None  # other buyers are counted apart
+    now[0] += 61
+    assert [gate.hit(1) is not None for _ in range(4)] == [False, False, False, True]

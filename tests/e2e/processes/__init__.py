@@ -1,0 +1,1 @@
+"""End-to-end runs of whole bot processes: crashes, restarts, webhooks, faults, deadlines."""

@@ -1,0 +1,1 @@
+"""Tests of seller content: loading, checking, scaffolding, catalog import (faq/content)."""

@@ -1,0 +1,1 @@
+"""Tests of the matcher and its parts (faq/matching)."""
