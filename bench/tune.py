@@ -3,7 +3,7 @@
 Run: ``python -m bench.tune`` (leave-one-seller-out dev figures of the current defaults),
 ``--weights`` (a coordinate search over the scoring weights, each setting judged
 leave-one-seller-out), ``--fit-confidence`` (fit the models of ``faq/matching/confidence.py`` and
-the thresholds of ``faq/matching/matcher.py``, print them, and write the rows they are fitted on
+the thresholds of ``faq/matching/policy.py``, print them, and write the rows they are fitted on
 to ``bench/fit/``).
 
 The data: the dev questions of the evaluation sellers under ``bench/sellers`` (files
@@ -712,7 +712,7 @@ def fit_main(mode: str, sets: Sequence[tuple[str, Seller, list[Case]]]) -> int:
     print(f"\n# faq/matching/confidence.py (rows: {path.relative_to(ROOT)})")
     print(model_source(f"{upper}_ANSWER", policy.answer_model))
     print(model_source(f"{upper}_OFFER", policy.offer_model))
-    print(f"\n# faq/matching/matcher.py, {upper}_POLICY")
+    print(f"\n# faq/matching/policy.py, {upper}_POLICY")
     print(
         f"    tau_answer={policy.tau_answer}, tau_offer={policy.tau_offer},\n"
         f"    window={policy.window}, detail_min={policy.detail_min},"
