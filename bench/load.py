@@ -30,8 +30,8 @@ with Poisson arrivals, whatever the bot's speed:
    the highest rate sustained is reported.
 
 Webhooks (``--webhooks N``): instead of one polling process, N ``sellerdesk run
---webhook`` processes on one database, as production runs them behind nginx (README,
-Deployment); the benchmark posts each update to the next process in turn with the
+--webhook`` processes on one database, as production runs them behind nginx
+(docs/deployment.md); the benchmark posts each update to the next process in turn with the
 secret header, as Telegram posts to a balancer. "bot CPU" is then the sum over the
 processes (200% = two cores). Several processes need PostgreSQL: SQLite is skipped.
 
