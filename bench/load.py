@@ -362,7 +362,7 @@ def _bots(
 
 
 #: The webhook secret of the benchmark's webhook processes.
-WEBHOOK_SECRET = "load-bench-Secret-2026"
+WEBHOOK_SECRET = "load-bench-Secret-2026-0123456789abcdef"
 WEBHOOK_PATH = "/telegram"
 #: Webhook requests in flight at once: Telegram's ``max_connections`` default. Each
 #: process answers a POST once its update is handled, so this bounds the updates being

@@ -7,6 +7,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from yarl import URL
 
 from sellerdesk.bot.i18n.catalog import LANGUAGES
 from sellerdesk.faq.content.checker import parse_duration
@@ -216,6 +219,23 @@ def _hide_password(url: str) -> str:
     return url
 
 
+def _root_url(get: Callable[[str, str], str], key: str, default: str) -> str:
+    """An API's root URL, checked here: a malformed one would otherwise fail inside the
+    HTTP client with the token (part of every Bot API URL) in the error."""
+    value = get(key, default).rstrip("/")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        valid = valid and not any(c.isspace() for c in value) and not parts.query
+        URL(value)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise SettingsError(f"{key} must be an http(s) URL such as {default}, not {value!r}")
+    return value
+
+
 def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env")) -> Settings:
     """Read settings; the environment wins over ``.env``.
 
@@ -277,10 +297,12 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         raise SettingsError(f"CONTENT_WATCH must be on or off, not {watch!r}")
     # Ozon Seller API
     ozon_rps = _positive(get, "OZON_API_RPS", DEFAULT_OZON_API_RPS)
+    api_url = _root_url(get, "TELEGRAM_API_URL", DEFAULT_API_URL)
+    ozon_url = _root_url(get, "OZON_API_URL", DEFAULT_OZON_API_URL)
     return Settings(
         ozon_client_id=get("OZON_CLIENT_ID"),
         ozon_api_key=get("OZON_API_KEY"),
-        ozon_api_url=get("OZON_API_URL", DEFAULT_OZON_API_URL).rstrip("/"),
+        ozon_api_url=ozon_url,
         ozon_api_rps=ozon_rps,
         content_watch=watch in SWITCH_ON,
         outbox_lease_seconds=lease,
@@ -296,7 +318,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         matcher=matcher,
         cache_dir=Path(get("CACHE_DIR", DEFAULT_CACHE_DIR)),
         token=get("TELEGRAM_BOT_TOKEN"),
-        api_url=get("TELEGRAM_API_URL", DEFAULT_API_URL).rstrip("/"),
+        api_url=api_url,
         database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL),
         content_dir=Path(get("CONTENT_DIR", DEFAULT_CONTENT_DIR)),
         admin_chat_id=admin_chat_id,

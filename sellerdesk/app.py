@@ -11,7 +11,7 @@ import signal
 from datetime import timedelta
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from sellerdesk.bot.database import Database
@@ -24,6 +24,7 @@ from sellerdesk.bot.telegram_io.http import AiohttpRequest
 from sellerdesk.bot.telegram_io.ordering import PerChatUpdateProcessor
 from sellerdesk.bot.telegram_io.outbox import OutboxSender
 from sellerdesk.bot.telegram_io.pacing import Pacer
+from sellerdesk.bot.telegram_io.polling import POLL_TIMEOUT_S, DurablePoller
 from sellerdesk.bot.telegram_io.webhook import WebhookServer
 from sellerdesk.faq.content.model import Content
 from sellerdesk.handlers import admin, buttons, buyer, staff
@@ -33,6 +34,10 @@ log = logging.getLogger("sellerdesk")
 
 #: What Telegram accepts as a webhook secret token (setWebhook's secret_token).
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: The shortest WEBHOOK_SECRET accepted (Telegram takes 1-256 characters; a short one
+#: can be guessed), and the values of the example files, refused as they are.
+MIN_WEBHOOK_SECRET = 32
+EXAMPLE_SECRETS = frozenset({"replace-me"})
 #: Connections to the Bot API for the bot's calls (getUpdates has its own): 16
 #: kept-alive connections carry far more than Telegram's 30 messages a second at
 #: real-world round trips (see :mod:`bot.telegram_io.http`).
@@ -134,7 +139,24 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
     admin.register(app, service)
     buttons.register(app, service)
     app.add_error_handler(_log_error)
+    app.bot_data[SERVICE_KEY] = service
     return app
+
+
+#: Where the application keeps its desk service (for the poller's database).
+SERVICE_KEY = "sellerdesk.service"
+
+
+async def start_polling(
+    app: Application,  # type: ignore[type-arg]
+    timeout: int = POLL_TIMEOUT_S,
+) -> DurablePoller:
+    """Start long polling for a started ``app``: every update stored before Telegram
+    hears it was received (see :mod:`bot.telegram_io.polling`)."""
+    service: DeskService = app.bot_data[SERVICE_KEY]
+    poller = DurablePoller(app, service.db, timeout=timeout)
+    await poller.start()
+    return poller
 
 
 def _mark_sellers_seen(db: Database, content: Content) -> None:
@@ -157,19 +179,46 @@ REDACTED = "<token>"
 
 
 class _RedactToken(logging.Filter):
-    """Replaces the token in a record's message: secrets must not reach any log,
-    whatever level someone runs the bot at."""
+    """Replaces secrets in a record's message and in its traceback: they must not reach
+    any log, whatever fails and whatever level someone runs the bot at."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, *more: str) -> None:
         super().__init__()
         self.token = token
+        #: Every secret replaced; short values (an unset or test key) are left alone.
+        self.secrets = tuple(s for s in (token, *more) if len(s) >= MIN_SECRET_CHARS)
+
+    def _clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self.token in message:
-            record.msg = message.replace(self.token, REDACTED)
+        cleaned = self._clean(message)
+        if cleaned != message:
+            record.msg = cleaned
             record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._clean(record.stack_info)
         return True
+
+
+#: Secrets shorter than this are not searched for in log records.
+MIN_SECRET_CHARS = 6
+
+
+def redact_secrets(settings: Settings) -> None:
+    """Keep every secret of ``settings`` out of whatever the root logger's handlers write
+    (messages and tracebacks of any logger, ours and the libraries')."""
+    secrets = (settings.token, settings.ozon_api_key, settings.webhook_secret, settings.secret_key)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _RedactToken) for f in handler.filters):
+            handler.addFilter(_RedactToken(*secrets))
 
 
 def quiet_secret_loggers(token: str) -> None:
@@ -182,10 +231,11 @@ def quiet_secret_loggers(token: str) -> None:
             logger.addFilter(_RedactToken(token))
 
 
-def _configure_logging() -> None:
+def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
+    redact_secrets(settings)
 
 
 def _freeze_startup_objects() -> None:
@@ -197,12 +247,43 @@ def _freeze_startup_objects() -> None:
 
 
 def run_polling(settings: Settings, content: Content) -> int:
-    """Serve until interrupted (long polling); returns the process exit code."""
-    _configure_logging()
+    """Serve until SIGTERM or SIGINT (long polling); returns the process exit code."""
+    _configure_logging(settings)
     app = build_application(settings, content)
     _freeze_startup_objects()
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        asyncio.run(_serve_polling(app))
+    except InvalidToken:
+        log.error("Telegram refuses TELEGRAM_BOT_TOKEN: check it with @BotFather")
+        return 1
+    except Exception:  # logged through the redacting filter, never printed raw
+        log.exception("the bot stopped")
+        return 1
     return 0
+
+
+async def _serve_polling(app: Application) -> None:  # type: ignore[type-arg]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with app:  # initialize ... shutdown
+        assert app.post_init is not None and app.post_stop is not None
+        await app.post_init(app)
+        await app.start()
+        poller = await start_polling(app)
+        stopped = asyncio.create_task(stop.wait())
+        try:
+            assert poller.task is not None
+            await asyncio.wait([stopped, poller.task], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            failed = poller.task is not None and poller.task.done() and not stop.is_set()
+            await poller.stop()
+            await app.stop()
+            await app.post_stop(app)
+        if failed and poller.error is not None:
+            raise poller.error
 
 
 def check_webhook_settings(settings: Settings) -> None:
@@ -218,6 +299,14 @@ def check_webhook_settings(settings: Settings) -> None:
         )
     if not WEBHOOK_SECRET_RE.fullmatch(settings.webhook_secret):
         raise SettingsError("WEBHOOK_SECRET may hold only A-Z a-z 0-9 _ - (1-256 characters)")
+    if len(settings.webhook_secret) < MIN_WEBHOOK_SECRET or settings.webhook_secret in (
+        EXAMPLE_SECRETS
+    ):
+        raise SettingsError(
+            f"WEBHOOK_SECRET must be at least {MIN_WEBHOOK_SECRET} random characters, not "
+            "an example value: anyone who guesses it can send the bot forged updates. "
+            "Make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
     if not settings.webhook_url.startswith("https://"):
         raise SettingsError(
             "WEBHOOK_URL must be the public https URL Telegram calls, "
@@ -235,13 +324,16 @@ def run_webhook(settings: Settings, content: Content) -> int:
     whichever process gets them); requests without the secret get 403.
     """
     check_webhook_settings(settings)
-    _configure_logging()
+    _configure_logging(settings)
     app = build_application(settings, content)
     _freeze_startup_objects()
     try:
         asyncio.run(_serve_webhook(app, settings))
     except TelegramError as error:  # setWebhook refused or Telegram unreachable at start
         log.error("cannot register the webhook with Telegram: %s", error)
+        return 1
+    except Exception:  # logged through the redacting filter, never printed raw
+        log.exception("the bot stopped")
         return 1
     return 0
 

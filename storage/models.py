@@ -405,6 +405,24 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class InboxUpdate(Base):
+    """An update fetched by long polling and not handled yet.
+
+    Stored before Telegram is told it was received (the next ``getUpdates`` offset),
+    deleted once handled: a crash, a database outage or a full disk delays an update,
+    never loses it. ``parked_at``: handling kept failing; it waits for the next start
+    (or an admin) and shows in ``/health``.
+    """
+
+    __tablename__ = "inbox_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    error: Mapped[str | None] = mapped_column(String(200))
+
+
 class OutboxMessage(Base):
     """A Bot API call that must happen, stored in the same transaction as its cause.
 

@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 
-from sellerdesk.app import build_application
+from sellerdesk.app import build_application, start_polling
 from sellerdesk.bot.settings import load_pacing
 from sellerdesk.faq.content.loader import load_content
 from testing.runner_settings import runner_settings
@@ -49,13 +49,13 @@ async def main(api_url: str, token: str, database_url: str, content_dir: str, le
     done = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, done.set)
     async with app:
-        assert app.post_init is not None and app.updater is not None
+        assert app.post_init is not None
         await app.post_init(app)
         await app.start()
-        await app.updater.start_polling(poll_interval=0, timeout=1)
+        poller = await start_polling(app, timeout=1)
         print("ready", flush=True)
         await done.wait()
-        await app.updater.stop()
+        await poller.stop()
         await app.stop()
         if app.post_stop is not None:
             await app.post_stop(app)

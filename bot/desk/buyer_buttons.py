@@ -65,7 +65,8 @@ class BuyerButtons(BuyerChat):
 
     def _press_faq(self, w: Where, press: Press, rest: str) -> PressResult | None:
         seller_id, _, target = rest.partition(":")
-        seller = self.ctx.seller(seller_id)
+        # Sellers of the files now: one removed from them takes no new questions.
+        seller = self.ctx.faq.seller(seller_id)
         if seller is None:
             return None
         is_product = target.startswith("product:")
@@ -105,7 +106,8 @@ class BuyerButtons(BuyerChat):
 
     def _press_human(self, w: Where, press: Press, rest: str) -> PressResult | None:
         seller_id, _, log_id = rest.partition(":")
-        seller = self.ctx.seller(seller_id)
+        # A new case only with a seller of the files now (not one removed from them).
+        seller = self.ctx.faq.seller(seller_id)
         if seller is None or not log_id.isdigit():
             return None
         self._record_outcome(w, int(log_id), seller, QuestionOutcome.NOT_HELPED)
@@ -126,6 +128,9 @@ class BuyerButtons(BuyerChat):
         # Only the case's own buyer rates it, and only once it is closed.
         if case is None or case.buyer_id != w.buyer.id or cases.is_open(case):
             return None
+        if case.rating is not None:
+            # One rating per closing: a second press changes nothing and tells no one.
+            return PressResult("⭐" * case.rating, remove_buttons=True)
         seller = self.ctx.seller(case.seller_id)
         if seller is None:
             return None

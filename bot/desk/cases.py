@@ -490,14 +490,18 @@ def close(
         return False
     _topic_state(session, ctx, case, seller, closed=True, now=now)
     staff_note(session, case, seller, "staff_closed", number=str(case.number), name=name, now=now)
-    buyer_note(
-        session,
-        case,
-        "case_closed_rate",
-        buttons=rate_buttons(case),
-        number=str(case.number),
-        now=now,
-    )
+    if case.rating is None:
+        buyer_note(
+            session,
+            case,
+            "case_closed_rate",
+            buttons=rate_buttons(case),
+            number=str(case.number),
+            now=now,
+        )
+    else:
+        # Rated at an earlier closing: one rating per case.
+        buyer_note(session, case, "case_closed", number=str(case.number), now=now)
     return True
 
 

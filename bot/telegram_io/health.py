@@ -26,7 +26,7 @@ from telegram import Bot
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.telegram_io.outbox import HEARTBEAT_LIVE_S
 from sellerdesk.storage.db import ping
-from sellerdesk.storage.repo import outbox, senders
+from sellerdesk.storage.repo import inbox, outbox, senders
 from sellerdesk.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 CHECK_TIMEOUT_S = 5.0
 #: Bytes of request head read at most; anything longer is not a health probe.
 MAX_REQUEST_BYTES = 8192
+#: A report is reused this long: probes more often (a flood) cost no query and no
+#: Telegram call, and never slow the desk down.
+CACHE_S = 2.0
+#: Connections served at once; more are closed unanswered.
+MAX_CONNECTIONS = 32
 
 
 async def _check_database(db: Database) -> dict[str, Any]:
@@ -45,17 +50,23 @@ async def _check_database(db: Database) -> dict[str, Any]:
             now = utcnow()
             due, oldest = outbox.backlog(session, now)
             running = senders.count_live(session, timedelta(seconds=HEARTBEAT_LIVE_S), now)
+            waiting = inbox.waiting_count(session)
+            parked = inbox.parked_count(session)
         return {
-            "unsent_due": due,
-            "oldest_due_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
-            "senders": running,
+            "delivery": {
+                "unsent_due": due,
+                "oldest_due_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
+                "senders": running,
+            },
+            # Polled updates stored and not handled yet; parked: handling kept failing.
+            "inbox": {"waiting": waiting, "parked": parked},
         }
 
     try:
-        delivery = await asyncio.wait_for(db.run(work), CHECK_TIMEOUT_S)
+        figures = await asyncio.wait_for(db.run(work), CHECK_TIMEOUT_S)
     except Exception as error:  # any failure means "not reachable"; say which kind
         return {"ok": False, "error": type(error).__name__}
-    return {"ok": True, "delivery": delivery}
+    return {"ok": True, **figures}
 
 
 async def _check_telegram(bot: Bot) -> dict[str, Any]:
@@ -82,6 +93,19 @@ class HealthServer:
         self.host = host
         self.port = port
         self._server: asyncio.Server | None = None
+        self._lock = asyncio.Lock()
+        self._cached: tuple[float, int, dict[str, Any]] | None = None
+        self._open = 0
+
+    async def report(self) -> tuple[int, dict[str, Any]]:
+        """The last report if it is fresh, else a new one (one at a time)."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            if self._cached is not None and loop.time() - self._cached[0] < CACHE_S:
+                return self._cached[1], self._cached[2]
+            status, body = await health_report(self.db, self.bot)
+            self._cached = (loop.time(), status, body)
+            return status, body
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
@@ -94,11 +118,15 @@ class HealthServer:
             self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._open >= MAX_CONNECTIONS:
+            writer.close()
+            return
+        self._open += 1
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), CHECK_TIMEOUT_S)
             parts = head[:MAX_REQUEST_BYTES].split(b"\r\n", 1)[0].split()
             if len(parts) >= 2 and parts[0] == b"GET" and parts[1].split(b"?")[0] == b"/health":
-                status, body = await health_report(self.db, self.bot)
+                status, body = await self.report()
             else:
                 status, body = 404, {"error": "not found; try GET /health"}
             payload = json.dumps(body).encode()
@@ -112,6 +140,7 @@ class HealthServer:
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
             pass  # a probe that hung up or sent garbage gets nothing
         finally:
+            self._open -= 1
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sellerdesk.app import build_application
+from sellerdesk.app import build_application, start_polling
 from sellerdesk.bot.settings import Settings
 from sellerdesk.faq.content.loader import load_content
 from sellerdesk.storage.db import make_engine, session_factory
@@ -126,12 +126,11 @@ def run_desk(
             assert app.post_init is not None
             await app.post_init(app)
             await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=1)
+            poller = await start_polling(app, timeout=1)
             try:
                 await scenario(desk or Desk(api))
             finally:
-                await app.updater.stop()
+                await poller.stop()
                 await app.stop()
                 if app.post_stop is not None:
                     await app.post_stop(app)

@@ -46,7 +46,7 @@ from testing.runner_settings import webhook_env
 from tests.e2e.harness import ADMIN_CHAT, DEMO, STAFF, SUPPORT
 
 ROOT = Path(__file__).resolve().parents[3]
-SECRET = "two_processes-Secret-4242"
+SECRET = "two_processes-Secret-4242-0123456789abcdef"
 PATH = "/telegram"
 QUESTION = "Можете сшить костюм на заказ для свадьбы?"
 #: Buyers of the demo seller, writing at the same time: a question that opens a case,

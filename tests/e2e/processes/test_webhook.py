@@ -24,7 +24,7 @@ from testing.processes import health as _health
 from tests.e2e.harness import BUYER, DEMO
 
 ROOT = Path(__file__).resolve().parents[3]
-SECRET = "s3cret-Token_for-tests"
+SECRET = "s3cret-Token_for-tests-0123456789abcdef"
 PATH = "/telegram"
 START_TIMEOUT_S = 30
 #: How long a refused update is given to show an effect it must not have.
@@ -42,6 +42,16 @@ def _post(port: int, update: dict[str, Any] | bytes, secret: str | None) -> int:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
+
+
+def _health_until(port: int, status: int, timeout: float = 10) -> tuple[int, dict[str, Any]]:
+    """The first health report with ``status`` (reports are reused for a moment)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = _health(port)
+        if found[0] == status or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def _wait_healthy(proc: subprocess.Popen[bytes], port: int) -> dict[str, Any]:
@@ -108,17 +118,22 @@ def test_webhook_refuses_updates_without_the_secret(api: BotApiDouble, tmp_path:
             time.sleep(0.05)
 
         # Telegram unreachable (every getMe fails): the process says so, with 503.
+        # (A report is reused for a moment: a flood of probes costs nothing.)
         api.fail("getMe", 502, times=None)
-        status, body = _health(health_port)
+        status, body = _health_until(health_port, 503)
         assert status == 503
         assert body == {
             "ok": False,
-            "database": {"ok": True, "delivery": body["database"]["delivery"]},
+            "database": {
+                "ok": True,
+                "delivery": body["database"]["delivery"],
+                "inbox": {"waiting": 0, "parked": 0},
+            },
             "telegram": {"ok": False, "error": body["telegram"]["error"]},
         }
         assert body["database"]["delivery"]["senders"] == 1  # this process's sender
         api.clear_faults()
-        assert _health(health_port)[0] == 200
+        assert _health_until(health_port, 200)[0] == 200
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -135,7 +150,10 @@ def test_webhook_refuses_updates_without_the_secret(api: BotApiDouble, tmp_path:
     [
         ({"WEBHOOK_URL": "https://desk.example.com/telegram"}, "WEBHOOK_SECRET is required"),
         ({"WEBHOOK_SECRET": "x y"}, "WEBHOOK_SECRET may hold only"),
-        ({"WEBHOOK_SECRET": "ok"}, "WEBHOOK_URL must be the public https URL"),
+        ({"WEBHOOK_SECRET": "ok"}, "WEBHOOK_SECRET must be at least 32"),
+        ({"WEBHOOK_SECRET": "replace-me"}, "WEBHOOK_SECRET must be at least 32"),
+        ({"WEBHOOK_SECRET": "a" * 31}, "WEBHOOK_SECRET must be at least 32"),
+        ({"WEBHOOK_SECRET": SECRET}, "WEBHOOK_URL must be the public https URL"),
         ({"WEBHOOK_PORT": "http"}, "WEBHOOK_PORT must be a port number"),
     ],
 )

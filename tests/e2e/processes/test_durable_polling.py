@@ -1,0 +1,145 @@
+"""Long polling killed with SIGKILL at random moments, or with its database gone for a
+while: every update is handled once, none lost, none twice.
+
+Each of many buyers opens the shop and asks a question the FAQ answers, so every
+update has exactly one visible effect: one message from the bot to that buyer. Lost
+updates show as missing replies, doubled ones as extra replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from sellerdesk.bot.telegram_io import polling
+from sellerdesk.storage.db import make_engine, session_factory
+from sellerdesk.storage.models import InboxUpdate, ProcessedUpdate
+from sellerdesk.storage.repo import inbox
+from testing.botapi import BotApiDouble
+from tests.e2e.harness import DEMO, Desk, run_desk, settings_for
+
+ROOT = Path(__file__).resolve().parents[3]
+QUESTION = "Сколько идет доставка?"
+BUYERS = 100
+FIRST_BUYER = 810_000_000
+START_TIMEOUT_S = 30
+SETTLE_TIMEOUT_S = 60
+LEASE_S = 2.0
+FAST_PACING_ENV = {
+    "TELEGRAM_GLOBAL_RATE": "100000",
+    "TELEGRAM_CHAT_RATE": "10000",
+    "TELEGRAM_CHAT_BURST": "1000",
+    "TELEGRAM_GROUP_RATE": "600000",
+    "TELEGRAM_GROUP_BURST": "1000",
+}
+
+
+def _start(api: BotApiDouble, db_url: str) -> subprocess.Popen[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "testing.crash_runner",
+        api.url,
+        api.token,
+        db_url,
+        str(DEMO),
+        str(LEASE_S),
+    ]
+    env = {**os.environ, **FAST_PACING_ENV}
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def _count(db_url: str, model: type[ProcessedUpdate] | type[InboxUpdate]) -> int:
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as session:
+            return int(session.scalar(select(func.count()).select_from(model)) or 0)
+    finally:
+        engine.dispose()
+
+
+def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out: {what}"
+        time.sleep(0.1)
+
+
+def _replies(api: BotApiDouble, buyers: list[int]) -> dict[int, int]:
+    return {b: len(api.messages_in(b, from_bot=True)) for b in buyers}
+
+
+def test_sigkill_at_random_moments_loses_and_doubles_nothing(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'desk.db'}"
+    buyers = [FIRST_BUYER + n for n in range(BUYERS)]
+    for buyer in buyers:
+        api.add_user(buyer, f"Buyer {buyer}", language_code="ru")
+    rng = random.Random(7)
+    proc = _start(api, db_url)
+    try:
+        for buyer in buyers:
+            api.user_sends_text(buyer, "/start lotus-wear")
+            api.user_sends_text(buyer, QUESTION)
+        sent = 2 * BUYERS
+        # Two kills at random moments while the burst is being handled.
+        for _ in range(2):
+            time.sleep(rng.uniform(0.05, 0.6))
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+            proc = _start(api, db_url)
+        _wait(lambda: _count(db_url, ProcessedUpdate) >= sent, SETTLE_TIMEOUT_S, "handled")
+        _wait(lambda: min(_replies(api, buyers).values()) >= 2, SETTLE_TIMEOUT_S, "replies")
+        _wait(lambda: _count(db_url, InboxUpdate) == 0, SETTLE_TIMEOUT_S, "inbox emptied")
+        time.sleep(1.0)  # anything doubled would have arrived by now
+        replies = _replies(api, buyers)
+        assert _count(db_url, ProcessedUpdate) == sent
+        assert sorted(set(replies.values())) == [2], {b: n for b, n in replies.items() if n != 2}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_updates_wait_while_the_database_cannot_store_them(
+    api: BotApiDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inbox refuses writes for a while (an outage, a full disk): the batch is not
+    confirmed to Telegram, and once the database is back every message is answered once."""
+    monkeypatch.setattr(polling, "FIRST_PAUSE_S", 0.05)
+    real_store = inbox.store
+    refusals = {"left": 4}
+
+    def failing_store(*args: Any, **kwargs: Any) -> int:
+        if refusals["left"] > 0:
+            refusals["left"] -= 1
+            raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+        return real_store(*args, **kwargs)
+
+    monkeypatch.setattr(inbox, "store", failing_store)
+
+    async def scenario(desk: Desk) -> None:
+        greeting = desk.buyer_says("/start lotus-wear")
+        question = desk.buyer_says(QUESTION)
+        replies = await desk.buyer_gets(count=2)
+        assert greeting.message_id < question.message_id
+        assert refusals["left"] == 0
+        await asyncio.sleep(0.5)
+        assert len(desk.buyer_messages()) == 2 and replies is not None
+
+    run_desk(api, settings_for(api, tmp_path), scenario)
