@@ -83,12 +83,15 @@ class DeskContext:
         """May ``user_id`` act on ``seller``'s cases?
 
         The seller's ``staff`` list when it has one, else anyone writing in the
-        support chat (the update came from there, so they are a member); platform
-        admins always.
+        support chat (the update came from there, so they are a member) unless that chat
+        is shared with another seller: then nobody but the listed staff (``faq check``
+        says so); platform admins always.
         """
         if user_id in self.admin_user_ids:
             return True
-        return not seller.staff or user_id in seller.staff
+        if seller.staff:
+            return user_id in seller.staff
+        return len(self.sellers_of_chat(seller.support_chat_id)) <= 1
 
 
 def staff_lang(seller: Seller) -> str:

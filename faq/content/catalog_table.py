@@ -16,6 +16,7 @@ from sellerdesk.faq.content.catalog_sheets import CatalogImportError
 from sellerdesk.faq.content.products_file import (
     decode_table,
     load_products_file,
+    safe_cell,
     sniff_delimiter,
 )
 
@@ -112,8 +113,8 @@ def write_products_csv(path: Path, table: Table) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(table.columns)
-            writer.writerows(table.rows)
+            writer.writerow([safe_cell(c) for c in table.columns])
+            writer.writerows([safe_cell(cell) for cell in row] for row in table.rows)
             handle.flush()
             os.fsync(handle.fileno())
         _products, problems = load_products_file(temp)

@@ -84,6 +84,36 @@ def check_content(root: Path) -> CheckReport:
     except ContentError as exc:
         return CheckReport(None, errors=exc.problems)
     report = CheckReport(content)
+    report.errors += shared_chat_problems(content)
     for seller in content.sellers.values():
         report.warnings += ambiguity_warnings(seller)
     return report
+
+
+def shared_chat_problems(content: Content) -> list[Problem]:
+    """A support chat shared by several sellers, where a seller lists no ``staff``:
+    every member of the chat could then answer that seller's buyers and close its
+    cases, so the desk lets nobody but admins act there until the list is written."""
+    by_chat: dict[int, list[Seller]] = {}
+    for seller in content.sellers.values():
+        by_chat.setdefault(seller.support_chat_id, []).append(seller)
+    problems = []
+    for chat_id, sellers in by_chat.items():
+        if len(sellers) < 2:
+            continue
+        for seller in sellers:
+            if seller.staff:
+                continue
+            others = ", ".join(s.id for s in sellers if s is not seller)
+            path = (seller.path / "seller.yaml") if seller.path else Path("seller.yaml")
+            problems.append(
+                Problem(
+                    path,
+                    None,
+                    "staff",
+                    f"support chat {chat_id} is shared with {others}: list the Telegram user "
+                    "ids of this seller's staff, or any member of the chat could answer its "
+                    "buyers (until then only admins can act on its cases)",
+                )
+            )
+    return problems

@@ -11,6 +11,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sellerdesk.faq.content.errors import Problem
@@ -23,6 +24,11 @@ SELLER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
 SELLER_FILES = frozenset({"seller.yaml", "faq.yaml", "products.csv", "templates.yaml"})
 ENTRY_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+#: The largest seller.yaml, faq.yaml or templates.yaml read: far above any FAQ written
+#: by hand (the demo's faq.yaml is 40 KB), far below what would stall a reload.
+MAX_YAML_BYTES = 2_000_000
+#: The largest products.csv read (about 100,000 products with descriptions).
+MAX_CSV_BYTES = 100_000_000
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -51,6 +57,20 @@ class Checker:
         # questions, as docs/content-format.md writes them (YAML 1.1 parsers choke on the "?"),
         # and "yes"/"no" stay text instead of silently becoming booleans.
         try:
+            # Aliases (``*name``) are refused: a few kilobytes of anchors can stand for
+            # millions of questions, and a hand-written FAQ never needs them.
+            for event in YAML(typ="safe", pure=True).parse(text):
+                if isinstance(event, AliasEvent):
+                    line = event.start_mark.line + 1 if event.start_mark is not None else None
+                    self.problems.append(
+                        Problem(
+                            self.path,
+                            line,
+                            None,
+                            "YAML aliases (*name) are not allowed here: write the text out",
+                        )
+                    )
+                    return None
             node: Node | None = YAML(typ="safe", pure=True).compose(text)
             return node
         except MarkedYAMLError as exc:
@@ -195,7 +215,25 @@ def closest(name: str, options: set[str]) -> str | None:
     return None
 
 
-def read_text(path: Path, checker: Checker) -> str | None:
+def too_big(path: Path, limit: int) -> Problem | None:
+    """A problem when the file at ``path`` is over ``limit`` bytes."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # reading it says why
+    if size <= limit:
+        return None
+    return Problem(
+        path, None, None, f"{size:,} bytes is more than the {limit:,} a file may have here"
+    )
+
+
+def read_text(path: Path, checker: Checker, limit: int | None = None) -> str | None:
+    """The file's UTF-8 text, or None with the problem recorded (unreadable, too big,
+    not UTF-8); ``limit``: bytes at most (default :data:`MAX_YAML_BYTES`)."""
+    if (big := too_big(path, MAX_YAML_BYTES if limit is None else limit)) is not None:
+        checker.problems.append(big)
+        return None
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -21,12 +21,20 @@ ENTRY_REQUIRED = ("id", "questions", "answer")
 ENTRY_OPTIONAL = ("keywords", "handoff")
 
 
+#: Entries of one faq.yaml at most, and question variants of one entry per language.
+MAX_ENTRIES = 5_000
+MAX_QUESTIONS = 200
+
+
 def _question_list(c: Checker, node: Node, key: str) -> tuple[str, ...] | None:
     items = c.sequence(node, key)
     if items is None:
         return None
     if not items:
         c.problem(node, key, "list at least one question")
+        return None
+    if len(items) > MAX_QUESTIONS:
+        c.problem(node, key, f"{len(items)} questions; at most {MAX_QUESTIONS} per language")
         return None
     values = [c.string(n, key) for n in items]
     return tuple(v.strip() for v in values if v)
@@ -42,6 +50,9 @@ def load_faq_file(path: Path) -> tuple[list[Entry], list[Problem]]:
     if keys is None or "entries" not in keys:
         return [], c.problems
     items = c.sequence(keys["entries"][1], "entries")
+    if items is not None and len(items) > MAX_ENTRIES:
+        c.problem(keys["entries"][1], "entries", f"{len(items)} entries; at most {MAX_ENTRIES}")
+        return [], c.problems
     entries: list[Entry] = []
     seen: dict[str, int] = {}
     for index, node in enumerate(items or []):

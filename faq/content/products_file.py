@@ -8,12 +8,35 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+from sellerdesk.faq.content.checker import MAX_CSV_BYTES, too_big
 from sellerdesk.faq.content.errors import Problem
 from sellerdesk.faq.content.model import (
     Product,
 )
 
 PRODUCT_COLUMNS = ("offer_id", "name", "description")
+
+
+#: Products of one products.csv at most (the matcher is measured up to 100,000).
+MAX_PRODUCTS = 100_000
+
+
+#: A spreadsheet reads a cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """``value`` as written to products.csv: a cell a spreadsheet would run as a formula
+    gets a leading apostrophe (the spreadsheet's own mark for text)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def plain_cell(value: str) -> str:
+    """A cell as read from products.csv: the apostrophe :func:`safe_cell` added is
+    dropped, so buyers see the value itself."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 def decode_table(data: bytes) -> tuple[str, str]:
@@ -62,6 +85,8 @@ def sniff_delimiter(header: str) -> str:
 def load_products_file(path: Path) -> tuple[list[Product], list[Problem]]:
     """Read products.csv: required columns offer_id, name, description; the rest attributes."""
     problems: list[Problem] = []
+    if (big := too_big(path, MAX_CSV_BYTES)) is not None:
+        return [], [big]
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -75,7 +100,7 @@ def load_products_file(path: Path) -> tuple[list[Product], list[Problem]]:
         return [], [Problem(path, 1, None, "the file is empty; expected a header row")]
     except csv.Error as exc:
         return [], [Problem(path, 1, None, f"unreadable CSV: {exc}")]
-    header = [h.strip() for h in header]
+    header = [plain_cell(h).strip() for h in header]
     missing = [col for col in PRODUCT_COLUMNS if col not in header]
     if missing:
         problems.append(
@@ -109,12 +134,17 @@ def load_products_file(path: Path) -> tuple[list[Product], list[Problem]]:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
+        if len(products) >= MAX_PRODUCTS:
+            problems.append(
+                Problem(path, line, None, f"more than {MAX_PRODUCTS:,} products; split the shop")
+            )
+            break
         if len(row) > len(header):
             problems.append(
                 Problem(path, line, None, f"{len(row)} cells but the header has {len(header)}")
             )
             continue
-        row = row + [""] * (len(header) - len(row))
+        row = [plain_cell(cell) for cell in row + [""] * (len(header) - len(row))]
         offer_id = row[index["offer_id"]].strip()
         name = row[index["name"]].strip()
         if not offer_id:
