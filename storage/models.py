@@ -497,8 +497,9 @@ class Reminder(Base):
 class FaqQuestionLog(Base):
     """Each question the matcher decided on, for statistics and for finding FAQ gaps.
 
-    Deliberately holds no Telegram id and no buyer id: it must stay anonymous when a
-    buyer is forgotten.
+    Holds no Telegram id; the text is stored with e-mail addresses, phone numbers and
+    long digit runs (order and card numbers) masked. ``buyer_id`` (the internal id)
+    lets ``forget_buyer`` delete a buyer's questions with the rest of their data.
     """
 
     __tablename__ = "faq_question_log"
@@ -516,6 +517,7 @@ class FaqQuestionLog(Base):
         _str_enum(QuestionOutcome, "question_outcome")
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+    buyer_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class ReturnRequest(Base):

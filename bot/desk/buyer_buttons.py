@@ -19,6 +19,9 @@ from sellerdesk.storage.repo import cases as cases_repo
 log = logging.getLogger(__name__)
 
 
+#: Topics of a forgotten buyer's cases renamed at most (newest first).
+FORGET_TOPICS = 500
+
 #: One kind of button's handler: None when the press names nothing of the buyer's.
 _Handler = Callable[[Where, Press, str], PressResult | None]
 
@@ -172,9 +175,16 @@ class BuyerButtons(BuyerChat):
             for seller_id in self.ctx.content.sellers
         )
         open_cases = [case for case in found if case is not None]
+        every_case = cases_repo.list_buyer_cases(w.session, w.buyer.id, limit=FORGET_TOPICS)
         if not privacy.forget_buyer(w.session, press.user_id):
             self._say(w, "forget_nothing", lang)
             return PressResult(remove_buttons=True)
+        w.session.expire_all()  # the cases' subjects are gone: read them again
+        for case in every_case:
+            seller = self.ctx.seller(case.seller_id)
+            if seller is not None:
+                # The topic names quoted the buyer's first words: renamed without them.
+                cases.rename_topic(w.session, self.ctx, case, seller)
         for case in open_cases:
             seller = self.ctx.seller(case.seller_id)
             if seller is not None:

@@ -181,6 +181,7 @@ class BuyerMessages(BuyerChat):
             best_entry=best.target if best else None,
             score=best.score if best else None,
             lang=decision.lang,
+            buyer_id=w.buyer.id,
         )
         human = (text("button_human", lang), data(Button.HUMAN, seller.id, logged))
         if decision.action is Action.ANSWER and best is not None:

@@ -532,6 +532,24 @@ def reopen(
     return True
 
 
+def rename_topic(
+    session: Session, ctx: DeskContext, case: Case, seller: Seller, now: datetime | None = None
+) -> None:
+    """Give the case's topic the name its record says now (after the buyer was
+    forgotten: without the subject)."""
+    if not seller.topics or case.thread_id is None:
+        return
+    alias = buyers.buyer_alias(session, case.buyer_id, seller.id, ctx.alias_key, now)
+    outgoing.topic_call(
+        session,
+        OutboxKind.EDIT_FORUM_TOPIC,
+        chat_id=case.staff_chat_id or seller.support_chat_id,
+        case_id=case.id,
+        name=topic_name(case, alias, closed=not is_open(case)),
+        now=now,
+    )
+
+
 def _topic_state(
     session: Session,
     ctx: DeskContext,

@@ -18,6 +18,7 @@ from sellerdesk.storage.models import (
     CaseEventKind,
     CaseMessage,
     CaseStatus,
+    FaqQuestionLog,
     OutboxMessage,
     ReturnRequest,
     ReturnStep,
@@ -34,13 +35,12 @@ def forget_buyer(session: Session, telegram_id: int, now: datetime | None = None
     Removed: the Telegram id, username and first name; the buyer's case subjects,
     order numbers, rating comments and first staff answers; return requests' order
     numbers, products, comments and photo ids; event details; the message mappings (they
-    hold the buyer's chat id) and every outbox row to the buyer or about their
-    cases (they hold message texts). Their open cases are closed, since the desk can
-    no longer reach them. Kept, anonymous: the buyer row (language, dates), cases'
-    timings, statuses, products and ratings, event kinds, the per-seller aliases
-    (an HMAC of the internal id, meaningless without the Telegram id) and the FAQ
-    question log, which never held ids. A later message from the same person
-    starts a new buyer.
+    hold the buyer's chat id), every outbox row to the buyer or about their cases
+    (they hold message texts) and the questions they asked the FAQ. Their open cases
+    are closed, since the desk can no longer reach them. Kept, anonymous: the buyer
+    row (language, dates), cases' timings, statuses, products and ratings, event kinds
+    and the per-seller aliases (an HMAC of the internal id, meaningless without the
+    Telegram id). A later message from the same person starts a new buyer.
 
     Returns:
         False if no (unforgotten) buyer has this Telegram id.
@@ -69,6 +69,7 @@ def forget_buyer(session: Session, telegram_id: int, now: datetime | None = None
             or_(OutboxMessage.case_id.in_(case_ids), OutboxMessage.chat_id == telegram_id)
         )
     )
+    session.execute(delete(FaqQuestionLog).where(FaqQuestionLog.buyer_id == buyer.id))
     update_rows(
         session,
         Case.id,

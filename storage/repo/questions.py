@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -77,10 +78,29 @@ def log_question(
     score: float | None = None,
     lang: str | None = None,
     now: datetime | None = None,
+    buyer_id: int | None = None,
 ) -> FaqQuestionLog:
-    """Log one matcher decision. No buyer or chat id goes in: the log stays anonymous."""
+    """Log one matcher decision (no Telegram id; personal details masked, see
+    :func:`mask_personal`)."""
     values = _log_values(seller_id, question, action, best_entry, score, lang, now)
+    values["buyer_id"] = buyer_id
     return insert_returning_object(session, FaqQuestionLog, _INSERT, values)
+
+
+#: What a question may hold that names or reaches a person: e-mail addresses, phone
+#: numbers, and runs of five or more digits (order, card and account numbers).
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\w)\+?\d[\d ()-]{8,}\d(?!\w)")
+_DIGITS = re.compile(r"\d{5,}")
+MASK = "***"
+
+
+def mask_personal(text: str) -> str:
+    """``text`` with e-mail addresses, phone numbers and long digit runs masked: the
+    question log keeps what buyers ask, not who they are or their order numbers."""
+    text = _EMAIL.sub(MASK, text)
+    text = _PHONE.sub(MASK, text)
+    return _DIGITS.sub(MASK, text)
 
 
 def log_question_id(
@@ -93,10 +113,12 @@ def log_question_id(
     score: float | None = None,
     lang: str | None = None,
     now: datetime | None = None,
+    buyer_id: int | None = None,
 ) -> int:
     """:func:`log_question`, returning only the new row's id: what a buyer's answer
     needs (for its buttons), without building an object of the session for it."""
     values = _log_values(seller_id, question, action, best_entry, score, lang, now)
+    values["buyer_id"] = buyer_id
     row_id: int = session.execute(_INSERT, values).scalar_one()
     return row_id
 
@@ -112,7 +134,7 @@ def _log_values(
 ) -> dict[str, Any]:
     return {
         "seller_id": seller_id,
-        "question": question,
+        "question": mask_personal(question),
         "action": action,
         "best_entry": clip(best_entry, ENTRY_ID_LEN),
         "score": score,

@@ -14,6 +14,7 @@ from tests.storage.factories import T0
 def _values(question: str) -> dict[str, object]:
     return {
         "seller_id": "shop",
+        "buyer_id": None,
         "question": question,
         "action": "answer",
         "best_entry": "sizes",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sellerdesk.bot.desk.flood import FLOOD_LIMIT, FloodGate
 from sellerdesk.bot.i18n.texts import text
-from sellerdesk.storage.models import Buyer, Case, CaseStatus
+from sellerdesk.storage.models import Buyer, Case, CaseStatus, FaqQuestionLog
 from testing.botapi import BotApiDouble
 from testing.botapi.model import StoredMessage
-from tests.e2e.conversations.test_case_flows import open_case
+from tests.e2e.conversations.test_case_flows import HANDOFF, open_case
 from tests.e2e.harness import BUYER, SUPPORT, Desk, open_db, run_desk, settings_for
 
 
@@ -93,3 +93,32 @@ def test_flood_gate_notices_once_per_window() -> None:
     assert gate.hit(2) is None  # other buyers are counted apart
     now[0] += 61
     assert [gate.hit(1) is not None for _ in range(4)] == [False, False, False, True]
+
+
+def test_forget_me_renames_the_topic_and_deletes_the_questions(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    settings = settings_for(api, tmp_path)
+    question = "Сколько идет доставка? пишите на anna@example.com или +7 912 345-67-89"
+
+    async def scenario(desk: Desk) -> None:
+        await desk.buyer_asks("/start lotus-wear")
+        await desk.buyer_asks(question)
+        topic = await open_case(desk)
+        first = HANDOFF.split()[0]
+        assert first in topic.name  # the subject: the buyer's own words
+        with open_db(settings) as session:
+            logged = list(session.scalars(select(FaqQuestionLog.question)))
+        assert len(logged) == 2
+        assert all("anna@example.com" not in q and "345-67-89" not in q for q in logged)
+        ask = await desk.buyer_asks("/forget_me")
+        desk.api.user_presses_button(BUYER, ask, "forget:yes")
+        await desk.buyer_gets()
+        renamed = await desk.wait(
+            lambda: [t for t in desk.api.topics(desk.support) if first not in t.name]
+        )
+        assert renamed[0].name.startswith("✅ #1 · Buyer #")
+
+    run_desk(api, settings, scenario)
+    with open_db(settings) as session:
+        assert session.scalar(select(func.count()).select_from(FaqQuestionLog)) == 0
