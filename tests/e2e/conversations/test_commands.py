@@ -144,3 +144,17 @@ def test_a_chat_shared_by_sellers_of_two_staff_languages_gets_both_menus(
     assert by_language[None].commands[0].description == text(f"cmd_{STAFF_MENU[0]}", "zh")
     assert by_language["ru"].commands[0].description == text(f"cmd_{STAFF_MENU[0]}", "ru")
     assert all(m.scope.chat_id == SUPPORT for m in menus)  # type: ignore[attr-defined]
+
+
+def test_an_admins_private_chat_works_as_the_admin_chat(api: BotApiDouble, tmp_path: Path) -> None:
+    admin = 700000777
+    api.add_user(admin, "Admin", language_code="en")
+    settings = settings_for(api, tmp_path, admin_chat_id=admin, admin_user_ids=frozenset({admin}))
+
+    async def scenario(desk: Desk) -> None:
+        desk.api.user_sends_text(admin, "/reload")
+        reply = await desk.wait(lambda: desk.api.messages_in(admin))
+        # The reload's report, not the buyer's "choose a shop".
+        assert (reply[0].text or "").startswith(text("reload_done", "ru", summary="").rstrip())
+
+    run_desk(api, settings, scenario)
