@@ -14,7 +14,7 @@ from sellerdesk.handlers.common import on_message, on_message_retrying
 
 def register(app: Application, service: DeskService) -> None:  # type: ignore[type-arg]
     """Add the buyer handlers to ``app``. Note: order matters, commands before messages."""
-    private = filters.ChatType.PRIVATE
+    private: filters.BaseFilter = filters.ChatType.PRIVATE
     if service.settings.admin_chat_id is not None:
         # An admin's own private chat may be the admin chat: the admin handlers take it.
         private = private & ~filters.Chat(chat_id=service.settings.admin_chat_id)

@@ -84,6 +84,8 @@ def on_message(service: DeskService, work: Work) -> Callback:
 def _kind(message: Message) -> Kind:
     if message.text is not None:
         return Kind.TEXT
+    if message.contact is not None:
+        return Kind.CONTACT
     media = (
         message.photo
         or message.document

@@ -22,7 +22,7 @@ from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import cases, escalation, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.flood import FloodGate
-from sellerdesk.bot.desk.inbound import Incoming, Press
+from sellerdesk.bot.desk.inbound import Incoming, Kind, Press
 from sellerdesk.bot.desk.outgoing import Buttons, Side
 from sellerdesk.bot.desk.returns import ReturnFlow
 from sellerdesk.bot.i18n.texts import pick_language, text
@@ -129,6 +129,11 @@ class BuyerChat:
             self._say(w, "complain_already", lang, number=str(case.number))
 
     def _relay(self, w: Where, case: Case, seller: Seller, msg: Incoming) -> None:
+        if msg.kind is Kind.CONTACT:
+            # A contact card shows a name, a phone and a user id: never copied.
+            cases.staff_note(w.session, case, seller, "staff_contact_withheld")
+            self._say(w, "contact_withheld", self._lang(w.buyer, seller, msg.user_lang))
+            return
         if case.admin_id is not None and self.ctx.admin_chat_id is not None:
             # A platform admin holds the case: they read the buyer in the admin chat.
             outgoing.copy_messages(

@@ -82,6 +82,8 @@ class BuyerMessages(BuyerChat):
                     session, self.ctx, seller, buyer, subject=msg.body or None, lang=lang
                 )
                 self._relay(w, case, seller, msg)
+            elif msg.kind is Kind.CONTACT:
+                self._say(w, "contact_withheld", lang)
             else:
                 self._say(w, "text_only", lang)
 

@@ -15,9 +15,12 @@ class Kind(StrEnum):
     #: A photo, document, video, voice note, audio, animation or video note: always
     #: for a person (a photo without text still opens a case).
     MEDIA = "media"
-    #: A sticker, location, contact, poll...: relayed within a case, otherwise the
-    #: buyer is asked to write.
+    #: A sticker, location, poll...: relayed within a case, otherwise the buyer is
+    #: asked to write.
     OTHER = "other"
+    #: A contact card: never relayed (it carries a name, a phone and a user id); staff
+    #: hear that one was sent, the buyer that it was not passed on.
+    CONTACT = "contact"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ soon as the transaction commits, so an answer waits for no claim query.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,8 @@ from sqlalchemy.orm import Session
 
 from sellerdesk.storage.models import Direction, OutboxKind, OutboxMessage, OutboxStatus
 from sellerdesk.storage.repo import outbox
+
+log = logging.getLogger(__name__)
 
 #: Outbox kinds beyond :class:`storage.models.OutboxKind` (the column is free text).
 CLOSE_FORUM_TOPIC = "close_forum_topic"
@@ -70,6 +73,29 @@ class Side(StrEnum):
     ADMIN = "admin"
 
 
+#: Telegram's limit on a message's text, in characters.
+MESSAGE_CHARS = 4096
+
+
+def fit_message(text: str, html: bool) -> str:
+    """``text`` within Telegram's limit: a text over it would fail for good, and what
+    makes it long is nearly always what a buyer wrote (a comment, an edit). HTML is cut
+    at a line break, where the desk's cards never leave a tag open."""
+    if len(text) <= MESSAGE_CHARS:
+        return text
+    log.warning("a %d-character message was shortened to Telegram's limit", len(text))
+    cut = text[: MESSAGE_CHARS - 1]
+    if html:
+        cut = cut[: cut.rfind("\n")] if "\n" in cut else escape_cut(cut)
+    return cut + "…"
+
+
+def escape_cut(text: str) -> str:
+    """HTML ``text`` cut before its last ``<`` or ``&``, so no tag or entity is left
+    half written."""
+    return text[: min(i for i in (text.rfind("<"), text.rfind("&"), len(text)) if i >= 0)]
+
+
 def send_text(
     session: Session,
     *,
@@ -99,7 +125,7 @@ def send_text(
         thread_id: the forum topic, for rows about no case (a case's rows go to the
             case's topic, whatever this says).
     """
-    payload: dict[str, Any] = {"side": side.value, "text": text, "html": html}
+    payload: dict[str, Any] = {"side": side.value, "text": fit_message(text, html), "html": html}
     if buttons:
         payload["buttons"] = [[list(button) for button in row] for row in buttons]
     _enqueue(

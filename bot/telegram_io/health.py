@@ -26,7 +26,7 @@ from telegram import Bot
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.telegram_io.outbox import HEARTBEAT_LIVE_S
 from sellerdesk.storage.db import ping
-from sellerdesk.storage.repo import inbox, outbox, senders
+from sellerdesk.storage.repo import outbox, senders, updates
 from sellerdesk.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,8 @@ async def _check_database(db: Database) -> dict[str, Any]:
             now = utcnow()
             due, oldest = outbox.backlog(session, now)
             running = senders.count_live(session, timedelta(seconds=HEARTBEAT_LIVE_S), now)
-            waiting = inbox.waiting_count(session)
-            parked = inbox.parked_count(session)
+            waiting = updates.waiting_count(session)
+            parked = updates.parked_count(session)
         return {
             "delivery": {
                 "unsent_due": due,

@@ -32,7 +32,7 @@ from telegram.ext import Application
 
 from sellerdesk.bot.database import Database
 from sellerdesk.storage.db import unavailable
-from sellerdesk.storage.repo import inbox
+from sellerdesk.storage.repo import updates
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class DurablePoller:
                     log.exception("polling: recording handled updates failed")
                 last_flush = time.monotonic()
             try:
-                updates = await self.app.bot.get_updates(
+                batch = await self.app.bot.get_updates(
                     offset=self._offset,
                     timeout=0 if self._done else self.timeout,
                     allowed_updates=Update.ALL_TYPES,
@@ -141,13 +141,13 @@ class DurablePoller:
                 pause = min(2 * pause, MAX_PAUSE_S)
                 continue
             pause = FIRST_PAUSE_S
-            if not updates:
+            if not batch:
                 continue
-            rows = [(u.update_id, u.to_dict()) for u in updates]
+            rows = [(u.update_id, u.to_dict()) for u in batch]
             # Confirmed (the next offset) only once stored: until then Telegram keeps them.
             await self._with_pauses(self.db.run, self._store, rows)
-            self._offset = updates[-1].update_id + 1
-            for update in updates:
+            self._offset = batch[-1].update_id + 1
+            for update in batch:
                 self._dispatch(update)
 
     async def _with_pauses(self, call: Any, *args: Any) -> Any:
@@ -172,11 +172,11 @@ class DurablePoller:
 
     def _store(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
         with self.db.transaction() as session:
-            inbox.store(session, rows)
+            updates.store_fetched(session, rows)
 
     def _waiting(self) -> list[tuple[int, dict[str, Any]]]:
         with self.db.transaction() as session:
-            rows = inbox.waiting(session)
+            rows = updates.waiting_updates(session)
             return [(row.update_id, dict(row.payload)) for row in rows]
 
     async def _flush(self) -> None:
@@ -189,7 +189,7 @@ class DurablePoller:
 
     def _remove(self, update_ids: list[int]) -> None:
         with self.db.transaction() as session:
-            inbox.remove(session, update_ids)
+            updates.remove_handled(session, update_ids)
 
     # ------------------------------------------------------------------ handling
 
@@ -233,4 +233,4 @@ class DurablePoller:
 
     def _park(self, update_id: int) -> None:
         with self.db.transaction() as session:
-            inbox.park(session, update_id, "the database could not handle it")
+            updates.park_update(session, update_id, "the database could not handle it")

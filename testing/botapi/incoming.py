@@ -161,6 +161,19 @@ class UserActions(BotApiMethods):
                 media={"latitude": latitude, "longitude": longitude},
             )
 
+    def user_sends_contact(
+        self, user_id: int, phone_number: str = "+79123456789", first_name: str = "Anna"
+    ) -> StoredMessage:
+        """A user shares a contact card (their own: it carries their user id)."""
+        with self._cond:
+            chat = self._private_chat(user_id)
+            return self._incoming(
+                chat,
+                self._users[user_id],
+                "contact",
+                media={"phone_number": phone_number, "first_name": first_name, "user_id": user_id},
+            )
+
     def user_edits(
         self,
         message: StoredMessage,

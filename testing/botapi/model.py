@@ -363,7 +363,7 @@ class FileRecord:
 class StoredMessage:
     """A message in a chat, sent by the bot (``from_bot``) or by a user.
 
-    ``kind`` is one of text, photo, document, voice, video, audio, sticker, location,
+    ``kind`` is one of text, photo, document, voice, video, audio, sticker, location, contact,
     service.  For bot messages sent with a parse mode, ``text``/``caption`` hold the text
     as Telegram shows it (markup removed) and ``sent_text`` what the bot passed.
     """

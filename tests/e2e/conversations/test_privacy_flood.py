@@ -122,3 +122,22 @@ def test_forget_me_renames_the_topic_and_deletes_the_questions(
     run_desk(api, settings, scenario)
     with open_db(settings) as session:
         assert session.scalar(select(func.count()).select_from(FaqQuestionLog)) == 0
+
+
+def test_a_shared_contact_is_never_relayed_to_staff(api: BotApiDouble, tmp_path: Path) -> None:
+    settings = settings_for(api, tmp_path)
+
+    async def scenario(desk: Desk) -> None:
+        topic = await open_case(desk)
+        desk.api.user_sends_contact(BUYER, phone_number="+79123456789", first_name="Anna")
+        told = await desk.buyer_gets()
+        assert told.text == text("contact_withheld", "ru")
+        note = await desk.in_topic(
+            topic.thread_id, lambda m: m.text == text("staff_contact_withheld", "ru")
+        )
+        assert note is not None
+        seen = desk.api.messages_in(SUPPORT, from_bot=None)
+        assert not any(m.kind == "contact" for m in seen)
+        assert not any("79123456789" in (m.text or "") for m in seen)
+
+    run_desk(api, settings, scenario)

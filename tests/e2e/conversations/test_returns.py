@@ -53,7 +53,9 @@ def button(message: StoredMessage, prefix: str) -> str:
     )
 
 
-async def file_return(desk: Desk, *, reason: str = "defect") -> TopicRecord:
+async def file_return(
+    desk: Desk, *, reason: str = "defect", comment: str = "Шов разошёлся"
+) -> TopicRecord:
     """A buyer files a return (with one photo and a comment); the return's topic."""
     await desk.buyer_asks("/start lotus-wear")
     desk.buyer_says("/return")
@@ -74,7 +76,7 @@ async def file_return(desk: Desk, *, reason: str = "defect") -> TopicRecord:
         optional = await buyer_gets_text(desk, "Можете прислать фото")
         desk.api.user_presses_button(BUYER, optional, button(optional, "rdone:"))
     await buyer_gets_text(desk, "комментарий")
-    desk.buyer_says("Шов разошёлся")
+    desk.buyer_says(comment)
     await buyer_gets_text(desk, "Заявка на возврат №1 отправлена")
     return await desk.topic()
 
@@ -255,3 +257,17 @@ def test_undecided_return_escalates_at_its_deadline(api: BotApiDouble, tmp_path:
         assert "№1" in (admin[0].text or "")
 
     run_desk(api, settings, scenario, content_dir=content)
+
+
+def test_a_long_comment_still_gets_the_card_and_its_buttons_to_staff(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    settings = settings_for(api, tmp_path)
+
+    async def scenario(desk: Desk) -> None:
+        topic = await file_return(desk, comment="Очень подробно. " * 250)  # 4,000 characters
+        card = await return_card(desk, topic)
+        assert len(card.text or "") <= 4096
+        assert button(card, "rapprove:")
+
+    run_desk(api, settings, scenario)

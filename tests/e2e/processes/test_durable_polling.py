@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sellerdesk.bot.telegram_io import polling
 from sellerdesk.storage.db import make_engine, session_factory
 from sellerdesk.storage.models import InboxUpdate, ProcessedUpdate
-from sellerdesk.storage.repo import inbox
+from sellerdesk.storage.repo import updates
 from testing.botapi import BotApiDouble
 from tests.e2e.harness import DEMO, Desk, run_desk, settings_for
 
@@ -122,7 +122,7 @@ def test_updates_wait_while_the_database_cannot_store_them(
     """The inbox refuses writes for a while (an outage, a full disk): the batch is not
     confirmed to Telegram, and once the database is back every message is answered once."""
     monkeypatch.setattr(polling, "FIRST_PAUSE_S", 0.05)
-    real_store = inbox.store
+    real_store = updates.store_fetched
     refusals = {"left": 4}
 
     def failing_store(*args: Any, **kwargs: Any) -> int:
@@ -131,7 +131,7 @@ def test_updates_wait_while_the_database_cannot_store_them(
             raise OperationalError("INSERT", {}, Exception("database or disk is full"))
         return real_store(*args, **kwargs)
 
-    monkeypatch.setattr(inbox, "store", failing_store)
+    monkeypatch.setattr(updates, "store_fetched", failing_store)
 
     async def scenario(desk: Desk) -> None:
         greeting = desk.buyer_says("/start lotus-wear")
