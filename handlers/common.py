@@ -65,7 +65,8 @@ def on_chart(service: DeskService, pick: ChartWork) -> Callback:
         reports = StatsReports(service.db, service.staff.ctx)
         reply = await service.call(pick(reports), msg)
         if reply is not None:
-            await send_chart(context.bot, service.db, reply)
+            pacer = service.sender.pacer if service.sender is not None else None
+            await send_chart(context.bot, service.db, reply, pacer)
 
     return handler
 

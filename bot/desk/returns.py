@@ -46,6 +46,8 @@ from sellerdesk.storage.types import utcnow
 REASONS = ("defect", "wrong_item", "not_as_described", "missing_parts", "changed_mind")
 #: Reasons staff cannot judge without seeing the item.
 PHOTOS_REQUIRED = frozenset({"defect", "wrong_item", "missing_parts"})
+#: Photos of one return at most: staff get them as one album, and an album holds ten.
+MAX_PHOTOS = 10
 #: A catalog this small is offered as buttons; a bigger one would be a wall of
 #: buttons on a phone, so the buyer types the product instead.
 PRODUCT_BUTTONS = 8
@@ -195,6 +197,18 @@ class ReturnFlow:
                     else "return_ask_photos_optional"
                 )
                 _say(session, msg.chat_id, key, lang, buttons=self._done(flow, lang))
+                return True
+            if len(flow.photo_ids) >= MAX_PHOTOS:
+                # Staff get the photos as one album: Telegram's albums hold ten.
+                outgoing.send_text(
+                    session,
+                    chat_id=msg.chat_id,
+                    text=text("return_photos_enough", lang, count=str(MAX_PHOTOS)),
+                    side=Side.BUYER,
+                    buttons=self._done(flow, lang),
+                    # Once per album, as the acknowledgement below.
+                    dedupe_key=f"retenough:{flow.id}:{msg.media_group_id or msg.message_id}",
+                )
                 return True
             count = returns_repo.add_photo(session, flow, msg.message_id, now)
             # One acknowledgement per album, not one per photo in it.

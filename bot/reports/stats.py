@@ -27,6 +27,7 @@ from sellerdesk.bot.desk.inbound import Incoming
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import text
 from sellerdesk.bot.reports.charts import ChartData, DayFigures, rating_mean, render_chart
+from sellerdesk.bot.telegram_io.pacing import Pacer
 from sellerdesk.faq.content.model import Seller
 from sellerdesk.storage.models import QuestionOutcome
 from sellerdesk.storage.repo import outbox, questions, updates
@@ -416,13 +417,17 @@ def _record_chart(db: Database, reply: ChartReply, message_id: int) -> None:
         )
 
 
-async def send_chart(bot: Bot, db: Database, reply: ChartReply) -> bool:
+async def send_chart(bot: Bot, db: Database, reply: ChartReply, pacer: Pacer | None = None) -> bool:
     """Upload the chart as a photo (multipart) where it was asked for; False if Telegram
     refused or could not be reached (the figures are there to ask for again).
 
     Sent at once rather than through the outbox: it answers someone waiting for it, and
-    a picture of the moment is worth nothing if it arrives hours later.
+    a picture of the moment is worth nothing if it arrives hours later. It still waits
+    its turn under the chat's share of Telegram's limits (``pacer``: the sender's), so
+    a run of /stats cannot crowd a group.
     """
+    if pacer is not None:
+        await pacer.acquire(reply.chat_id)
     try:
         sent = await bot.send_photo(
             chat_id=reply.chat_id,

@@ -3,11 +3,14 @@ for, gaps where days have no data; ``sellerdesk stats --chart``; ``/stats`` argu
 
 from __future__ import annotations
 
+import asyncio
 import math
 import struct
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -15,7 +18,9 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
+from telegram import Bot as TgBot
 
+from sellerdesk.bot.database import Database
 from sellerdesk.bot.reports import charts
 from sellerdesk.bot.reports.charts import (
     ChartData,
@@ -27,9 +32,13 @@ from sellerdesk.bot.reports.charts import (
 from sellerdesk.bot.reports.stats import (
     DEFAULT_CHART_DAYS,
     MAX_CHART_DAYS,
+    ChartReply,
     StatsRequest,
     parse_request,
+    send_chart,
 )
+from sellerdesk.bot.settings import Pacing
+from sellerdesk.bot.telegram_io.pacing import Pacer
 from sellerdesk.cli import main
 from sellerdesk.storage.db import make_engine, session_factory, unit_of_work
 from sellerdesk.storage.repo import cases, questions, sellers
@@ -237,3 +246,29 @@ def test_stats_chart_refuses_what_it_cannot_draw(
     unwritable = tmp_path / "missing-dir" / "chart.png"
     assert main([*base, "lotus-wear", "--chart", str(unwritable)]) == 2
     assert "Cannot write the chart" in capsys.readouterr().err
+
+
+def test_stats_charts_wait_their_turn_in_a_group() -> None:
+    """A run of /stats in one group waits under the group's share of Telegram's limits,
+    like every other message there."""
+    db = Database("sqlite://")
+    db.prepare()
+    sent: list[int] = []
+
+    class Bot:
+        async def send_photo(self, **kwargs: Any) -> SimpleNamespace:
+            sent.append(kwargs["chat_id"])
+            return SimpleNamespace(message_id=len(sent))
+
+    pacer = Pacer(Pacing(group_rate_per_min=1, group_burst=2))
+    reply = ChartReply(-1001234, None, 5, b"png", "stats")
+
+    async def main() -> None:
+        for _ in range(2):  # the burst
+            assert await send_chart(cast(TgBot, Bot()), db, reply, pacer)
+        with pytest.raises(TimeoutError):  # the third waits for the next minute
+            await asyncio.wait_for(send_chart(cast(TgBot, Bot()), db, reply, pacer), 0.5)
+
+    asyncio.run(main())
+    assert sent == [-1001234, -1001234]
+    db.dispose()

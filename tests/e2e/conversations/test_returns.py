@@ -271,3 +271,40 @@ def test_a_long_comment_still_gets_the_card_and_its_buttons_to_staff(
         assert button(card, "rapprove:")
 
     run_desk(api, settings, scenario)
+
+
+def test_photos_beyond_an_album_are_not_taken(api: BotApiDouble, tmp_path: Path) -> None:
+    settings = settings_for(api, tmp_path)
+
+    async def scenario(desk: Desk) -> None:
+        await desk.buyer_asks("/start lotus-wear")
+        desk.buyer_says("/return")
+        await buyer_gets_text(desk, "номер заказа")
+        desk.buyer_says(ORDER)
+        await buyer_gets_text(desk, "название товара")
+        desk.buyer_says("Платье миди")
+        ask = await buyer_gets_text(desk, "Почему")
+        defect = next(b["callback_data"] for b in ask.buttons if b["text"] == "Брак")
+        desk.api.user_presses_button(BUYER, ask, defect)
+        await buyer_gets_text(desk, "Пришлите фото")
+        for n in range(1, 11):
+            desk.api.user_sends_photo(BUYER)
+            await buyer_gets_text(desk, f"Фото получено ({n})")
+        desk.api.user_sends_photo(BUYER)
+        enough = await buyer_gets_text(desk, "Фото достаточно (10)")
+        desk.api.user_presses_button(BUYER, enough, button(enough, "rdone:"))
+        await buyer_gets_text(desk, "комментарий")
+        desk.buyer_says("Шов разошёлся")
+        await buyer_gets_text(desk, "Заявка на возврат №1 отправлена")
+        topic = await desk.topic()
+        await return_card(desk, topic)
+        photos = await desk.wait(
+            lambda: [m for m in desk.api.messages_in(SUPPORT, topic.thread_id) if m.kind == "photo"]
+        )
+        await asyncio.sleep(0.3)
+        assert len(photos) == len(
+            [m for m in desk.api.messages_in(SUPPORT, topic.thread_id) if m.kind == "photo"]
+        )
+        assert len(photos) == 10
+
+    run_desk(api, settings, scenario)
