@@ -57,9 +57,9 @@ class AdminConversation:
             record=Direction.SYSTEM if case else None,
         )
 
-    def _case_of(self, session: Session, msg: Incoming) -> Case | None:
-        """The case a message addresses: by reply, by ``<seller> <number>``, or the one
-        case the admin holds."""
+    def _case_of(self, session: Session, msg: Incoming, *, held: bool = True) -> Case | None:
+        """The case a message addresses: by reply, by ``<seller> <number>``, or (a
+        command, ``held``) the one case the admin holds."""
         if msg.reply_to is not None:
             case = cases_repo.find_case_by_staff_message(session, msg.chat_id, msg.reply_to)
             if case is not None:
@@ -71,8 +71,10 @@ class AdminConversation:
             return cases_repo.get_case_by_number(
                 session, parts[0].lower(), int(parts[1].lstrip("#"))
             )
-        held = cases_repo.list_admin_cases(session, msg.user_id)
-        return held[0] if len(held) == 1 else None
+        if not held:
+            return None
+        holding = cases_repo.list_admin_cases(session, msg.user_id)
+        return holding[0] if len(holding) == 1 else None
 
     def reload_allowed(self, msg: Incoming) -> bool:
         """``/reload``: True when a platform admin sent it (the reload itself runs on the
@@ -141,8 +143,9 @@ class AdminConversation:
                 )
 
     def message(self, msg: Incoming, *, final: bool = True) -> None:
-        """An admin's message in the admin chat: to the buyer of the case they took over,
-        signed as the platform; anything else in the chat is the admins' own talk.
+        """An admin's reply, in the admin chat, to a message of a case they took over:
+        to its buyer, signed as the platform. Anything else in the chat is the admins'
+        own talk, even while an admin holds a case: only a reply addresses the buyer.
 
         Raises:
             NotMappedYet: unless ``final``, when it replies to an unmapped bot message.
@@ -152,7 +155,7 @@ class AdminConversation:
                 return
             if msg.edited or msg.user_id not in self.ctx.admin_user_ids:
                 return
-            case = self._case_of(session, msg)
+            case = self._case_of(session, msg, held=False)
             if case is None and msg.reply_to_bot and not final:
                 raise NotMappedYet
             seller = self.ctx.seller(case.seller_id) if case else None

@@ -260,6 +260,8 @@ def test_complaint_and_takeover(api: BotApiDouble, tmp_path: Path) -> None:
         joined = await desk.buyer_gets()
         assert joined.text is not None and "подключилась администрация" in joined.text
         await desk.in_topic(topic.thread_id, lambda m: "взяла обращение" in (m.text or ""))
+        # Talk among the admins (no reply): not for the buyer, even while Olga holds it.
+        api.member_sends_text(admin_chat, ADMIN, "Коллеги, гляньте этот случай")
         api.member_sends_text(admin_chat, ADMIN, "Мы разберёмся за день.", reply_to=card[0])
         signed = await desk.buyer_gets()
         assert signed.text == "🛡 Администрация платформы: Мы разберёмся за день."
