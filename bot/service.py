@@ -77,7 +77,7 @@ class DeskService:
         ) = None
         self._digest: DigestSweep | None = None
         #: Deletes sent messages' texts and old update ids (rides the deadline tick).
-        self.retention = RetentionSweep(db)
+        self.retention = RetentionSweep(db, settings.retention)
 
     def prepare(self) -> DeskContext:
         """Migrate the database, load the alias key and build every seller's matcher

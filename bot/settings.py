@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,6 +61,24 @@ SWITCH_OFF = ("off", "false", "no", "0")
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Days each kind of stored text is kept (``RETENTION_*_DAYS``), deleted by the
+    retention sweep (``bot.schedule.retention``)."""
+
+    #: Sent outbox rows: the texts sent, a buyer's words copied to staff included.
+    sent_days: float = 30
+    #: Handled update ids (Telegram redelivers an update within a day at most).
+    updates_days: float = 7
+    #: The FAQ question log (masked question texts, no Telegram ids); statistics of
+    #: answered questions reach back this far.
+    questions_days: float = 365
+    #: Rating comments on cases.
+    comments_days: float = 365
+    #: References to return photos (message ids in the buyer's chat).
+    photos_days: float = 90
 
 
 @dataclass(frozen=True)
@@ -182,6 +200,8 @@ class Settings:
     outbox_lease_seconds: float = DEFAULT_OUTBOX_LEASE_S
     #: How fast the sender sends (``TELEGRAM_GLOBAL_RATE`` and friends, see :class:`Pacing`).
     pacing: Pacing = Pacing()
+    #: How long what people wrote is kept (see docs/security.md, "Retention").
+    retention: Retention = field(default_factory=lambda: Retention())
     #: Webhook mode (``sellerdesk run --webhook``): the public https URL Telegram calls
     #: (``WEBHOOK_URL``), the local address and port to listen on, the secret Telegram
     #: sends in ``X-Telegram-Bot-Api-Secret-Token`` and the local path.
@@ -281,6 +301,20 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
             f"RETURN_FLOW_TIMEOUT must be seconds or a duration such as 30m, not {timeout_text!r}"
         )
     lease = _positive(get, "OUTBOX_LEASE_SECONDS", DEFAULT_OUTBOX_LEASE_S)
+    keep = Retention()
+    retention = Retention(
+        sent_days=_positive(get, "RETENTION_SENT_DAYS", keep.sent_days, "number of days"),
+        updates_days=max(
+            2.0, _positive(get, "RETENTION_UPDATES_DAYS", keep.updates_days, "number of days")
+        ),
+        questions_days=_positive(
+            get, "RETENTION_QUESTIONS_DAYS", keep.questions_days, "number of days"
+        ),
+        comments_days=_positive(
+            get, "RETENTION_COMMENTS_DAYS", keep.comments_days, "number of days"
+        ),
+        photos_days=_positive(get, "RETENTION_PHOTOS_DAYS", keep.photos_days, "number of days"),
+    )
     ports: dict[str, int] = {}
     for key, default in (("WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT), ("WEBHOOK_HEALTH_PORT", 0)):
         value = get(key, str(default))
@@ -306,6 +340,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         ozon_api_rps=ozon_rps,
         content_watch=watch in SWITCH_ON,
         outbox_lease_seconds=lease,
+        retention=retention,
         pacing=load_pacing({key: get(key) for key in PACING_SETTINGS}),
         webhook_url=get("WEBHOOK_URL"),
         webhook_listen=get("WEBHOOK_LISTEN", DEFAULT_WEBHOOK_LISTEN),

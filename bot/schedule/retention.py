@@ -1,11 +1,18 @@
-"""What the desk keeps no longer than it needs: sent messages' texts, handled update ids.
+"""What the desk keeps no longer than it needs: texts people wrote and ids that guard
+against doubles, each for its own period (``RETENTION_*_DAYS``, see
+:class:`bot.settings.Retention` and docs/security.md).
 
-An outbox row keeps the text it sent (a buyer's words copied to staff, a reply) until
-it is deleted; once sent, only the crash check of the next send in its chat reads it,
-and that looks back minutes, not weeks. Handled update ids guard against Telegram
-delivering an update twice, which it does within a day at most. Both are deleted
-here, on the scheduler's tick, at most once an hour; several processes doing it at
-once only delete the same rows.
+Run on the scheduler's tick, at most once an hour; several processes doing it at once
+only delete the same rows:
+
+* sent outbox rows (the texts sent, a buyer's words copied to staff included; once
+  sent, only the crash check of the next send in the chat reads them, and that looks
+  back minutes);
+* handled update ids (Telegram delivers an update twice within a day at most) and
+  polled updates parked for as long as sent rows are kept;
+* the FAQ question log (masked questions, no Telegram ids);
+* rating comments (the ratings themselves stay, for statistics);
+* return requests' photo references (message ids in the buyer's chat).
 """
 
 from __future__ import annotations
@@ -14,41 +21,45 @@ import logging
 from datetime import datetime, timedelta
 
 from sellerdesk.bot.database import Database
-from sellerdesk.storage.repo import outbox, updates
+from sellerdesk.bot.settings import Retention
+from sellerdesk.storage.repo import cases, outbox, questions, returns, updates
 from sellerdesk.storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-#: Sent outbox rows are deleted this long after they were sent.
-SENT_KEPT = timedelta(days=30)
-#: Handled update ids are forgotten this long after they were handled (Telegram keeps
-#: undelivered updates for 24 hours).
-UPDATES_KEPT = timedelta(days=7)
 #: How often the deletions run.
 EVERY = timedelta(hours=1)
 
 
 class RetentionSweep:
-    """Deletes sent outbox rows and old update ids; one per process."""
+    """Deletes what is past its retention period; one per process."""
 
-    def __init__(
-        self, db: Database, sent_kept: timedelta = SENT_KEPT, updates_kept: timedelta = UPDATES_KEPT
-    ) -> None:
+    def __init__(self, db: Database, keep: Retention | None = None) -> None:
         self.db = db
-        self.sent_kept = sent_kept
-        self.updates_kept = updates_kept
+        self.keep = keep or Retention()
         self._last: datetime | None = None
 
     def tick(self, now: datetime | None = None) -> int:
         """Delete what is past keeping, unless that ran within the hour; returns how
-        many rows went."""
+        many rows went or were cleared."""
         now = now or utcnow()
         if self._last is not None and now - self._last < EVERY:
             return 0
+        keep = self.keep
+
+        def before(days: float) -> datetime:
+            return now - timedelta(days=days)
+
         with self.db.transaction() as session:
-            sent = outbox.purge_sent(session, now - self.sent_kept)
-            handled = updates.purge_processed(session, now - self.updates_kept)
+            done = {
+                "sent messages": outbox.purge_sent(session, before(keep.sent_days)),
+                "update ids": updates.purge_processed(session, before(keep.updates_days)),
+                "parked updates": updates.purge_parked(session, before(keep.sent_days)),
+                "questions": questions.purge_questions(session, before(keep.questions_days)),
+                "rating comments": cases.clear_rating_comments(session, before(keep.comments_days)),
+                "return photos": returns.clear_photos(session, before(keep.photos_days)),
+            }
         self._last = now
-        if sent or handled:
-            log.info("retention: %d sent message(s) and %d update id(s) deleted", sent, handled)
-        return sent + handled
+        if any(done.values()):
+            log.info("retention: %s", ", ".join(f"{n} {what}" for what, n in done.items() if n))
+        return sum(done.values())

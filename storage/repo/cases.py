@@ -475,3 +475,16 @@ def list_admin_cases(session: Session, admin_id: int) -> list[Case]:
     """Open cases admin ``admin_id`` has taken over, oldest first."""
     stmt = select(Case).where(Case.admin_id == admin_id, _IS_OPEN)
     return list(session.scalars(stmt.order_by(Case.opened_at, Case.id)))
+
+
+def clear_rating_comments(session: Session, older_than: datetime) -> int:
+    """Forget rating comments given before ``older_than`` (the ratings stay); returns
+    how many."""
+    changed = update_rows(
+        session,
+        Case.id,
+        {"rating_comment": None},
+        Case.rated_at < older_than,
+        Case.rating_comment.is_not(None),
+    )
+    return len(changed)

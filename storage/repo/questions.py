@@ -7,13 +7,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, func, insert, select
+from sqlalchemy import Date, delete, func, insert, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from sellerdesk.storage.models import ENTRY_ID_LEN, LANG_LEN, Case, FaqQuestionLog, QuestionOutcome
-from sellerdesk.storage.repo._sql import clip, insert_returning_object, table_of, update_rows
+from sellerdesk.storage.repo._sql import (
+    clip,
+    insert_returning_object,
+    rowcount,
+    table_of,
+    update_rows,
+)
 from sellerdesk.storage.types import utcnow
 
 #: The matcher's hand-off action, as ``faq.matching.decision.Action.HANDOFF`` spells it
@@ -276,3 +282,9 @@ def asking_sellers(session: Session) -> list[str]:
     """Every seller id with questions in the log, sorted."""
     stmt = select(FaqQuestionLog.seller_id).distinct().order_by(FaqQuestionLog.seller_id)
     return list(session.scalars(stmt))
+
+
+def purge_questions(session: Session, older_than: datetime) -> int:
+    """Delete logged questions asked before ``older_than``; returns how many."""
+    stmt = delete(FaqQuestionLog).where(FaqQuestionLog.at < older_than)
+    return rowcount(session.execute(stmt))

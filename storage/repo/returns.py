@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from sellerdesk.storage.models import (
@@ -187,3 +187,17 @@ def undecided(session: Session, case_id: int) -> bool:
         ReturnRequest.case_id == case_id, ReturnRequest.decision.is_(None)
     )
     return session.scalars(stmt).first() is not None
+
+
+def clear_photos(session: Session, older_than: datetime) -> int:
+    """Forget the photo message ids of return requests last changed before
+    ``older_than`` (a flow in progress is changed every step); returns how many."""
+    changed = update_rows(
+        session,
+        ReturnRequest.id,
+        {"photo_ids": []},
+        ReturnRequest.updated_at < older_than,
+        # Only lists with ids (JSON as text is "[]" on both backends when empty).
+        cast(ReturnRequest.photo_ids, String) != "[]",
+    )
+    return len(changed)

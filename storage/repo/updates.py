@@ -93,3 +93,12 @@ def parked_count(session: Session) -> int:
     """How many updates are parked."""
     stmt = select(func.count()).select_from(InboxUpdate).where(InboxUpdate.parked_at.is_not(None))
     return int(session.scalar(stmt) or 0)
+
+
+def purge_parked(session: Session, older_than: datetime) -> int:
+    """Delete parked updates received before ``older_than`` (they hold what a buyer
+    wrote); returns how many."""
+    stmt = delete(InboxUpdate).where(
+        InboxUpdate.parked_at.is_not(None), InboxUpdate.received_at < older_than
+    )
+    return rowcount(session.execute(stmt))

@@ -26,6 +26,7 @@ from sellerdesk.faq.content.faq_file import load_faq_file
 from sellerdesk.faq.content.model import ANY_LANG
 from sellerdesk.storage.db import make_engine, session_factory, unit_of_work
 from sellerdesk.storage.repo import privacy, questions
+from sellerdesk.storage.repo.questions import MASK
 from tests.storage.factories import T0, case
 
 H = timedelta(hours=1)
@@ -184,7 +185,8 @@ def test_the_draft_is_a_valid_faq_entry(sessions: sessionmaker[Session], tmp_pat
     by_id = {e.id: e for e in entries}
     assert by_id["change-delivery-address"].questions == {"en": tuple(ADDRESS)}
     assert by_id["gde-zakaz"].answer == {ANY_LANG: "Ответ"}
-    assert by_id["new-entry"].questions == {ANY_LANG: ("12345678",)}
+    # The log masks long digit runs (order numbers) before it stores a question.
+    assert by_id["new-entry"].questions == {ANY_LANG: (MASK,)}
 
 
 # ------------------------------------------------------------------------------- the CLI
