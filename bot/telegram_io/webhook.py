@@ -43,6 +43,13 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1 << 20
 #: Seconds a stopping server lets requests in progress finish.
 SHUTDOWN_TIMEOUT_S = 30.0
+#: Seconds a request's body may take to arrive (Telegram sends a few kilobytes at
+#: once): a body trickled in byte by byte is answered 408 and its connection closed.
+READ_TIMEOUT_S = 10.0
+#: Seconds an idle keep-alive connection is kept open.
+KEEPALIVE_S = 15.0
+#: Requests handled at once; more are answered 503 at once (Telegram sends again).
+MAX_REQUESTS = 256
 
 
 class WebhookServer:
@@ -64,6 +71,8 @@ class WebhookServer:
         self._runner: web.AppRunner | None = None
         #: Updates whose handling failed on an unavailable database (see the module).
         self._unavailable: set[int] = set()
+        #: Requests being handled now (see MAX_REQUESTS).
+        self._busy = 0
         app.add_error_handler(self._note_failure)
 
     async def _note_failure(self, update: object, context: Any) -> None:
@@ -75,7 +84,11 @@ class WebhookServer:
         server = web.Application(client_max_size=MAX_BODY_BYTES)
         server.router.add_post(self.path, self._post)
         self._runner = web.AppRunner(
-            server, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S, handle_signals=False
+            server,
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+            handle_signals=False,
+            keepalive_timeout=KEEPALIVE_S,
         )
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
@@ -91,8 +104,22 @@ class WebhookServer:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
             return web.Response(status=403)
+        if self._busy >= MAX_REQUESTS:
+            return web.Response(status=503)  # Telegram delivers it again later
+        self._busy += 1
         try:
-            data: Any = json.loads(await request.read())
+            return await self._handle(request)
+        finally:
+            self._busy -= 1
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        try:
+            body = await asyncio.wait_for(request.read(), READ_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("webhook: a request's body did not arrive in %.0f s", READ_TIMEOUT_S)
+            return web.Response(status=408, headers={"Connection": "close"})
+        try:
+            data: Any = json.loads(body)
             update = Update.de_json(data, self.app.bot)
         except web.HTTPException:  # a body over MAX_BODY_BYTES: 413
             raise

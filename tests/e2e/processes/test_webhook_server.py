@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
+from sellerdesk.bot.telegram_io import webhook
 from sellerdesk.bot.telegram_io.webhook import WebhookServer
 from testing.botapi import BotApiDouble
 from testing.botapi.webhook import post_update, webhook_update
@@ -66,3 +67,32 @@ def test_an_update_is_delivered_again_only_when_the_database_was_unavailable(
     assert statuses == [first_status, 200]
     # Handled once more when asked again, and only then answered 200.
     assert handled == [update["update_id"]] * 2
+
+
+def test_a_trickled_body_is_cut_off(api: BotApiDouble, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that sends its body a byte at a time holds nothing for long: 408."""
+    monkeypatch.setattr(webhook, "READ_TIMEOUT_S", 0.5)
+    app = ApplicationBuilder().token(api.token).base_url(f"{api.url}/bot").build()
+    port = _free_port()
+
+    async def main() -> bytes:
+        async with app:
+            await app.start()
+            server = WebhookServer(app, "127.0.0.1", port, "/hook", SECRET)
+            await server.start()
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(
+                    b"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + f"{webhook.SECRET_HEADER}: {SECRET}\r\n".encode()
+                    + b"Content-Length: 100\r\n\r\n{"
+                )
+                await writer.drain()
+                answer = await asyncio.wait_for(reader.read(100), 5)
+                writer.close()
+                return answer
+            finally:
+                await server.stop()
+                await app.stop()
+
+    assert asyncio.run(main()).startswith(b"HTTP/1.1 408")
