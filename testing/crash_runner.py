@@ -11,6 +11,8 @@ The load benchmark runs the bot with it too. Environment:
   cProfile, timed by each thread's own CPU clock (waits for a lock, the GIL or a
   socket count nothing, so the figures add up to the process's CPU), and write the
   merged statistics to ``path`` on SIGTERM (read them with ``python -m pstats path``);
+* ``SELLERDESK_PTB_POLLING=1``: python-telegram-bot's own polling instead of the desk's
+  (the baseline of ``bench.crash``);
 * ``SELLERDESK_MATCHER``: ``fuzzy`` (the default here) or ``hybrid``;
 * ``TELEGRAM_GLOBAL_RATE``, ``TELEGRAM_CHAT_RATE``, ``TELEGRAM_GROUP_RATE`` (and the
   burst settings, see :mod:`bot.settings`): the sender's pacing; unset, the defaults.
@@ -52,10 +54,17 @@ async def main(api_url: str, token: str, database_url: str, content_dir: str, le
         assert app.post_init is not None
         await app.post_init(app)
         await app.start()
-        poller = await start_polling(app, timeout=1)
-        print("ready", flush=True)
-        await done.wait()
-        await poller.stop()
+        if os.environ.get("SELLERDESK_PTB_POLLING"):  # the baseline of bench.crash
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            print("ready", flush=True)
+            await done.wait()
+            await app.updater.stop()
+        else:
+            poller = await start_polling(app, timeout=1)
+            print("ready", flush=True)
+            await done.wait()
+            await poller.stop()
         await app.stop()
         if app.post_stop is not None:
             await app.post_stop(app)
