@@ -67,10 +67,32 @@ def _sniff_kind(path: Path) -> str:
     return "csv"
 
 
+#: Bytes an XLSX file may unpack to: Ozon's exports of 100,000 products unpack to tens
+#: of megabytes; a few kilobytes of zip can otherwise stand for gigabytes.
+MAX_UNPACKED_BYTES = 500_000_000
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse an XLSX file whose parts would unpack to more than MAX_UNPACKED_BYTES."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CatalogImportError(
+            f"{path} is not a readable XLSX file ({exc}); export it again or save it as CSV"
+        ) from exc
+    if total > MAX_UNPACKED_BYTES:
+        raise CatalogImportError(
+            f"{path} unpacks to {total:,} bytes, more than the {MAX_UNPACKED_BYTES:,} a "
+            "catalog may have; export fewer columns or split it"
+        )
+
+
 def _xlsx_sheets(path: Path) -> Generator[Sheet, None, None]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_unpacked_size(path)
     try:
         # Read-only mode streams rows from the zip: a 50,000-row export never sits in
         # memory as cell objects.

@@ -6,11 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from sellerdesk.faq.content import checker, faq_file, products_file
+from sellerdesk.faq.content import catalog_sheets, checker, faq_file, products_file
+from sellerdesk.faq.content.catalog_import import import_catalog
+from sellerdesk.faq.content.catalog_sheets import CatalogImportError
 from sellerdesk.faq.content.catalog_table import Table, write_products_csv
 from sellerdesk.faq.content.faq_file import load_faq_file
 from sellerdesk.faq.content.products_file import load_products_file
@@ -84,3 +87,15 @@ def test_imported_cells_cannot_run_as_spreadsheet_formulas(tmp_path: Path) -> No
     assert products[0].offer_id == '=HYPERLINK("http://evil")'  # buyers see the value itself
     assert products[0].attributes == {"Цвет": "@SUM(1)"}
     assert products[1].description == "- мягкая\n- тёплая"
+
+
+def test_an_xlsx_that_unpacks_to_too_much_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog_sheets, "MAX_UNPACKED_BYTES", 10_000)
+    bomb = tmp_path / "catalog.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", "0" * 50_000)  # 50 KB from ~100 bytes
+    assert bomb.stat().st_size < 1_000
+    with pytest.raises(CatalogImportError, match="unpacks to 50,000 bytes"):
+        import_catalog(bomb)
