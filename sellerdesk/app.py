@@ -235,6 +235,9 @@ def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
+    # The scheduler logs two lines per tick (every few seconds): noise that drowns the
+    # desk's own events. Its warnings and errors still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     redact_secrets(settings)
 
 

@@ -11,10 +11,12 @@ from sellerdesk.bot.desk.callbacks import Button, data, fits
 from sellerdesk.bot.desk.inbound import Incoming, Kind, NotMappedYet
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.desk.returns import AWAIT_BUYER
+from sellerdesk.bot.desk.small_talk import small_talk
 from sellerdesk.bot.i18n.texts import text
 from sellerdesk.faq.content.model import Seller
 from sellerdesk.faq.matching.decision import Action, Decision
 from sellerdesk.faq.matching.matcher import MAX_QUESTION_CHARS
+from sellerdesk.faq.matching.normalize import normalize
 from sellerdesk.storage.models import Case, CaseStatus, Direction
 from sellerdesk.storage.repo import buyers, outbox, questions, updates
 from sellerdesk.storage.repo import cases as cases_repo
@@ -74,7 +76,11 @@ class BuyerMessages(BuyerChat):
                 self._relay(w, case, seller, msg)
                 return
             lang = self._lang(buyer, seller, msg.user_lang)
-            if msg.kind is Kind.TEXT and msg.body.strip():
+            if msg.kind is Kind.TEXT and (talk := small_talk(msg.body)) is not None:
+                # A greeting, thanks or an emoji: a short reply, never a case.
+                talk_lang = self._lang(buyer, seller, normalize(msg.body).lang, msg.user_lang)
+                self._say(w, f"smalltalk_{talk.value}", talk_lang, reply_to=msg.message_id)
+            elif msg.kind is Kind.TEXT and msg.body.strip():
                 self._question(w, seller, msg)
             elif msg.kind is Kind.MEDIA:
                 # A photo of a defect needs a person, with or without words.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sellerdesk.app import redact_secrets
+from sellerdesk.app import _configure_logging, redact_secrets
 from sellerdesk.bot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,3 +59,14 @@ def test_a_malformed_api_url_is_refused_without_showing_the_token(tmp_path: Path
     assert done.returncode == 2
     assert "TELEGRAM_API_URL must be an http(s) URL" in done.stderr
     assert TOKEN not in done.stdout + done.stderr
+
+
+def test_the_scheduler_heartbeat_stays_out_of_the_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [logging.StreamHandler(io.StringIO())])
+    scheduler = logging.getLogger("apscheduler")
+    monkeypatch.setattr(scheduler, "level", logging.NOTSET)
+    _configure_logging(load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}, Path("-")))
+    job_log = logging.getLogger("apscheduler.executors.default")
+    assert not job_log.isEnabledFor(logging.INFO)
+    assert job_log.isEnabledFor(logging.WARNING)

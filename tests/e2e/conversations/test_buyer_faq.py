@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sellerdesk.bot.i18n.texts import text
 from sellerdesk.faq.content.loader import load_content
 from testing.botapi import BotApiDouble
 from tests.e2e.harness import BUYER, DEMO, Desk, run_desk, settings_for
@@ -139,5 +140,26 @@ def test_the_answered_part_of_a_two_question_message_and_a_person_for_the_rest(
         topic = await desk.topic()
         # Staff read the whole message, both questions.
         await desk.in_topic(topic.thread_id, lambda m: m.copied_from is not None)
+
+    run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_small_talk_gets_a_short_reply_and_never_a_case(api: BotApiDouble, tmp_path: Path) -> None:
+    async def scenario(desk: Desk) -> None:
+        await desk.buyer_asks("/start lotus-wear")
+        for said, key, lang in (
+            ("Здравствуйте!", "smalltalk_hello", "ru"),
+            ("👍", "smalltalk_hello", "ru"),
+            ("Большое спасибо!", "smalltalk_thanks", "ru"),
+            ("ок", "smalltalk_hello", "ru"),
+            ("你好", "smalltalk_hello", "zh"),
+            ("thanks a lot", "smalltalk_thanks", "en"),
+        ):
+            reply = await desk.buyer_asks(said)
+            assert reply.text == text(key, lang), said
+        # A question after a greeting is still a question.
+        answer = await desk.buyer_asks("Добрый день! Сколько идет доставка?")
+        assert answer.text is not None and "доставк" in answer.text.lower()
+        assert desk.api.topics(desk.support) == []
 
     run_desk(api, settings_for(api, tmp_path), scenario)
