@@ -30,6 +30,7 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
         "return": lambda s: s.buyers.start_return,
         "cancel": lambda s: s.buyers.cancel,
         "forget_me": lambda s: s.buyers.forget_me,
+        "close": lambda s: s.buyers.close,
     }
     for name, work in commands.items():
         app.add_handler(

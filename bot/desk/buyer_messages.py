@@ -74,6 +74,8 @@ class BuyerMessages(BuyerChat):
                 case = cases_repo.find_open_case(session, buyer.id, seller.id)
             if case is not None:
                 self._relay(w, case, seller, msg)
+                if msg.kind is Kind.TEXT and msg.reply_to is None and case.admin_id is None:
+                    self._answer_in_case(w, case, seller, msg)
                 return
             lang = self._lang(buyer, seller, msg.user_lang)
             if msg.kind is Kind.TEXT and (talk := small_talk(msg.body)) is not None:
@@ -92,6 +94,38 @@ class BuyerMessages(BuyerChat):
                 self._say(w, "contact_withheld", lang)
             else:
                 self._say(w, "text_only", lang)
+
+    def _answer_in_case(self, w: Where, case: Case, seller: Seller, msg: Incoming) -> None:
+        """A question the FAQ answers surely gets its answer even while a case is open
+        (the buyer need not wait for staff to retype it); staff see the question, as
+        always, and a note of what the bot answered."""
+        question = msg.body.strip()
+        if not question or small_talk(question) is not None:
+            return
+        decision = self.ctx.faq.matcher(seller).decide(
+            question[:MAX_QUESTION_CHARS], offer_id=self._context_offer(w, seller)
+        )
+        best = decision.best
+        if decision.action is not Action.ANSWER or best is None or decision.rest:
+            return
+        entry = None if best.is_product else seller.entry(best.ref)
+        if entry is not None and entry.handoff:
+            return  # an entry that hands off: staff have the case already
+        lang = self._lang(w.buyer, seller, decision.lang, msg.user_lang)
+        self._send(w, self.ctx.faq.answer_text(seller, best.target, lang), reply_to=msg.message_id)
+        questions.log_question_id(
+            w.session,
+            seller_id=seller.id,
+            question=question[:MAX_QUESTION_CHARS],
+            action=Action.ANSWER.value,
+            best_entry=best.target,
+            score=best.score,
+            lang=decision.lang,
+            buyer_id=w.buyer.id,
+        )
+        staff = cases.staff_lang(seller)
+        label = self.ctx.faq.label(seller, best.target, staff)
+        cases.staff_note(w.session, case, seller, "staff_faq_answered", entry=label)
 
     def _flood_check(self, w: Where, msg: Incoming) -> None:
         """Count the message; on a flood, tell the buyer once per window. The message

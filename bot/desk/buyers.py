@@ -156,6 +156,24 @@ class BuyerConversation(BuyerMessages, BuyerButtons, BuyerChat):
                 case = latest[0] if latest else None
             self._complain(w, case, self._lang(buyer, seller, msg.user_lang))
 
+    def close(self, msg: Incoming) -> None:
+        """``/close``: the buyer closes their open case with the current shop (the
+        question was settled, or they no longer need it); staff are told and the buyer
+        is asked to rate it, as when staff close it."""
+        with self.db.transaction() as session:
+            buyer = self._begin(session, msg.update_id, msg.user_id)
+            if buyer is None:
+                return
+            w = Where(session, buyer, msg.chat_id)
+            seller = self._seller(buyer)
+            case = cases_repo.find_open_case(session, buyer.id, seller.id) if seller else None
+            lang = self._lang(buyer, seller, msg.user_lang)
+            if case is None or seller is None:
+                self._say(w, "close_none", lang)
+                return
+            name = text("the_buyer", cases.staff_lang(seller))
+            cases.close(session, self.ctx, case, seller, actor="buyer", name=name)
+
     def forget_me(self, msg: Incoming) -> None:
         """``/forget_me``: ask for confirmation before deleting the buyer's data (a
         stray tap on a command must not erase a conversation)."""

@@ -30,7 +30,16 @@ log = logging.getLogger(__name__)
 
 #: Buyer commands in menu order (``/skip`` and ``/cancel`` only mean something
 #: inside a flow, which names them when they apply).
-BUYER_MENU = ("start", "help", "cases", "return", "complain", "language", "forget_me")
+BUYER_MENU = (
+    "start",
+    "help",
+    "cases",
+    "close",
+    "return",
+    "complain",
+    "language",
+    "forget_me",
+)
 #: Staff commands in the support chat: a case's (see bot.desk.staff.COMMANDS), then /stats.
 STAFF_MENU = ("claim", "close", "reopen", "note", "t", "reject", "stats")
 #: Platform admin commands in the admin chat (see bot.desk.admin.COMMANDS, handlers.admin).

@@ -3,9 +3,12 @@ staff do in the topic."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from functools import partial
 from pathlib import Path
+
+from sqlalchemy import select
 
 from sellerdesk.faq.content.loader import load_content
 from sellerdesk.storage.models import Case, CaseEvent, CaseStatus
@@ -330,3 +333,49 @@ def test_language_choice_and_product_link(api: BotApiDouble, tmp_path: Path) -> 
     run_desk(api, settings, scenario)
     with open_db(settings) as session:
         assert session.query(Case).one().offer_id == product.offer_id
+
+
+def test_an_faq_question_is_answered_while_a_case_is_open(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    seller = load_content(DEMO).sellers["lotus-wear"]
+    delivery = seller.entry("delivery-time")
+    assert delivery is not None
+
+    async def scenario(desk: Desk) -> None:
+        topic = await open_case(desk)
+        question = desk.buyer_says("Сколько идет доставка?")
+        answer = await desk.buyer_gets()
+        assert answer.text == delivery.answer["ru"]
+        assert answer.reply_to == question.message_id
+        # Staff see the question, as always, and what the bot answered.
+        await desk.in_topic(topic.thread_id, lambda m: m.text == "Сколько идет доставка?")
+        note = await desk.in_topic(
+            topic.thread_id, lambda m: (m.text or "").startswith("Бот ответил на это из FAQ")
+        )
+        assert note is not None
+        # Words for staff get no answer from the bot.
+        desk.buyer_says("Жду ответа по поводу костюма")
+        await desk.in_topic(topic.thread_id, lambda m: m.text == "Жду ответа по поводу костюма")
+        await asyncio.sleep(0.3)
+        # The greeting, "passing to staff", the case number, the answer: nothing more.
+        assert len(desk.buyer_messages()) == 4
+
+    run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_a_buyer_closes_their_own_case(api: BotApiDouble, tmp_path: Path) -> None:
+    settings = settings_for(api, tmp_path)
+
+    async def scenario(desk: Desk) -> None:
+        topic = await open_case(desk)
+        rate = await desk.buyer_asks("/close")
+        assert (rate.text or "").startswith("Обращение №1 закрыто")
+        assert len(rate.buttons) == 5  # 1-5 stars
+        await desk.in_topic(topic.thread_id, lambda m: "закрыто (покупатель)" in (m.text or ""))
+        none = await desk.buyer_asks("/close")
+        assert none.text == "У вас нет открытого обращения в этом магазине."
+
+    run_desk(api, settings, scenario)
+    with open_db(settings) as session:
+        assert session.scalars(select(Case.status)).one() is CaseStatus.CLOSED
