@@ -16,6 +16,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -128,10 +129,14 @@ def order_numbers(value: str) -> list[str]:
 
 
 def deadline_text(case: Case, seller: Seller) -> str:
-    """When staff will have answered by, as the buyer reads it (UTC: the bot does not
-    know the buyer's time zone, and saying so beats a wrong local time)."""
-    due = case.opened_at + seller.sla.first_reply
-    return due.strftime("%d.%m.%Y %H:%M UTC")
+    """When staff will have answered by, as the buyer reads it: in the shop's
+    ``timezone``, named ("07.12.2026 13:33 (Moscow)"; the bot does not know the buyer's
+    zone, and saying which beats a wrong local time)."""
+    due = (case.opened_at + seller.sla.first_reply).astimezone(ZoneInfo(seller.timezone))
+    if seller.timezone == "UTC":
+        return f"{due:%d.%m.%Y %H:%M} UTC"
+    city = seller.timezone.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{due:%d.%m.%Y %H:%M} ({city})"
 
 
 def card_text(

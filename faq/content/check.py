@@ -85,6 +85,7 @@ def check_content(root: Path) -> CheckReport:
         return CheckReport(None, errors=exc.problems)
     report = CheckReport(content)
     report.errors += shared_chat_problems(content)
+    report.errors += placeholder_problems(content)
     for seller in content.sellers.values():
         report.warnings += ambiguity_warnings(seller)
     return report
@@ -117,3 +118,21 @@ def shared_chat_problems(content: Content) -> list[Problem]:
                 )
             )
     return problems
+
+
+def placeholder_problems(content: Content) -> list[Problem]:
+    """A seller still on the placeholder staff chat of ``sellerdesk init``: its cases
+    would reach no one while buyers are told they reached the shop."""
+    from sellerdesk.faq.content.scaffold import PLACEHOLDER_CHAT_ID
+
+    return [
+        Problem(
+            (seller.path / "seller.yaml") if seller.path else Path("seller.yaml"),
+            None,
+            "support_chat_id",
+            f"{PLACEHOLDER_CHAT_ID} is the placeholder of sellerdesk init: put the id of "
+            "the seller's staff group here (docs/deployment.md, finding chat ids)",
+        )
+        for seller in content.sellers.values()
+        if seller.support_chat_id == PLACEHOLDER_CHAT_ID
+    ]

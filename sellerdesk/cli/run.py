@@ -11,6 +11,7 @@ from sellerdesk.cli.common import (
     EXIT_USAGE,
     load_or_report,
 )
+from sellerdesk.faq.content.check import placeholder_problems
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -30,6 +31,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_webhook_settings(settings)  # before loading content: fail fast, clearly
     content = load_or_report(settings.content_dir, sys.stderr)
     if content is None:
+        return EXIT_PROBLEMS
+    # A seller on init's placeholder staff chat: its buyers would be told their case
+    # reached the shop while it reached no one.
+    unset = placeholder_problems(content)
+    for problem in unset:
+        print(f"error: {problem}", file=sys.stderr)
+    if unset:
         return EXIT_PROBLEMS
     if args.webhook:
         return run_webhook(settings, content)

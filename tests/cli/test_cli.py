@@ -118,3 +118,16 @@ def test_run_without_token_is_a_clear_message(
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     assert main(["run"]) == 2
     assert "TELEGRAM_BOT_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_run_refuses_a_seller_on_the_init_placeholder_chat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = tmp_path / "sellers"
+    assert main(["init", "green-tea", "--content", str(content)]) == 0
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("CONTENT_DIR", str(content))
+    capsys.readouterr()
+    assert main(["run"]) == 1
+    assert "placeholder of sellerdesk init" in capsys.readouterr().err

@@ -35,13 +35,20 @@ def test_init_writes_a_seller_that_passes_faq_check(
     assert {p.name for p in folder.iterdir()} == names
     assert [p.name for p in content.iterdir()] == ["green-tea"]  # no staging folder left
 
+    # The placeholder staff chat is refused until the group's id is written in.
+    assert main(["faq", "check", str(content)]) == 1
+    assert "placeholder of sellerdesk init" in capsys.readouterr().out
+    assert load_seller(folder).support_chat_id == PLACEHOLDER_CHAT_ID
+    seller_yaml = folder / "seller.yaml"
+    written = seller_yaml.read_text("utf-8").replace(str(PLACEHOLDER_CHAT_ID), "-1009876543210")
+    seller_yaml.write_text(written, encoding="utf-8")
     assert main(["faq", "check", str(content)]) == 0
     assert "ok: green-tea: 4 FAQ entries, 1 products, 2 templates" in capsys.readouterr().out
 
     seller = load_seller(folder)
     assert seller.name == "Green: Tea #1"
     assert seller.languages == ("ru", "en", "zh")
-    assert seller.support_chat_id == PLACEHOLDER_CHAT_ID
+    assert seller.support_chat_id == -1009876543210
     assert {e.id for e in seller.entries} >= {"delivery-time", "order-status", "returns"}
     returns = seller.entry("returns")
     assert returns is not None and returns.handoff
