@@ -22,7 +22,7 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
 
     commands = {
         "start": lambda s: s.buyers.start,
-        "help": lambda s: s.buyers.greet,
+        "help": lambda s: s.buyers.help,
         "cases": lambda s: s.buyers.list_cases,
         "language": lambda s: s.buyers.language,
         "skip": lambda s: s.buyers.skip,

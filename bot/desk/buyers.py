@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 #: has other characters cannot be linked directly (their seller can).
 PRODUCT_SEPARATOR = "__"
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: The buyers' commands, in the order the menu and /help show them.
+COMMANDS = ("start", "help", "cases", "close", "return", "complain", "language", "forget_me")
 #: Cases listed by /cases.
 CASES_LISTED = 10
 
@@ -73,8 +75,20 @@ class BuyerConversation(BuyerMessages, BuyerButtons, BuyerChat):
             self.ctx.faq.matcher(seller).prepare_offer(product.offer_id)
 
     def greet(self, msg: Incoming) -> None:
-        """``/help`` or an unknown command: the greeting (or the choice of sellers)."""
+        """An unknown command: the greeting (or the choice of sellers)."""
         self.start(replace(msg, args=""))
+
+    def help(self, msg: Incoming) -> None:
+        """``/help``: what the bot does and every command, in the buyer's language, in
+        any state (mid-case, mid-return, before choosing a shop)."""
+        with self.db.transaction() as session:
+            buyer = self._begin(session, msg.update_id, msg.user_id)
+            if buyer is None:
+                return
+            lang = self._lang(buyer, self._seller(buyer), msg.user_lang)
+            lines = [text("help_intro", lang)]
+            lines += [f"/{c} — {text(f'cmd_{c}', lang)}" for c in COMMANDS if c != "help"]
+            self._send(Where(session, buyer, msg.chat_id), "\n".join(lines))
 
     def list_cases(self, msg: Incoming) -> None:
         """``/cases``: the buyer's cases with every seller, newest first."""

@@ -21,6 +21,7 @@ from telegram import (
 )
 from telegram.error import TelegramError
 
+from sellerdesk.bot.desk import buyers
 from sellerdesk.bot.desk.cases import staff_lang
 from sellerdesk.bot.i18n.catalog import SOURCE_LANGUAGE
 from sellerdesk.bot.i18n.texts import LANGUAGES, text
@@ -30,16 +31,7 @@ log = logging.getLogger(__name__)
 
 #: Buyer commands in menu order (``/skip`` and ``/cancel`` only mean something
 #: inside a flow, which names them when they apply).
-BUYER_MENU = (
-    "start",
-    "help",
-    "cases",
-    "close",
-    "return",
-    "complain",
-    "language",
-    "forget_me",
-)
+BUYER_MENU = buyers.COMMANDS
 #: Staff commands in the support chat: a case's (see bot.desk.staff.COMMANDS), then /stats.
 STAFF_MENU = ("claim", "close", "reopen", "note", "t", "reject", "stats")
 #: Platform admin commands in the admin chat (see bot.desk.admin.COMMANDS, handlers.admin).

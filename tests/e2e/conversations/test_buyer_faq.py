@@ -163,3 +163,21 @@ def test_small_talk_gets_a_short_reply_and_never_a_case(api: BotApiDouble, tmp_p
         assert desk.api.topics(desk.support) == []
 
     run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_help_explains_every_command_in_the_buyers_language(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    async def scenario(desk: Desk) -> None:
+        helped = await desk.buyer_asks("/help")  # before choosing a shop
+        assert (helped.text or "").startswith(text("help_intro", "ru"))
+        for command in ("/cases", "/close", "/return", "/complain", "/language", "/forget_me"):
+            assert f"\n{command} — " in (helped.text or ""), command
+        await desk.buyer_asks("/language")
+        picked = desk.buyer_messages()[-1]
+        desk.api.user_presses_button(BUYER, picked, "lang:zh")
+        await desk.buyer_gets()
+        zh = await desk.buyer_asks("/help")
+        assert (zh.text or "").startswith(text("help_intro", "zh"))
+
+    run_desk(api, settings_for(api, tmp_path), scenario)
