@@ -177,6 +177,9 @@ class StaffConversation:
             number = str(case.number)
             if msg.command == "note":
                 self._note(session, case, seller, msg)
+            elif msg.command == "t" and not msg.args.strip():
+                # "/t" alone: the menu of quick replies, not "no template «»".
+                self._templates_menu(session, case, seller)
             elif msg.command == "t":
                 self._template(session, case, seller, msg.args.strip(), msg.message_id)
             elif msg.command == "claim":

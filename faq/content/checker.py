@@ -24,6 +24,31 @@ SELLER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
 SELLER_FILES = frozenset({"seller.yaml", "faq.yaml", "products.csv", "templates.yaml"})
 ENTRY_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+#: What to do about the YAML parser's commonest complaints, by a piece of its message.
+YAML_ADVICE = (
+    ("'\\t'", "tabs cannot indent YAML: indent with spaces"),
+    ("mapping values are not allowed", "put text that has ': ' in quotes, or check the indent"),
+    ("expected <block end>", "indent this line exactly like the keys above it"),
+    ("could not find expected ':'", "a key needs ':' after it; check the line's indent"),
+    ("found undefined alias", "YAML aliases (*name) are not allowed here"),
+    ("found unexpected end of stream", "a quote or bracket is not closed"),
+)
+#: Codes sellers write for a language that are not its code (country codes, 3 letters).
+LANG_MISTAKES = {
+    "eng": "en",
+    "rus": "ru",
+    "chi": "zh",
+    "zho": "zh",
+    "chn": "zh",
+    "cn": "zh",
+    "ch": "zh",
+    "ua": "uk",
+    "ukr": "uk",
+    "kz": "kk",
+    "kaz": "kk",
+    "jp": "ja",
+    "kr": "ko",
+}
 #: The largest seller.yaml, faq.yaml or templates.yaml read: far above any FAQ written
 #: by hand (the demo's faq.yaml is 40 KB), far below what would stall a reload.
 MAX_YAML_BYTES = 2_000_000
@@ -77,7 +102,9 @@ class Checker:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else None
             what = exc.problem or exc.context or "invalid YAML"
-            self.problems.append(Problem(self.path, line, None, f"invalid YAML: {what}"))
+            advice = next((tip for sign, tip in YAML_ADVICE if sign in what), None)
+            message = f"invalid YAML: {what}" + (f" ({advice})" if advice else "")
+            self.problems.append(Problem(self.path, line, None, message))
         except YAMLError as exc:
             self.problems.append(Problem(self.path, None, None, f"invalid YAML: {exc}"))
         return None
@@ -175,6 +202,19 @@ class Checker:
         value = node.value if isinstance(node, ScalarNode) else None
         if not isinstance(value, str) or not LANG_CODE.match(value):
             self.problem(node, key, "expected a language code such as ru, en or zh")
+            return None
+        if value in LANG_MISTAKES:
+            self.problem(
+                node,
+                key,
+                f"{value!r} is not a language code: did you mean {LANG_MISTAKES[value]!r}? "
+                "(two-letter ISO 639-1 codes: ru, en, zh ...)",
+            )
+            return None
+        if len(value) == 3:
+            self.problem(
+                node, key, f"{value!r}: use the two-letter ISO 639-1 code (ru, en, zh ...)"
+            )
             return None
         return value
 

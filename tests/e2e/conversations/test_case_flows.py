@@ -184,6 +184,13 @@ def test_claim_note_templates_button_reopen_and_case_list(
 
         desk.api.member_sends_command(SUPPORT, STAFF, "t", "no-such", thread)
         await desk.in_topic(thread, lambda m: "Нет шаблона «no-such»" in (m.text or ""))
+        # "/t" alone: the menu of quick replies again, not "no template «»".
+        menus = len([m for m in desk.api.messages_in(SUPPORT, thread) if m.buttons])
+        desk.api.member_sends_command(SUPPORT, STAFF, "t", "", thread)
+        await desk.wait(
+            lambda: len([m for m in desk.api.messages_in(SUPPORT, thread) if m.buttons]) > menus
+        )
+        assert not [m for m in desk.api.messages_in(SUPPORT, thread) if "«»" in (m.text or "")]
 
         desk.api.member_presses_button(SUPPORT, STAFF, card, card.buttons[1]["callback_data"])
         await desk.buyer_gets()  # the rating request
