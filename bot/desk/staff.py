@@ -321,12 +321,18 @@ class StaffConversation:
             name = press.user_name or str(press.user_id)
             if kind in STAFF_RETURN_BUTTONS:
                 return returns.staff_press(session, case, seller, press, kind, extra)
+            if not cases.is_open(case):
+                # A closed case's card: its buttons go, and staff hear how to go on.
+                number = str(case.number)
+                return PressResult(
+                    text("staff_card_closed", lang, number=number), remove_buttons=True
+                )
             if kind == Button.CLAIM:
                 return PressResult(self._claim(session, case, seller, press.user_id, name))
             if kind == Button.CLOSE:
                 actor = f"staff:{press.user_id}"
                 if cases.close(session, self.ctx, case, seller, actor=actor, name=name):
-                    return PressResult()
+                    return PressResult(remove_buttons=True)  # a closed card has no buttons
                 return PressResult(text("staff_case_closed", lang, number=str(case.number)))
             if kind == Button.TEMPLATES:
                 self._templates_menu(session, case, seller)

@@ -386,3 +386,27 @@ def test_a_buyer_closes_their_own_case(api: BotApiDouble, tmp_path: Path) -> Non
     run_desk(api, settings, scenario)
     with open_db(settings) as session:
         assert session.scalars(select(Case.status)).one() is CaseStatus.CLOSED
+
+
+def test_a_closed_cases_card_loses_its_buttons(api: BotApiDouble, tmp_path: Path) -> None:
+    async def scenario(desk: Desk) -> None:
+        topic = await open_case(desk)
+
+        def is_card(m: StoredMessage) -> bool:
+            return any(b["callback_data"].startswith("claim:") for b in m.buttons)
+
+        card = await desk.in_topic(topic.thread_id, is_card)
+        claim = next(b["callback_data"] for b in card.buttons if "claim:" in b["callback_data"])
+        desk.api.member_sends_command(SUPPORT, STAFF, "close", "", topic.thread_id)
+        await desk.buyer_gets()  # the rating request
+        pressed = desk.api.member_presses_button(SUPPORT, STAFF, card, claim)
+        answered = await desk.wait(lambda: desk.api.callback_query(pressed.id).answer)
+        assert "/reopen" in str(answered.get("text"))
+
+        def shown() -> StoredMessage:
+            found = desk.api.messages_in(SUPPORT, topic.thread_id)
+            return next(m for m in found if m.message_id == card.message_id)
+
+        await desk.wait(lambda: shown().buttons == [])
+
+    run_desk(api, settings_for(api, tmp_path), scenario)
