@@ -39,6 +39,8 @@ TOPIC_NAME_CHARS = 128
 #: Characters of the buyer's question in a topic name: enough to tell cases apart
 #: in the topic list, which shows about this much on a phone.
 TOPIC_SUBJECT_CHARS = 40
+#: Characters of the shop's name in a topic name (shared staff groups only).
+TOPIC_SHOP_CHARS = 24
 #: Characters of the question on the case card. A message holds 4096; the whole
 #: question is copied into the topic anyway, so the card keeps a readable excerpt.
 CARD_QUESTION_CHARS = 1000
@@ -73,6 +75,11 @@ class DeskContext:
     def seller(self, seller_id: str) -> Seller | None:
         """A seller of the files, or one removed from them that still has open cases."""
         return self.faq.live.current.seller(seller_id)
+
+    def topic_shop(self, seller: Seller) -> str | None:
+        """The shop's name for its topic names when its staff group is shared with
+        another seller (two "#1" side by side must say whose), else None."""
+        return seller.name if len(self.sellers_of_chat(seller.support_chat_id)) > 1 else None
 
     def sellers_of_chat(self, chat_id: int) -> list[Seller]:
         """Sellers whose staff work in ``chat_id`` (normally one)."""
@@ -112,10 +119,13 @@ def clip(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def topic_name(case: Case, alias: str, *, closed: bool = False) -> str:
-    """The case's forum topic name: number, buyer alias, a short subject."""
+def topic_name(case: Case, alias: str, *, closed: bool = False, shop: str | None = None) -> str:
+    """The case's forum topic name: number, the shop (``shop``: in a staff group shared
+    by several sellers), buyer alias, a short subject."""
     subject = " ".join((case.subject or "").split())
     name = f"#{case.number} · Buyer #{alias}"
+    if shop:
+        name = f"#{case.number} · {clip(shop, TOPIC_SHOP_CHARS)} · Buyer #{alias}"
     if subject:
         name += f" · {clip(subject, TOPIC_SUBJECT_CHARS)}"
     if closed:
@@ -291,7 +301,15 @@ def open_case(
     alias = buyers.buyer_alias(session, buyer.id, seller.id, ctx.alias_key, now)
     card = card_text(case, seller, alias, ctx.faq, near=near, answered=answered)
     place_in_staff_chat(
-        session, case, seller, alias, card, card_buttons(case, seller), now, placed=True
+        session,
+        case,
+        seller,
+        alias,
+        card,
+        card_buttons(case, seller),
+        now,
+        placed=True,
+        shop=ctx.topic_shop(seller),
     )
     buyer_note(
         session,
@@ -315,6 +333,7 @@ def place_in_staff_chat(
     now: datetime | None,
     *,
     placed: bool = False,
+    shop: str | None = None,
 ) -> None:
     """Queue a new case's place with staff: its forum topic (when the seller uses
     topics) and its card (HTML) with ``buttons``. The topic's thread is looked up
@@ -328,7 +347,7 @@ def place_in_staff_chat(
             OutboxKind.CREATE_FORUM_TOPIC,
             chat_id=seller.support_chat_id,
             case_id=case.id,
-            name=topic_name(case, alias),
+            name=topic_name(case, alias, shop=shop),
             now=now,
         )
     outgoing.send_text(
@@ -550,7 +569,7 @@ def rename_topic(
         OutboxKind.EDIT_FORUM_TOPIC,
         chat_id=case.staff_chat_id or seller.support_chat_id,
         case_id=case.id,
-        name=topic_name(case, alias, closed=not is_open(case)),
+        name=topic_name(case, alias, closed=not is_open(case), shop=ctx.topic_shop(seller)),
         now=now,
     )
 
@@ -574,7 +593,7 @@ def _topic_state(
             OutboxKind.EDIT_FORUM_TOPIC,
             chat_id=chat_id,
             case_id=case.id,
-            name=topic_name(case, alias, closed=True),
+            name=topic_name(case, alias, closed=True, shop=ctx.topic_shop(seller)),
             now=now,
         )
         outgoing.topic_call(session, outgoing.CLOSE_FORUM_TOPIC, chat_id=chat_id, case_id=case.id)
@@ -585,7 +604,7 @@ def _topic_state(
             OutboxKind.EDIT_FORUM_TOPIC,
             chat_id=chat_id,
             case_id=case.id,
-            name=topic_name(case, alias),
+            name=topic_name(case, alias, shop=ctx.topic_shop(seller)),
             now=now,
         )
 

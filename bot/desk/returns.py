@@ -368,7 +368,14 @@ class ReturnFlow:
         alias = buyers.buyer_alias(session, buyer.id, seller.id, self.ctx.alias_key, now)
         card = card_text(case, flow, seller, alias, comment)
         cases.place_in_staff_chat(
-            session, case, seller, alias, card, decision_buttons(case, seller), now
+            session,
+            case,
+            seller,
+            alias,
+            card,
+            decision_buttons(case, seller),
+            now,
+            shop=self.ctx.topic_shop(seller),
         )
         if flow.photo_ids:
             # One copyMessages call: photos sent as an album stay one album.

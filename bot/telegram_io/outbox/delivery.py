@@ -189,7 +189,9 @@ class Delivery:
             if case is None or seller is None:
                 return case, None, None
             alias = buyers.buyer_alias(session, case.buyer_id, seller.id, self.ctx.alias_key)
-            name = cases.topic_name(case, alias, closed=not cases.is_open(case))
+            name = cases.topic_name(
+                case, alias, closed=not cases.is_open(case), shop=self.ctx.topic_shop(seller)
+            )
             lang = cases.staff_lang(seller)
             note = text("staff_topic_recreated", lang, number=str(case.number))
             card = cases.card_text(case, seller, alias, self.ctx.faq)

@@ -37,3 +37,24 @@ def test_faq_check_refuses_the_placeholder_staff_chat_of_init() -> None:
     problems = placeholder_problems(Content(sellers={seller.id: seller}, root=demo.root))
     assert [(p.key, "placeholder" in p.message) for p in problems] == [("support_chat_id", True)]
     assert placeholder_problems(demo) == []
+
+
+def test_topics_in_a_group_shared_by_two_shops_say_whose() -> None:
+    from sellerdesk.bot.desk.answers import FaqAnswers
+    from sellerdesk.bot.desk.cases import DeskContext, topic_name
+
+    demo = load_content(DEMO)
+    first = demo.sellers["lotus-wear"]
+    second = replace(first, id="gadget-hub", name="Gadget Hub", staff=(7,))
+    shared = Content(sellers={first.id: first, second.id: second}, root=demo.root)
+    ctx = DeskContext(FaqAnswers(shared, "fuzzy"), alias_key=b"k")
+    case = cast(Case, SimpleNamespace(number=1, subject="где мой заказ??"))
+    assert topic_name(case, "9930", shop=ctx.topic_shop(second)).startswith(
+        "#1 · Gadget Hub · Buyer #9930 · "
+    )
+    alone = DeskContext(FaqAnswers(Content({first.id: first}, demo.root), "fuzzy"), b"k")
+    assert alone.topic_shop(first) is None
+    assert (
+        topic_name(case, "9930", shop=alone.topic_shop(first))
+        == "#1 · Buyer #9930 · где мой заказ??"
+    )
