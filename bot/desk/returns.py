@@ -142,11 +142,26 @@ class ReturnFlow:
         _say(session, chat_id, "return_cancelled", flow.lang or lang)
 
     def skip(self, session: Session, buyer: Buyer, chat_id: int, lang: str) -> bool:
-        """``/skip`` at the comment step submits without one; False when no flow is there."""
-        flow = self._current(session, buyer, chat_id, lang, utcnow())
-        if flow is None or flow.step is not ReturnStep.COMMENT:
-            return flow is not None
-        self._submit(session, buyer, flow, chat_id, None)
+        """``/skip``: past the optional photos, or submitting without a comment; at a step
+        that cannot be skipped, its question again. False when no flow is there."""
+        now = utcnow()
+        flow = self._current(session, buyer, chat_id, lang, now)
+        if flow is None:
+            return False
+        lang = flow.lang or lang
+        if flow.step is ReturnStep.COMMENT:
+            self._submit(session, buyer, flow, chat_id, None)
+        elif flow.step is ReturnStep.PHOTOS and (
+            flow.reason not in PHOTOS_REQUIRED or flow.photo_ids
+        ):
+            returns_repo.advance(
+                session, flow.id, ReturnStep.PHOTOS, {"step": ReturnStep.COMMENT}, now
+            )
+            _say(session, chat_id, "return_ask_comment", lang)
+        elif flow.step is ReturnStep.PHOTOS:
+            _say(session, chat_id, "return_photos_required", lang, buttons=self._done(flow, lang))
+        else:
+            _say(session, chat_id, "return_cannot_skip", lang)
         return True
 
     def message(

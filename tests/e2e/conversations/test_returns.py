@@ -308,3 +308,31 @@ def test_photos_beyond_an_album_are_not_taken(api: BotApiDouble, tmp_path: Path)
         assert len(photos) == 10
 
     run_desk(api, settings, scenario)
+
+
+def test_skip_passes_optional_photos_and_explains_steps_it_cannot_skip(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    settings = settings_for(api, tmp_path)
+
+    async def scenario(desk: Desk) -> None:
+        await desk.buyer_asks("/start lotus-wear")
+        desk.buyer_says("/return")
+        await buyer_gets_text(desk, "номер заказа")
+        desk.buyer_says("/skip")
+        await buyer_gets_text(desk, "пропустить нельзя")
+        desk.buyer_says(ORDER)
+        await buyer_gets_text(desk, "название товара")
+        desk.buyer_says("Платье миди")
+        ask = await buyer_gets_text(desk, "Почему")
+        changed = next(
+            b["callback_data"] for b in ask.buttons if "changed_mind" in b["callback_data"]
+        )
+        desk.api.user_presses_button(BUYER, ask, changed)
+        await buyer_gets_text(desk, "Можете прислать фото")
+        desk.buyer_says("/skip")  # the photos are optional here
+        await buyer_gets_text(desk, "комментарий")
+        desk.buyer_says("/skip")
+        await buyer_gets_text(desk, "Заявка на возврат №1 отправлена")
+
+    run_desk(api, settings, scenario)
