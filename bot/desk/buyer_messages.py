@@ -251,9 +251,9 @@ class BuyerMessages(BuyerChat):
             ]
             rows = [row for row in rows if fits(row[0][1])]
             self._say(w, "suggest", lang, buttons=[*rows, [human]], reply_to=msg.message_id)
-        else:
+        elif not self._handoff(w, seller, msg, lang, decision):
+            # Relayed into a case opened meanwhile: no "case opened" note says it.
             self._say(w, "handoff", lang, reply_to=msg.message_id)
-            self._handoff(w, seller, msg, lang, decision)
 
     @staticmethod
     def _context_offer(w: Where, seller: Seller) -> str | None:
@@ -272,9 +272,11 @@ class BuyerMessages(BuyerChat):
         lang: str,
         decision: Decision,
         answered: str | None = None,
-    ) -> None:
+    ) -> bool:
+        """Open a case with the message (its note to the buyer says it reached staff);
+        False when the buyer's open case took it instead."""
         near = [c for c in decision.candidates if c.target != answered]
-        case, _ = cases.open_case(
+        case, created = cases.open_case(
             w.session,
             self.ctx,
             seller,
@@ -285,3 +287,4 @@ class BuyerMessages(BuyerChat):
             answered=answered,
         )
         self._relay(w, case, seller, msg)
+        return created

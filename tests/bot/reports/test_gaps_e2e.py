@@ -35,7 +35,7 @@ def test_the_staff_answer_in_a_topic_becomes_the_draft(
     async def scenario(desk: Desk) -> None:
         await desk.buyer_asks("/start lotus-wear")
         desk.buyer_says(QUESTION)
-        await desk.buyer_gets(2)  # "passing to staff", then the case number
+        await desk.buyer_gets()  # the case number and its deadline
         topic = await desk.topic()
         await desk.in_topic(topic.thread_id, lambda m: m.text == QUESTION)
         desk.staff_says(ANSWER, topic.thread_id)

@@ -27,7 +27,7 @@ async def open_case(desk: Desk) -> TopicRecord:
     """The buyer starts the demo seller and is handed to staff; returns the topic."""
     await desk.buyer_asks("/start lotus-wear")
     desk.buyer_says(HANDOFF)
-    await desk.buyer_gets(2)  # "passing to staff", then the case number
+    await desk.buyer_gets()  # the case number and its deadline
     topic = await desk.topic()
     await desk.in_topic(topic.thread_id, lambda m: m.text == HANDOFF)
     return topic
@@ -247,7 +247,7 @@ def test_plain_group_mode(api: BotApiDouble, tmp_path: Path) -> None:
     async def scenario(desk: Desk) -> None:
         await desk.buyer_asks("/start lotus-wear")
         desk.buyer_says(HANDOFF)
-        await desk.buyer_gets(2)
+        await desk.buyer_gets()
         copy = await desk.in_topic(None, lambda m: m.text == HANDOFF)
         assert desk.api.topics(SUPPORT) == []
         card = await desk.in_topic(None, lambda m: "Обращение №1" in (m.text or ""))
@@ -365,8 +365,8 @@ def test_an_faq_question_is_answered_while_a_case_is_open(
         desk.buyer_says("Жду ответа по поводу костюма")
         await desk.in_topic(topic.thread_id, lambda m: m.text == "Жду ответа по поводу костюма")
         await asyncio.sleep(0.3)
-        # The greeting, "passing to staff", the case number, the answer: nothing more.
-        assert len(desk.buyer_messages()) == 4
+        # The greeting, the case number, the answer: nothing more.
+        assert len(desk.buyer_messages()) == 3
 
     run_desk(api, settings_for(api, tmp_path), scenario)
 

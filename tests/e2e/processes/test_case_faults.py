@@ -35,7 +35,7 @@ def test_html_and_long_text_are_shown_as_written(api: BotApiDouble, tmp_path: Pa
     async def scenario(desk: Desk) -> None:
         await desk.buyer_asks("/start lotus-wear")
         desk.buyer_says(question)
-        await desk.buyer_gets(2)
+        await desk.buyer_gets()
         topic = await desk.topic()
         card = await desk.in_topic(topic.thread_id, lambda m: "Обращение №1" in (m.text or ""))
         assert question in (card.text or "")  # escaped in HTML: shown literally
@@ -53,7 +53,7 @@ def test_long_question_opens_a_case_with_a_short_card(api: BotApiDouble, tmp_pat
     async def scenario(desk: Desk) -> None:
         await desk.buyer_asks("/start lotus-wear")
         desk.buyer_says(long_text)
-        await desk.buyer_gets(2)
+        await desk.buyer_gets()
         topic = await desk.topic()
         assert len(topic.name) <= 128
         card = await desk.in_topic(topic.thread_id, lambda m: "Обращение №1" in (m.text or ""))
@@ -195,7 +195,6 @@ def test_no_right_to_manage_topics(
     async def scenario(desk: Desk) -> None:
         await desk.buyer_asks("/start lotus-wear")
         desk.buyer_says(HANDOFF)
-        await desk.buyer_gets()
         opened = await desk.buyer_gets()
         assert opened.text is not None and opened.text.startswith("Обращение №1")  # still told
         admin = await desk.wait(lambda: desk.api.messages_in(ADMIN_CHAT))

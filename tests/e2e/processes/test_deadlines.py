@@ -78,7 +78,7 @@ def escalations_in(desk: Desk, topic: TopicRecord) -> list[StoredMessage]:
 async def open_case(desk: Desk) -> TopicRecord:
     await desk.buyer_asks("/start lotus-wear")
     desk.buyer_says(HANDOFF)
-    await desk.buyer_gets(2)  # "passing to staff", then the case number
+    await desk.buyer_gets()  # the case number and its deadline
     topic = await desk.topic()
     await desk.in_topic(topic.thread_id, lambda m: m.text == HANDOFF)
     return topic
