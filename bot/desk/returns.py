@@ -16,6 +16,7 @@ whose states both sides read.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -48,6 +49,8 @@ REASONS = ("defect", "wrong_item", "not_as_described", "missing_parts", "changed
 PHOTOS_REQUIRED = frozenset({"defect", "wrong_item", "missing_parts"})
 #: Photos of one return at most: staff get them as one album, and an album holds ten.
 MAX_PHOTOS = 10
+#: Characters of a return method's button label.
+METHOD_LABEL_CHARS = 48
 #: A catalog this small is offered as buttons; a bigger one would be a wall of
 #: buttons on a phone, so the buyer types the product instead.
 PRODUCT_BUTTONS = 8
@@ -456,9 +459,20 @@ def methods(seller: Seller) -> list[tuple[str, str]]:
     """(id, label) of the return methods: the seller's ``return-*`` templates, then the
     fixed ones (the address only when no template gives it)."""
     lang = cases.staff_lang(seller)
-    found = [(t.id, t.id) for t in seller.templates if t.id.startswith(METHOD_TEMPLATE_PREFIX)]
+    found = [
+        (t.id, _method_label(t.text_in(lang, seller.languages)) or t.id)
+        for t in seller.templates
+        if t.id.startswith(METHOD_TEMPLATE_PREFIX)
+    ]
     fixed = [m for m in FIXED_METHODS if not (found and m == "address")]
     return found + [(m, text(f"return_method_{m}", lang)) for m in fixed]
+
+
+def _method_label(template_text: str) -> str:
+    """A button label from a method template's text in the staff's language: its first
+    clause ("Возврат оформляется через Ozon"), not the template's id."""
+    first = re.split(r"[.:!?\n]", template_text.strip(), maxsplit=1)[0].strip()
+    return cases.clip(first, METHOD_LABEL_CHARS)
 
 
 def _method_text(seller: Seller, method: str, lang: str) -> str:

@@ -131,6 +131,9 @@ def test_return_from_request_to_approval(api: BotApiDouble, tmp_path: Path) -> N
             if "Выберите способ" in (m.text or "")
         ]
         assert len(menus) == 1
+        # Methods are labelled in the staff's language, not by template ids.
+        labels = [b["text"] for b in menus[0].buttons]
+        assert "Возврат оформляется через Ozon" in labels and "return-address" not in labels
         notices = [desk.api.callback_query(q.id).answer or {} for q in (first, second)]
         assert any(n.get("text") == "По этой заявке решение уже принято." for n in notices)
         desk.api.member_presses_button(
