@@ -18,7 +18,7 @@ from sellerdesk.bot.desk import cases, outgoing
 from sellerdesk.bot.desk.callbacks import Button, data
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.outgoing import Side
-from sellerdesk.bot.i18n.texts import pick_language, text
+from sellerdesk.bot.i18n.texts import has_text, pick_language, text
 from sellerdesk.faq.content.model import Seller
 from sellerdesk.storage.models import Case, CaseEventKind, Direction
 from sellerdesk.storage.repo import buyers, messages
@@ -151,6 +151,13 @@ def complaint(
     return True
 
 
+def _label(prefix: str, code: str, lang: str) -> str:
+    """An event kind or actor as admins read it (``event_closed``: "закрыто"); a code
+    the texts do not know shows as it is."""
+    key = f"{prefix}_{code}"
+    return text(key, lang) if has_text(key) else code
+
+
 def _history(
     session: Session, ctx: DeskContext, case: Case, admin_chat: int, now: datetime
 ) -> None:
@@ -158,7 +165,12 @@ def _history(
     admins see photos too; never forwards, so nobody's identity shows)."""
     events = cases_repo.list_events(session, case.id)[-HISTORY_EVENTS:]
     lines = [text("admin_history", ctx.admin_language, number=str(case.number))]
-    lines += [f"{e.at:%d.%m %H:%M:%S} · {e.kind} · {(e.actor or '').split(':')[0]}" for e in events]
+    lang = ctx.admin_language
+    lines += [
+        f"{e.at:%d.%m %H:%M:%S} · {_label('event', e.kind, lang)} · "
+        f"{_label('actor', (e.actor or 'system').split(':')[0], lang)}"
+        for e in events
+    ]
     outgoing.send_text(
         session,
         chat_id=admin_chat,

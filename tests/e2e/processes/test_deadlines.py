@@ -247,7 +247,14 @@ def test_complaint_and_takeover(api: BotApiDouble, tmp_path: Path) -> None:
         card = await desk.wait(
             lambda: [m for m in api.messages_in(admin_chat) if "Жалоба" in (m.text or "")]
         )
-        # Its history: the events, and a copy of the buyer's question.
+        # Its history: the events (in the admins' language, not codes), and a copy of
+        # the buyer's question.
+        history = await desk.wait(
+            lambda: [
+                m for m in api.messages_in(admin_chat) if "открыто · покупатель" in (m.text or "")
+            ]
+        )
+        assert "opened" not in (history[0].text or "")
         await desk.wait(
             lambda: [m for m in api.messages_in(admin_chat) if m.copied_from is not None]
         )
