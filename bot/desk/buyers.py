@@ -19,6 +19,7 @@ from sellerdesk.bot.desk.buyer_messages import BuyerMessages
 from sellerdesk.bot.desk.callbacks import Button, data
 from sellerdesk.bot.desk.inbound import Incoming
 from sellerdesk.bot.i18n.texts import LANGUAGE_NAMES, LANGUAGES, text
+from sellerdesk.storage.models import CaseKind
 from sellerdesk.storage.repo import buyers
 from sellerdesk.storage.repo import cases as cases_repo
 
@@ -108,6 +109,10 @@ class BuyerConversation(BuyerMessages, BuyerButtons, BuyerChat):
                 shop = seller.name if seller else case.seller_id
                 status = text("status_open" if cases.is_open(case) else "status_closed", lang)
                 subject = cases.clip(" ".join((case.subject or "").split()), 60)
+                if case.kind is CaseKind.RETURN and case.subject:
+                    # Its subject is in the staff's language; the buyer reads their own.
+                    order = case.order_numbers[0] if case.order_numbers else ""
+                    subject = text("return_subject", lang, order=order).strip()
                 line = f"#{case.number} · {shop} · {status}"
                 lines.append(f"{line} · {subject}" if subject else line)
             self._send(w, "\n".join(lines))

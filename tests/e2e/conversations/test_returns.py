@@ -339,3 +339,26 @@ def test_skip_passes_optional_photos_and_explains_steps_it_cannot_skip(
         await buyer_gets_text(desk, "Заявка на возврат №1 отправлена")
 
     run_desk(api, settings, scenario)
+
+
+def test_cases_lists_a_return_in_the_buyers_language(api: BotApiDouble, tmp_path: Path) -> None:
+    async def scenario(desk: Desk) -> None:
+        await file_return(desk)
+        desk.buyer_says("/language")
+
+        def picker() -> list[StoredMessage]:
+            return [
+                m
+                for m in desk.buyer_messages()
+                if any(b["callback_data"] == "lang:en" for b in m.buttons)
+            ]
+
+        ask = (await desk.wait(picker))[0]
+        desk.api.user_presses_button(BUYER, ask, "lang:en")
+        await buyer_gets_text(desk, "English")
+        desk.buyer_says("/cases")
+        listed = await buyer_gets_text(desk, f"Return {ORDER}")
+        assert f"Return {ORDER}" in (listed.text or "")
+        assert "Возврат" not in (listed.text or "")
+
+    run_desk(api, settings_for(api, tmp_path), scenario)
