@@ -18,7 +18,7 @@ from sellerdesk.bot.desk import cases, outgoing
 from sellerdesk.bot.desk.callbacks import Button, data
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.outgoing import Side
-from sellerdesk.bot.i18n.texts import has_text, pick_language, text
+from sellerdesk.bot.i18n.texts import pick_language, text
 from sellerdesk.faq.content.model import Seller
 from sellerdesk.storage.models import Case, CaseEventKind, Direction
 from sellerdesk.storage.repo import buyers, messages
@@ -151,11 +151,41 @@ def complaint(
     return True
 
 
-def _label(prefix: str, code: str, lang: str) -> str:
-    """An event kind or actor as admins read it (``event_closed``: "закрыто"); a code
-    the texts do not know shows as it is."""
-    key = f"{prefix}_{code}"
-    return text(key, lang) if has_text(key) else code
+#: Event kinds and actors the admin chat's case history names in words (the texts
+#: ``event_<kind>`` and ``actor_<role>``).
+LABELLED_EVENTS = (
+    "opened",
+    "claimed",
+    "unclaimed",
+    "closed",
+    "reopened",
+    "rated",
+    "forgotten",
+    "escalated",
+    "complained",
+    "taken_over",
+    "handed_back",
+    "note",
+    "return_approved",
+    "return_rejected",
+    "return_asked",
+    "buyer_blocked",
+    "topic_recreated",
+    "no_topic_rights",
+)
+ACTORS = ("buyer", "staff", "admin", "system")
+
+
+def _event_label(kind: str, lang: str) -> str:
+    """An event kind as admins read it ("закрыто"); one the texts do not know shows as
+    it is."""
+    return text(f"event_{kind}", lang) if kind in LABELLED_EVENTS else kind
+
+
+def _actor_label(actor: str, lang: str) -> str:
+    """Who did it, without their id: buyer, staff, admin or system."""
+    role = actor.split(":")[0] or "system"
+    return text(f"actor_{role}", lang) if role in ACTORS else role
 
 
 def _history(
@@ -167,8 +197,8 @@ def _history(
     lines = [text("admin_history", ctx.admin_language, number=str(case.number))]
     lang = ctx.admin_language
     lines += [
-        f"{e.at:%d.%m %H:%M:%S} · {_label('event', e.kind, lang)} · "
-        f"{_label('actor', (e.actor or 'system').split(':')[0], lang)}"
+        f"{e.at:%d.%m %H:%M:%S} · {_event_label(e.kind, lang)} · "
+        f"{_actor_label(e.actor or 'system', lang)}"
         for e in events
     ]
     outgoing.send_text(

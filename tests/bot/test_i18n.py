@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from sellerdesk.bot.desk.escalation import ACTORS, LABELLED_EVENTS
 from sellerdesk.bot.desk.returns import FIXED_METHODS, REASONS
 from sellerdesk.bot.i18n import catalog as i18n
 from sellerdesk.bot.i18n.catalog import (
@@ -38,6 +39,8 @@ BUILT_KEYS: dict[str, tuple[str, ...]] = {
     "return_method_{}": FIXED_METHODS,
     "return_method_{}_buyer": FIXED_METHODS,
     "cmd_{}": (*BUYER_MENU, *STAFF_MENU, *ADMIN_MENU),
+    "event_{}": LABELLED_EVENTS,
+    "actor_{}": ACTORS,
 }
 
 
