@@ -20,7 +20,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from sqlalchemy import func, select
 from sellerdesk.storage.db import make_engine, session_factory
 from sellerdesk.storage.models import ProcessedUpdate
 from testing.botapi import BotApiDouble
+from testing.processes import start_crash_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "sellers"
@@ -46,16 +46,8 @@ FAST_PACING_ENV = {
 
 
 def _start(api: BotApiDouble, db_url: str, baseline: bool) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "testing.crash_runner", api.url, api.token, db_url]
-    command += [str(DEMO), "2.0"]
-    env = {**os.environ, **FAST_PACING_ENV}
-    if baseline:
-        env["SELLERDESK_PTB_POLLING"] = "1"
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    if proc.stdout.readline().strip() != "ready":
-        raise RuntimeError("the bot process did not start")
-    return proc
+    env = {**FAST_PACING_ENV, **({"SELLERDESK_PTB_POLLING": "1"} if baseline else {})}
+    return start_crash_runner(api.url, api.token, db_url, DEMO, 2.0, env)
 
 
 def _handled(db_url: str) -> int:

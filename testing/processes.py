@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+#: The repository root: where ``python -m testing.crash_runner`` runs from.
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -43,3 +50,24 @@ def wait_ready(
             pass
         time.sleep(0.1)
     raise AssertionError("a bot process never became ready")
+
+
+def start_crash_runner(
+    api_url: str,
+    token: str,
+    database_url: str,
+    content_dir: Path,
+    lease_s: float,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """A bot process (``testing.crash_runner``) polling ``api_url``, once it says it is
+    ready; ``env`` is added to this process's environment (pacing, the polling kind)."""
+    command = [sys.executable, "-m", "testing.crash_runner", api_url, token, database_url]
+    command += [str(content_dir), str(lease_s)]
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":
+        raise RuntimeError("the bot process did not start")
+    return proc

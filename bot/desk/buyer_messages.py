@@ -113,19 +113,28 @@ class BuyerMessages(BuyerChat):
             return  # an entry that hands off: staff have the case already
         lang = self._lang(w.buyer, seller, decision.lang, msg.user_lang)
         self._send(w, self.ctx.faq.answer_text(seller, best.target, lang), reply_to=msg.message_id)
-        questions.log_question_id(
-            w.session,
-            seller_id=seller.id,
-            question=question[:MAX_QUESTION_CHARS],
-            action=Action.ANSWER.value,
-            best_entry=best.target,
-            score=best.score,
-            lang=decision.lang,
-            buyer_id=w.buyer.id,
-        )
+        self._log_question(w, seller, question, Action.ANSWER, decision)
         staff = cases.staff_lang(seller)
         label = self.ctx.faq.label(seller, best.target, staff)
         cases.staff_note(w.session, case, seller, "staff_faq_answered", entry=label)
+
+    @staticmethod
+    def _log_question(
+        w: Where, seller: Seller, question: str, action: Action, decision: Decision
+    ) -> int:
+        """Log the question with the decision on it (for statistics and FAQ gaps);
+        returns the row's id, which the answer's buttons carry."""
+        best = decision.best
+        return questions.log_question_id(
+            w.session,
+            seller_id=seller.id,
+            question=question[:MAX_QUESTION_CHARS],
+            action=action.value,
+            best_entry=best.target if best else None,
+            score=best.score if best else None,
+            lang=decision.lang,
+            buyer_id=w.buyer.id,
+        )
 
     def _flood_check(self, w: Where, msg: Incoming) -> None:
         """Count the message; on a flood, tell the buyer once per window. The message
@@ -214,17 +223,9 @@ class BuyerMessages(BuyerChat):
         best = decision.best
         entry = seller.entry(best.ref) if best is not None and not best.is_product else None
         handoff_entry = decision.action is Action.ANSWER and entry is not None and entry.handoff
-        logged = questions.log_question_id(
-            w.session,
-            seller_id=seller.id,
-            question=question[:MAX_QUESTION_CHARS],
-            # An entry that answers and opens a case did not settle the question.
-            action=Action.HANDOFF.value if handoff_entry else decision.action.value,
-            best_entry=best.target if best else None,
-            score=best.score if best else None,
-            lang=decision.lang,
-            buyer_id=w.buyer.id,
-        )
+        # An entry that answers and opens a case did not settle the question.
+        action = Action.HANDOFF if handoff_entry else decision.action
+        logged = self._log_question(w, seller, question, action, decision)
         human = (text("button_human", lang), data(Button.HUMAN, seller.id, logged))
         if decision.action is Action.ANSWER and best is not None:
             answer = self.ctx.faq.answer_text(seller, best.target, lang)

@@ -17,7 +17,9 @@ ACKNOWLEDGEMENTS = frozenset(
     """.split()
 )
 #: Words of thanks in the three languages (folded).
-THANKS = ("спасиб", "спс", "благодар", "thank", "thx", "谢谢", "多谢", "感谢")
+THANKS = ("спасиб", "спс", "благодар", "thank", "thx")
+#: Chinese thanks, found inside a text (Chinese has no spaces between words).
+CJK_THANKS = ("谢谢", "多谢", "感谢")
 _PUNCTUATION = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -34,7 +36,7 @@ def small_talk(text: str) -> SmallTalk | None:
     words = [w for w in _PUNCTUATION.split(folded) if w]
     if len(words) > 6 or any(ch.isdigit() for ch in folded):
         return None
-    thanks = any(w.startswith(THANKS) for w in words) or any(t in folded for t in THANKS[-3:])
+    thanks = any(w.startswith(THANKS) for w in words) or any(t in folded for t in CJK_THANKS)
     acknowledged = bool(words) and all(w in ACKNOWLEDGEMENTS for w in words)
     if normalize(text).empty or acknowledged or (thanks and _only_politeness(words)):
         return SmallTalk.THANKS if thanks else SmallTalk.HELLO
@@ -44,4 +46,7 @@ def small_talk(text: str) -> SmallTalk | None:
 def _only_politeness(words: list[str]) -> bool:
     """Thanks with nothing but politeness around it ("большое спасибо!", "thanks a lot")."""
     extra = {"большое", "огромное", "вам", "тебе", "a", "lot", "so", "much", "you", "very", "ty"}
-    return all(w.startswith(THANKS) or w in extra or w in ACKNOWLEDGEMENTS for w in words)
+    return all(
+        w.startswith(THANKS) or w in CJK_THANKS or w in extra or w in ACKNOWLEDGEMENTS
+        for w in words
+    )

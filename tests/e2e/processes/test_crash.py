@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from sellerdesk.bot.telegram_io.outbox import jobs as outbox_jobs
 from sellerdesk.storage.models import CaseMessage, OutboxMessage, OutboxStatus
 from testing.botapi import BotApiDouble
 from testing.botapi.model import StoredMessage
+from testing.processes import start_crash_runner
 from tests.e2e.harness import BUYER, DEMO, STAFF, SUPPORT, Desk, open_db, run_desk, settings_for
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -56,21 +56,7 @@ FAST_PACING = Pacing(
 
 
 def _start(api: BotApiDouble, db_url: str) -> subprocess.Popen[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "testing.crash_runner",
-        api.url,
-        api.token,
-        db_url,
-        str(DEMO),
-        str(LEASE_S),
-    ]
-    env = {**os.environ, **FAST_PACING_ENV}
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready"
-    return proc
+    return start_crash_runner(api.url, api.token, db_url, DEMO, LEASE_S, FAST_PACING_ENV)
 
 
 def _copies(api: BotApiDouble, sources: set[int]) -> list[StoredMessage]:

@@ -13,7 +13,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +27,7 @@ from sellerdesk.storage.db import make_engine, session_factory
 from sellerdesk.storage.models import InboxUpdate, ProcessedUpdate
 from sellerdesk.storage.repo import updates
 from testing.botapi import BotApiDouble
+from testing.processes import start_crash_runner
 from tests.e2e.harness import DEMO, Desk, run_desk, settings_for
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -47,21 +47,7 @@ FAST_PACING_ENV = {
 
 
 def _start(api: BotApiDouble, db_url: str) -> subprocess.Popen[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "testing.crash_runner",
-        api.url,
-        api.token,
-        db_url,
-        str(DEMO),
-        str(LEASE_S),
-    ]
-    env = {**os.environ, **FAST_PACING_ENV}
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready"
-    return proc
+    return start_crash_runner(api.url, api.token, db_url, DEMO, LEASE_S, FAST_PACING_ENV)
 
 
 def _count(db_url: str, model: type[ProcessedUpdate] | type[InboxUpdate]) -> int:
