@@ -1,16 +1,28 @@
-"""Crash benchmark of long polling: many buyers' updates, the bot process killed with
-SIGKILL at random moments, restarted on the same SQLite file; counts what was lost and
-what was handled twice.
+"""Crash benchmark: many buyers' updates while the bot process is killed with SIGKILL at
+random moments and restarted, or while its PostgreSQL database is gone for a while;
+counts what was lost and what was handled twice.
 
-    python -m bench.crash [--updates 1000] [--kills 5] [--seed 7] [--baseline]
+    python -m bench.crash [--updates 1000] [--kills 1] [--runs 5] [--seed 7] [--baseline]
+                          [--mode polling|webhook|both] [--postgres] [--outage SECONDS]
 
-Not part of ``make test`` (``tests/e2e/processes/test_durable_polling.py`` runs a small
-version). Each buyer opens the demo shop and asks a question the FAQ answers, so each
-update has exactly one visible effect, a message from the bot to that buyer: a missing
-one is a lost update, an extra one a doubled update. ``--baseline`` runs the same with
-python-telegram-bot's own polling (the runner's ``SELLERDESK_PTB_POLLING=1``), which
-confirms a batch before handling it. Loopback only; the Bot API double runs in this
-process.
+Not part of ``make test`` (``tests/e2e/processes/test_durable_polling.py`` and
+``test_durable_webhook.py`` run small versions). Each buyer opens the demo shop and
+asks a question the FAQ answers, so each update has exactly one visible effect, a
+message from the bot to that buyer: a missing one is a lost update, an extra one a
+doubled update.
+
+Polling: the bot process (``testing.crash_runner``) fetches updates itself.
+Webhook: a ``sellerdesk run --webhook`` process, and Telegram's part played here: each
+chat's updates POSTed in order, chats at once over 40 connections, an update posted
+again after growing pauses until it is answered 200 (``ChatOrderedDelivery``).
+``--baseline`` adds python-telegram-bot's own polling (the runner's
+``SELLERDESK_PTB_POLLING=1``), which confirms a batch before handling it.
+
+``--outage S`` (with ``--postgres``): the database is reached through a TCP proxy on
+loopback that is cut for S seconds (every connection closed, new ones refused) at a
+random moment in the first second of the burst; ``--kills 0`` for an outage alone.
+PostgreSQL is ``SELLERDESK_TEST_PG_URL`` (a throwaway schema per run). Loopback only;
+the Bot API double runs in this process.
 """
 
 from __future__ import annotations
@@ -21,21 +33,26 @@ import random
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from sqlalchemy import func, select
-
-from sellerdesk.storage.db import make_engine, session_factory
-from sellerdesk.storage.models import ProcessedUpdate
 from testing.botapi import BotApiDouble
-from testing.processes import start_crash_runner
+from testing.botapi.webhook import ChatOrderedDelivery
+from testing.postgres import pg_schema
+from testing.processes import free_port, start_crash_runner, start_webhook_process
+from testing.runner_settings import webhook_env
+from testing.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "sellers"
 QUESTION = "Сколько идет доставка?"
 FIRST_BUYER = 820_000_000
 SETTLE_S = 120.0
+LEASE_S = 2.0
+SECRET = "crash-bench-Secret-2026-0123456789abcdef"
 FAST_PACING_ENV = {
     "TELEGRAM_GLOBAL_RATE": "100000",
     "TELEGRAM_CHAT_RATE": "10000",
@@ -45,51 +62,131 @@ FAST_PACING_ENV = {
 }
 
 
-def _start(api: BotApiDouble, db_url: str, baseline: bool) -> subprocess.Popen[str]:
-    env = {**FAST_PACING_ENV, **({"SELLERDESK_PTB_POLLING": "1"} if baseline else {})}
-    return start_crash_runner(api.url, api.token, db_url, DEMO, 2.0, env)
+class Bot:
+    """The bot process of one kind, killed and started again on the same database
+    (and, for webhooks, the same ports); ``send`` is how a buyer's message reaches it."""
+
+    def __init__(self, api: BotApiDouble, db_url: str, kind: str) -> None:
+        self.api = api
+        self.db_url = db_url
+        self.kind = kind
+        self.delivery: ChatOrderedDelivery | None = None
+        if kind == "webhook":
+            self.port, self.health_port = free_port(), free_port()
+            self.settings = {
+                **webhook_env(
+                    api.url, api.token, db_url, DEMO, self.port, self.health_port, SECRET, "/tg"
+                ),
+                "MATCHER": "fuzzy",
+                "SECRET_KEY": "crash-bench-key",
+                "OUTBOX_LEASE_SECONDS": str(LEASE_S),
+            }
+        self.proc = self._start()
+        if kind == "webhook":
+            url = f"http://127.0.0.1:{self.port}/tg"
+            self.delivery = ChatOrderedDelivery(api, url, SECRET, give_up_s=SETTLE_S)
+
+    def _start(self) -> subprocess.Popen[str] | subprocess.Popen[bytes]:
+        if self.kind == "webhook":
+            return start_webhook_process(
+                self.settings, self.port, self.health_port, FAST_PACING_ENV
+            )
+        baseline = {"SELLERDESK_PTB_POLLING": "1"} if self.kind == "ptb" else {}
+        env = {**FAST_PACING_ENV, **baseline}
+        return start_crash_runner(self.api.url, self.api.token, self.db_url, DEMO, LEASE_S, env)
+
+    def send(self, buyer: int, text: str) -> None:
+        message = self.api.user_sends_text(buyer, text)
+        if self.delivery is not None and message.update_id is not None:
+            self.delivery.add(buyer, message.update_id)
+
+    def kill_and_restart(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self.proc = self._start()
+
+    def stop(self) -> None:
+        if self.delivery is not None:
+            self.delivery.close()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
-def _handled(db_url: str) -> int:
-    engine = make_engine(db_url)
-    try:
-        with session_factory(engine)() as session:
-            return int(session.scalar(select(func.count()).select_from(ProcessedUpdate)) or 0)
-    finally:
-        engine.dispose()
+@contextmanager
+def _database(postgres: bool, outage: bool) -> Iterator[tuple[str, TcpProxy | None]]:
+    """A database URL for one run (a SQLite file or a throwaway PostgreSQL schema),
+    and the proxy in front of PostgreSQL when an outage is wanted."""
+    with ExitStack() as stack:
+        if not postgres:
+            folder = stack.enter_context(tempfile.TemporaryDirectory())
+            yield f"sqlite:///{Path(folder) / 'desk.db'}", None
+            return
+        url = stack.enter_context(pg_schema("sdcrash"))
+        if not outage:
+            yield url.render_as_string(hide_password=False), None
+            return
+        proxy = stack.enter_context(TcpProxy(url.host or "127.0.0.1", url.port or 5432))
+        proxied = url.set(host="127.0.0.1", port=proxy.port)
+        yield proxied.render_as_string(hide_password=False), proxy
 
 
-def run(updates: int, kills: int, seed: int, baseline: bool) -> tuple[int, int, float]:
+def run(
+    kind: str, updates: int, kills: int, seed: int, postgres: bool, outage_s: float
+) -> tuple[int, int, float]:
     """One run; returns (lost, doubled, seconds until every reply arrived or gave up)."""
     rng = random.Random(seed)
     buyers = [FIRST_BUYER + n for n in range(updates // 2)]
-    with tempfile.TemporaryDirectory() as tmp, BotApiDouble() as api:
-        db_url = f"sqlite:///{Path(tmp) / 'desk.db'}"
+    with BotApiDouble() as api, _database(postgres, outage_s > 0) as (db_url, proxy):
         for buyer in buyers:
             api.add_user(buyer, f"Buyer {buyer}", language_code="ru")
-        proc = _start(api, db_url, baseline)
+        bot = Bot(api, db_url, kind)
         started = time.monotonic()
+        outage: threading.Thread | None = None
         try:
+            if proxy is not None:
+                outage = threading.Thread(target=_cut, args=(proxy, rng.uniform(0, 1), outage_s))
+                outage.start()
             for buyer in buyers:
-                api.user_sends_text(buyer, "/start lotus-wear")
-                api.user_sends_text(buyer, QUESTION)
+                bot.send(buyer, "/start lotus-wear")
+                bot.send(buyer, QUESTION)
             for _ in range(kills):
                 time.sleep(rng.uniform(0.05, 1.0))
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-                proc = _start(api, db_url, baseline)
-            deadline = time.monotonic() + SETTLE_S
-            while time.monotonic() < deadline and _handled(db_url) < 2 * len(buyers):
-                time.sleep(0.2)
+                bot.kill_and_restart()
+            if outage is not None:
+                outage.join()
+            _until(lambda: min(_replies(api, buyers)) >= 2, SETTLE_S)
             time.sleep(1.0)
             elapsed = time.monotonic() - started
-            replies = [len(api.messages_in(b, from_bot=True)) for b in buyers]
+            replies = _replies(api, buyers)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            bot.stop()
     lost = sum(max(0, 2 - n) for n in replies)
     doubled = sum(max(0, n - 2) for n in replies)
     return lost, doubled, elapsed
+
+
+def _cut(proxy: TcpProxy, after_s: float, for_s: float) -> None:
+    time.sleep(after_s)
+    proxy.cut()
+    time.sleep(for_s)
+    proxy.restore()
+
+
+def _replies(api: BotApiDouble, buyers: list[int]) -> list[int]:
+    return [len(api.messages_in(b, from_bot=True)) for b in buyers]
+
+
+def _until(done: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not done():
+        time.sleep(0.2)
+
+
+KINDS = {"polling": "durable polling", "webhook": "webhook", "ptb": "PTB polling (baseline)"}
 
 
 def main() -> None:
@@ -98,16 +195,31 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=1, help="SIGKILLs per run (1)")
     parser.add_argument("--runs", type=int, default=5, help="runs, each its own seed (5)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--mode", choices=("polling", "webhook", "both"), default="polling")
     parser.add_argument("--baseline", action="store_true", help="also PTB's own polling")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument(
+        "--outage", type=float, default=0.0, help="seconds the database is cut (--postgres)"
+    )
     args = parser.parse_args()
-    kinds = [("durable polling", False)] + ([("PTB polling", True)] if args.baseline else [])
-    print("| polling | run | updates | kills | lost | doubled | seconds |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, baseline in kinds:
+    if args.outage and not args.postgres:
+        parser.error("--outage needs --postgres")
+    kinds = ["polling", "webhook"] if args.mode == "both" else [args.mode]
+    kinds += ["ptb"] if args.baseline else []
+    database = "PostgreSQL" if args.postgres else "SQLite"
+    print("| bot | database | run | updates | kills | outage s | lost | doubled | seconds |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for kind in kinds:
         for n in range(args.runs):
-            lost, doubled, elapsed = run(args.updates, args.kills, args.seed + n, baseline)
-            row = f"| {name} | {n + 1} | {args.updates} | {args.kills} | {lost} | {doubled} |"
-            print(f"{row} {elapsed:.1f} |", flush=True)
+            lost, doubled, elapsed = run(
+                kind, args.updates, args.kills, args.seed + n, args.postgres, args.outage
+            )
+            given_up = " (gave up waiting)" if elapsed >= SETTLE_S else ""
+            print(
+                f"| {KINDS[kind]} | {database} | {n + 1} | {args.updates} | {args.kills} "
+                f"| {args.outage:.0f} | {lost} | {doubled} | {elapsed:.1f}{given_up} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ The load benchmark runs the bot with it too. Environment:
 * ``SELLERDESK_PTB_POLLING=1``: python-telegram-bot's own polling instead of the desk's
   (the baseline of ``bench.crash``);
 * ``SELLERDESK_MATCHER``: ``fuzzy`` (the default here) or ``hybrid``;
+* ``SELLERDESK_HEALTH_PORT``: serve the health endpoint on this loopback port;
 * ``TELEGRAM_GLOBAL_RATE``, ``TELEGRAM_CHAT_RATE``, ``TELEGRAM_GROUP_RATE`` (and the
   burst settings, see :mod:`bot.settings`): the sender's pacing; unset, the defaults.
 """
@@ -45,6 +46,8 @@ async def main(api_url: str, token: str, database_url: str, content_dir: str, le
         matcher=os.environ.get("SELLERDESK_MATCHER", "fuzzy"),
         outbox_lease_seconds=lease,
         pacing=load_pacing(dict(os.environ)),
+        webhook_listen="127.0.0.1",
+        webhook_health_port=int(os.environ.get("SELLERDESK_HEALTH_PORT") or 0),
     )
     app = build_application(settings, load_content(settings.content_dir))
     gc.freeze()  # as ``sellerdesk run`` does: startup's objects stay out of collections

@@ -71,3 +71,25 @@ def start_crash_runner(
     if proc.stdout.readline().strip() != "ready":
         raise RuntimeError("the bot process did not start")
     return proc
+
+
+def start_webhook_process(
+    settings: Mapping[str, str],
+    port: int,
+    health_port: int,
+    env: Mapping[str, str] | None = None,
+    stderr: int | None = subprocess.DEVNULL,
+) -> subprocess.Popen[bytes]:
+    """A ``sellerdesk run --webhook`` process with ``settings`` (see
+    ``testing.runner_settings.webhook_env``) once its health endpoint says ok and its
+    webhook port takes connections; ``env`` is added to this process's environment."""
+    command = [sys.executable, "-m", "sellerdesk", "run", "--webhook"]
+    full = {**os.environ, **(env or {}), **settings, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(command, cwd=ROOT, env=full, stderr=stderr)
+    try:
+        wait_ready(proc, port, health_port)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc

@@ -41,7 +41,7 @@ POLL_TIMEOUT_S = 10
 #: Pauses between tries of a batch the database could not store, and of an update
 #: whose handling failed on the database: doubling from the first, capped.
 FIRST_PAUSE_S = 0.5
-MAX_PAUSE_S = 30.0
+MAX_PAUSE_S = 10.0
 #: An update whose handling has failed on the database for this long is parked.
 PARK_AFTER_S = 600.0
 #: Handled updates are deleted from the inbox in batches, at least this often.

@@ -50,6 +50,47 @@ READ_TIMEOUT_S = 10.0
 KEEPALIVE_S = 15.0
 #: Requests handled at once; more are answered 503 at once (Telegram sends again).
 MAX_REQUESTS = 256
+#: Connections open at once (idle keep-alive ones included); more are closed as they
+#: arrive. Telegram opens at most ``setWebhook``'s ``max_connections`` (40 by default,
+#: at most 100); the rest is room for a balancer's own connections.
+MAX_CONNECTIONS = 512
+
+
+class _Refused(asyncio.Protocol):
+    """A connection over :data:`MAX_CONNECTIONS`: closed as soon as it is made."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.close()
+
+
+class _CappedSite(web.BaseSite):
+    """aiohttp's TCP site, with at most :data:`MAX_CONNECTIONS` connections open: a
+    crowd of idle connections cannot use up the process's file descriptors."""
+
+    def __init__(self, runner: web.BaseRunner, host: str, port: int) -> None:
+        super().__init__(runner)
+        self._host = host
+        self._port = port
+        #: Connections refused for being over the cap.
+        self.refused = 0
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    async def start(self) -> None:
+        await super().start()
+        server = self._runner.server
+        assert server is not None
+
+        def connection() -> asyncio.Protocol:
+            if len(server.connections) >= MAX_CONNECTIONS:
+                self.refused += 1
+                return _Refused()
+            return server()
+
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(connection, self._host, self._port)
 
 
 class WebhookServer:
@@ -91,7 +132,7 @@ class WebhookServer:
             keepalive_timeout=KEEPALIVE_S,
         )
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
+        await _CappedSite(self._runner, self.host, self.port).start()
         log.info("webhook listening on %s:%d%s", self.host, self.port, self.path)
 
     async def stop(self) -> None:

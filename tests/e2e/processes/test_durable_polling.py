@@ -27,7 +27,9 @@ from sellerdesk.storage.db import make_engine, session_factory
 from sellerdesk.storage.models import InboxUpdate, ProcessedUpdate
 from sellerdesk.storage.repo import updates
 from testing.botapi import BotApiDouble
+from testing.postgres import pg_schema
 from testing.processes import start_crash_runner
+from testing.tcp_proxy import TcpProxy
 from tests.e2e.harness import DEMO, Desk, run_desk, settings_for
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,6 +39,7 @@ FIRST_BUYER = 810_000_000
 START_TIMEOUT_S = 30
 SETTLE_TIMEOUT_S = 60
 LEASE_S = 2.0
+OUTAGE_S = 20.0
 FAST_PACING_ENV = {
     "TELEGRAM_GLOBAL_RATE": "100000",
     "TELEGRAM_CHAT_RATE": "10000",
@@ -129,3 +132,37 @@ def test_updates_wait_while_the_database_cannot_store_them(
         assert len(desk.buyer_messages()) == 2 and replies is not None
 
     run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_a_postgresql_outage_delays_updates_and_loses_none(api: BotApiDouble) -> None:
+    """The real server behind a proxy that is cut for a while (every connection closed,
+    new ones refused) while buyers write: once it is back each message is answered once."""
+    buyers = [FIRST_BUYER + 500 + n for n in range(40)]
+    for buyer in buyers:
+        api.add_user(buyer, f"Buyer {buyer}", language_code="ru")
+    with pg_schema("sdoutage") as url, TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        db_url = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        proc = _start(api, db_url)
+        try:
+            for buyer in buyers:
+                api.user_sends_text(buyer, "/start lotus-wear")
+            _wait(lambda: min(_replies(api, buyers).values()) >= 1, SETTLE_TIMEOUT_S, "greetings")
+            proxy.cut()
+            for buyer in buyers:
+                api.user_sends_text(buyer, QUESTION)
+            # Longer than the desk's own tries of an update (about 15 s).
+            time.sleep(OUTAGE_S)
+            # Nothing could be stored, so nothing was answered or confirmed meanwhile.
+            assert max(_replies(api, buyers).values()) == 1
+            assert proxy.refused > 0
+            proxy.restore()
+            _wait(lambda: min(_replies(api, buyers).values()) >= 2, SETTLE_TIMEOUT_S, "answers")
+            _wait(lambda: _count(db_url, InboxUpdate) == 0, SETTLE_TIMEOUT_S, "inbox emptied")
+            time.sleep(1.0)  # anything doubled would have arrived by now
+            replies = _replies(api, buyers)
+            wrong = {b: n for b, n in replies.items() if n != 2}
+            assert not wrong
+            assert _count(db_url, ProcessedUpdate) == 2 * len(buyers)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)

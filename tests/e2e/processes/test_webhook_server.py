@@ -96,3 +96,43 @@ def test_a_trickled_body_is_cut_off(api: BotApiDouble, monkeypatch: pytest.Monke
                 await app.stop()
 
     assert asyncio.run(main()).startswith(b"HTTP/1.1 408")
+
+
+def test_idle_connections_over_the_cap_are_closed(
+    api: BotApiDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crowd of idle connections takes at most MAX_CONNECTIONS; the rest are closed at
+    once, and a POST still gets through once one of them goes."""
+    monkeypatch.setattr(webhook, "MAX_CONNECTIONS", 5)
+    app = ApplicationBuilder().token(api.token).base_url(f"{api.url}/bot").build()
+    port = _free_port()
+
+    async def main() -> tuple[list[bytes], int]:
+        async with app:
+            await app.start()
+            server = WebhookServer(app, "127.0.0.1", port, "/hook", SECRET)
+            await server.start()
+            try:
+                idle = [await asyncio.open_connection("127.0.0.1", port) for _ in range(8)]
+                # Closed ones read EOF at once; kept ones wait (for a request).
+                reads = []
+                for reader, _ in idle:
+                    try:
+                        reads.append(await asyncio.wait_for(reader.read(10), 0.3))
+                    except TimeoutError:
+                        reads.append(b"open")
+                for _, writer in idle:
+                    writer.close()
+                await asyncio.sleep(0.2)
+                status = await asyncio.to_thread(
+                    post_update, f"http://127.0.0.1:{port}/hook", {}, "x"
+                )
+                return reads, status
+            finally:
+                await server.stop()
+                await app.stop()
+
+    reads, status = asyncio.run(main())
+    assert reads.count(b"open") == 5
+    assert reads.count(b"") == 3
+    assert status == 403  # served again: the wrong secret's answer
