@@ -19,6 +19,7 @@ from sellerdesk.bot.desk.answers import ContentSnapshot
 from sellerdesk.bot.service import DeskService
 from sellerdesk.bot.settings import Settings, SettingsError
 from sellerdesk.bot.telegram_io import commands
+from sellerdesk.bot.telegram_io import chat_check
 from sellerdesk.bot.telegram_io.health import HealthServer
 from sellerdesk.bot.telegram_io.http import AiohttpRequest
 from sellerdesk.bot.telegram_io.ordering import PerChatUpdateProcessor
@@ -93,6 +94,14 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
             app.create_task(commands.set_menus(app.bot, wanted), name="command-menus")
 
         service.swap_listeners.append(refresh_menus)
+        # Every staff group and the admin chat: can the bot work there? (Before the
+        # health endpoint, as the menus; again after each reload.)
+        await chat_check.check_chats(app.bot, db, ctx)
+
+        def recheck_chats(snapshot: ContentSnapshot) -> None:
+            app.create_task(chat_check.check_chats(app.bot, db, ctx), name="chat-check")
+
+        service.swap_listeners.append(recheck_chats)
         if settings.webhook_health_port:
             server = HealthServer(
                 db, app.bot, settings.webhook_listen, settings.webhook_health_port

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from sellerdesk.bot.desk.callbacks import Button, data
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import pick_language, text
 from sellerdesk.bot.schedule import deadlines
+from sellerdesk.bot.staff_chats import StaffChats
 from sellerdesk.faq.content.model import Content, Seller
 from sellerdesk.faq.matching.decision import Candidate
 from sellerdesk.faq.matching.normalize import ORDER_NUMBER
@@ -66,6 +67,8 @@ class DeskContext:
     admin_user_ids: frozenset[int] = frozenset()
     #: Language of the bot's texts in the admin chat (``ADMIN_LANGUAGE``).
     admin_language: str = "ru"
+    #: Staff groups the bot cannot work in now (see :mod:`bot.staff_chats`).
+    staff_chats: StaffChats = field(default_factory=StaffChats)
 
     @property
     def content(self) -> Content:
@@ -311,10 +314,12 @@ def open_case(
         placed=True,
         shop=ctx.topic_shop(seller),
     )
+    # The truth when nothing reaches the staff group now: the case is saved and waits.
+    blocked = ctx.staff_chats.blocked(seller.support_chat_id)
     buyer_note(
         session,
         case,
-        "case_opened",
+        "case_opened_waiting" if blocked else "case_opened",
         number=str(case.number),
         shop=seller.name,
         deadline=deadline_text(case, seller),

@@ -25,6 +25,7 @@ from sellerdesk.bot.i18n.catalog import (
 from sellerdesk.bot.i18n.texts import pick_language, text
 from sellerdesk.bot.schedule.deadlines import _UNITS
 from sellerdesk.bot.settings import SettingsError, load_settings
+from sellerdesk.bot.staff_chats import Problem
 from sellerdesk.bot.telegram_io.commands import ADMIN_MENU, BUYER_MENU, STAFF_MENU
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +42,7 @@ BUILT_KEYS: dict[str, tuple[str, ...]] = {
     "cmd_{}": (*BUYER_MENU, *STAFF_MENU, *ADMIN_MENU),
     "event_{}": LABELLED_EVENTS,
     "actor_{}": ACTORS,
+    "staff_chat_{}": tuple(problem.value for problem in Problem),
 }
 
 

@@ -9,6 +9,11 @@
   without a topic; staff and the admin chat are told, and the log says so;
 * 403 from a buyer (blocked the bot): the row and the buyer's queue fail, the case
   records it and staff are told in the topic;
+* a staff group that refuses the row for a reason of its own (the bot was removed, may
+  not send; see ``bot.staff_chats``): the row is held and tried again every
+  ``HELD_RETRY_S``, the group's later rows waiting behind it, nothing failed; the
+  admin chat is told, new cases' buyers hear that their case waits, and the first row
+  the group takes again clears it;
 * network trouble and 5xx: retried with backoff, at most ``MAX_ATTEMPTS`` times;
 * any other 4xx: failed and logged.
 """
@@ -29,6 +34,12 @@ from sellerdesk.bot.desk import cases, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import text
+from sellerdesk.bot.staff_chats import (
+    ChatProblem,
+    refused_for_the_chat,
+    tell_admins,
+    tell_admins_fixed,
+)
 from sellerdesk.bot.telegram_io.outbox.calls import call
 from sellerdesk.bot.telegram_io.outbox.first_copy import FirstCopy
 from sellerdesk.bot.telegram_io.outbox.jobs import (
@@ -52,6 +63,9 @@ EVENT_NO_TOPIC_RIGHTS = "no_topic_rights"
 
 THREAD_NOT_FOUND = "message thread not found"
 NO_RIGHTS = "not enough rights"
+NOT_FORUM = "the chat is not a forum"
+#: Seconds between tries of a row held for a staff group the bot cannot work in.
+HELD_RETRY_S = 120.0
 
 
 class Delivery:
@@ -86,7 +100,8 @@ class Delivery:
             log.warning("outbox %s: flood control, retry in %.0f s", job.id, wait)
             await self.db.run(self._retry, job, timedelta(seconds=wait), str(error))
         except Forbidden as error:
-            await self.db.run(self._forbidden, job, error.message)
+            if not await self.db.run(self._held_for_group, job, error.message):
+                await self.db.run(self._forbidden, job, error.message)
         except BadRequest as error:
             await self._bad_request(job, error)
         except TelegramError as error:  # network errors, timeouts, 5xx
@@ -97,8 +112,44 @@ class Delivery:
         else:
             if job.maybe_sent:
                 sent = await self.first_copy.keep(job, sent)
+            if self.ctx.staff_chats.problem(job.chat_id) is not None:
+                await self.db.run(self._group_works, job.chat_id)
             return job, sent
         return None
+
+    def _held_for_group(self, job: Job, error: str) -> bool:
+        """Hold a row that a staff group refused for a reason of its own (see the
+        module); False when the error is not about the group."""
+        problem = refused_for_the_chat(error)
+        if problem is None or job.side is Side.BUYER or not self.ctx.sellers_of_chat(job.chat_id):
+            return False
+        found = ChatProblem(job.chat_id, problem, error)
+        new = self.ctx.staff_chats.report(found)
+        with self.db.transaction() as session:
+            outbox.retry_later(
+                session, job.id, self.worker_id, utcnow() + timedelta(seconds=HELD_RETRY_S), error
+            )
+            if new:
+                tell_admins(session, self.ctx, found)
+        if new:
+            log.error(
+                "staff chat %s: %s (%s); its messages wait and are tried again every %.0f s",
+                job.chat_id,
+                problem.value,
+                error,
+                HELD_RETRY_S,
+            )
+        self.kick()
+        return True
+
+    def _group_works(self, chat_id: int) -> None:
+        gone = self.ctx.staff_chats.clear(chat_id)
+        if gone is None or not gone.blocking:
+            return
+        log.warning("staff chat %s takes messages again", chat_id)
+        with self.db.transaction() as session:
+            tell_admins_fixed(session, self.ctx, chat_id)
+        self.kick()
 
     async def _transient(self, job: Job, error: str) -> None:
         if job.attempts >= MAX_ATTEMPTS:
@@ -140,6 +191,8 @@ class Delivery:
 
     async def _bad_request(self, job: Job, error: BadRequest) -> None:
         message = error.message
+        if await self.db.run(self._held_for_group, job, message):
+            return
         if (
             THREAD_NOT_FOUND in message.lower()
             and job.side is Side.STAFF
@@ -147,7 +200,9 @@ class Delivery:
             and job.thread_id is not None
         ):
             await self._recreate_topic(job, message)
-        elif job.kind == OutboxKind.CREATE_FORUM_TOPIC and NO_RIGHTS in message.lower():
+        elif job.kind == OutboxKind.CREATE_FORUM_TOPIC and (
+            NO_RIGHTS in message.lower() or NOT_FORUM in message.lower()
+        ):
             await self.db.run(self._no_topic_rights, job, message)
         else:
             log.error("outbox %s (%s to %s) refused: %s", job.id, job.kind, job.chat_id, message)
@@ -241,7 +296,8 @@ class Delivery:
             cases.staff_note(
                 session, case, seller, "staff_no_topic_rights", number=str(case.number)
             )
-            if self.ctx.admin_chat_id is not None:
+            # Unless the check of the group has told the admins already.
+            if self.ctx.admin_chat_id is not None and not self.ctx.staff_chats.problem(job.chat_id):
                 outgoing.send_text(
                     session,
                     chat_id=self.ctx.admin_chat_id,

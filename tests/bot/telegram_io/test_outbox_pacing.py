@@ -28,6 +28,7 @@ from telegram import Bot
 from telegram.error import RetryAfter
 
 from sellerdesk.bot.database import Database
+from sellerdesk.bot.desk.answers import FaqAnswers
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.outgoing import Side, send_text
 from sellerdesk.bot.settings import Pacing, SettingsError, load_pacing, load_settings
@@ -35,6 +36,9 @@ from sellerdesk.bot.telegram_io.outbox import OutboxSender
 from sellerdesk.bot.telegram_io.pacing import GLOBAL_BURST_S, Pacer, TokenBucket
 from sellerdesk.storage.models import OutboxMessage, OutboxStatus
 from sellerdesk.storage.repo import outbox
+
+#: The sender's context where no row belongs to a case or a seller.
+NO_DESK = DeskContext(faq=cast(FaqAnswers, None), alias_key=b"")
 
 T = TypeVar("T")
 #: Event loop rounds the fake clock lets pass before it moves.
@@ -283,7 +287,7 @@ def unsent(db: Database) -> int:
 async def run_sender(
     db: Database, bot: FakeBot, pacer: Pacer, while_running: Sequence[tuple[int, str]] = ()
 ) -> OutboxSender:
-    sender = OutboxSender(db, cast(Bot, bot), cast(DeskContext, None), pacer=pacer)
+    sender = OutboxSender(db, cast(Bot, bot), NO_DESK, pacer=pacer)
     sender.start()
     for chat, body in while_running:  # handed straight to the sender, one update each
         await asyncio.to_thread(enqueue, db, [(chat, body)])
@@ -342,7 +346,7 @@ def test_stopping_gives_back_rows_still_waiting_for_their_turn(db: Database) -> 
     enqueue(db, [(GROUP, f"m{n}") for n in range(4)])
 
     async def main() -> None:
-        sender = OutboxSender(db, cast(Bot, bot), cast(DeskContext, None), pacer=pacer)
+        sender = OutboxSender(db, cast(Bot, bot), NO_DESK, pacer=pacer)
         sender.start()
         deadline = time.monotonic() + 5
         while len(bot.calls) < 3 and time.monotonic() < deadline:
@@ -416,7 +420,7 @@ def test_answers_handed_over_are_sent_without_claim_queries(
     bot = FakeBot(cast(FakeClock, time.monotonic))
 
     async def main() -> float:
-        sender = OutboxSender(db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
+        sender = OutboxSender(db, cast(Bot, bot), NO_DESK, pacer=Pacer(FAST))
         sender.start()
         for n in range(30):  # one update each, as handlers store them
             await asyncio.to_thread(enqueue, db, [(6000 + n, f"answer {n}")])
@@ -438,7 +442,7 @@ def test_a_row_queued_behind_an_answer_goes_right_after_it(
     chat = BUYERS[0]
 
     async def main() -> float:
-        sender = OutboxSender(db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
+        sender = OutboxSender(db, cast(Bot, bot), NO_DESK, pacer=Pacer(FAST))
         sender.start()
         await asyncio.sleep(0.05)  # past the first step's claim
         # Two updates in a row for one chat: the first is handed over, the second
@@ -462,7 +466,7 @@ def test_a_busy_sender_still_claims_rows_of_other_processes(
     other = another_process(db)
 
     async def main() -> None:
-        sender = OutboxSender(db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
+        sender = OutboxSender(db, cast(Bot, bot), NO_DESK, pacer=Pacer(FAST))
         sender.start()
         await asyncio.sleep(0.05)
         await asyncio.to_thread(enqueue, other, [(GROUP, "from elsewhere")])
@@ -502,7 +506,7 @@ def test_a_row_queued_behind_another_process_s_row_goes_soon_after_it(
     async def main() -> tuple[float, int]:
         await asyncio.to_thread(enqueue, other, [(chat, "first")])
         first = await asyncio.to_thread(other_claims_first)
-        sender = OutboxSender(db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
+        sender = OutboxSender(db, cast(Bot, bot), NO_DESK, pacer=Pacer(FAST))
         sender.start()
         await asyncio.to_thread(enqueue, db, [(chat, "second")])  # queued behind "first"
         await asyncio.sleep(0.1)
@@ -576,10 +580,10 @@ def test_senders_of_two_processes_count_each_other(
         return check()
 
     async def main() -> tuple[bool, bool, bool]:
-        first = OutboxSender(first_db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
+        first = OutboxSender(first_db, cast(Bot, bot), NO_DESK, pacer=Pacer(FAST))
         first.start()
         alone = await until(lambda: first.pacer.senders == 1 and first._beat_task is not None)
-        second = OutboxSender(second_db, cast(Bot, bot), cast(DeskContext, None), pacer=Pacer(FAST))
+        second = OutboxSender(second_db, cast(Bot, bot), NO_DESK, pacer=Pacer(FAST))
         second.start()
         both = await until(lambda: first.pacer.senders == 2 and second.pacer.senders == 2)
         await second.stop()  # its heartbeat goes: the first takes the whole again
