@@ -52,7 +52,7 @@ class BuyerMessages(BuyerChat):
             if msg.edited:
                 self._edited(w, msg, final)
                 return
-            self._flood_check(w, msg)
+            flooding = self._flood_check(w, msg)
             lang = self._lang(buyer, self._seller(buyer), msg.user_lang)
             if self.returns.message(session, buyer, msg, lang, pending=state.returns_pending):
                 return
@@ -74,7 +74,14 @@ class BuyerMessages(BuyerChat):
                 case = cases_repo.find_open_case(session, buyer.id, seller.id)
             if case is not None:
                 self._relay(w, case, seller, msg)
-                if msg.kind is Kind.TEXT and msg.reply_to is None and case.admin_id is None:
+                # Not for a flood: its words go to staff; matching each of hundreds of
+                # messages would only take time from other buyers.
+                if (
+                    msg.kind is Kind.TEXT
+                    and msg.reply_to is None
+                    and case.admin_id is None
+                    and not flooding
+                ):
                     self._answer_in_case(w, case, seller, msg)
                 return
             lang = self._lang(buyer, seller, msg.user_lang)
@@ -136,12 +143,13 @@ class BuyerMessages(BuyerChat):
             buyer_id=w.buyer.id,
         )
 
-    def _flood_check(self, w: Where, msg: Incoming) -> None:
+    def _flood_check(self, w: Where, msg: Incoming) -> bool:
         """Count the message; on a flood, tell the buyer once per window. The message
-        itself is handled as usual whatever this decides: nothing is dropped."""
+        itself is handled whatever this decides: nothing is dropped. Returns whether
+        the buyer is flooding now."""
         window = self.flood.hit(w.buyer.id)
         if window is None:
-            return
+            return self.flood.flooding(w.buyer.id)
         lang = self._lang(w.buyer, self._seller(w.buyer), msg.user_lang)
         outgoing.send_text(
             w.session,
@@ -151,6 +159,7 @@ class BuyerMessages(BuyerChat):
             # Another process counting the same flood must not send a second notice.
             dedupe_key=f"flood:{w.buyer.id}:{window}",
         )
+        return True
 
     def _replied_case(self, w: Where, msg: Incoming) -> Case | None:
         """The case of the message the buyer replied to, reopened if it was closed:

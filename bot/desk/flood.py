@@ -26,6 +26,10 @@ FLOOD_WINDOW_S = 60.0
 #: minute is more than anyone types by hand (albums are a few messages each and fit
 #: too), and it is Telegram's per-group pace: beyond it, relays to the topic queue up.
 FLOOD_LIMIT = 20
+#: A burst: more than this many messages within ``BURST_S`` seconds ("и ещё..." typed
+#: line by line). Not a flood to be told about, but each line is not a question either.
+BURST_LIMIT = 5
+BURST_S = 3.0
 #: Buyers whose counters are kept at most; the oldest idle ones go first. Bounds the
 #: memory a swarm of one-message buyers could take.
 MAX_TRACKED_BUYERS = 10_000
@@ -72,6 +76,19 @@ class FloodGate:
                 return None
             self._noticed[buyer_id] = now
             return int(now // self.window_s)
+
+    def flooding(self, buyer_id: int) -> bool:
+        """Whether ``buyer_id`` is writing faster than a person reads: more than the
+        limit in the window, or more than :data:`BURST_LIMIT` in :data:`BURST_S`."""
+        now = self._clock()
+        with self._lock:
+            seen = self._seen.get(buyer_id)
+            if not seen:
+                return False
+            if len(seen) > self.limit:
+                return True
+            recent = sum(1 for at in reversed(seen) if at > now - BURST_S)
+            return recent > BURST_LIMIT
 
     def _trim(self) -> None:
         while len(self._seen) > MAX_TRACKED_BUYERS:

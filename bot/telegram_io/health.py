@@ -15,7 +15,6 @@ them has been due, and how many senders (processes) share Telegram's limits.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from datetime import timedelta
@@ -85,7 +84,12 @@ async def health_report(db: Database, bot: Bot) -> tuple[int, dict[str, Any]]:
 
 
 class HealthServer:
-    """Serves ``GET /health`` on ``host:port`` until :meth:`stop`."""
+    """Serves ``GET /health`` on ``host:port`` until :meth:`stop`.
+
+    Each connection is a bare protocol (no stream objects, no task while the report is
+    fresh): the answer's bytes are built once per report and written as they are, so a
+    flood of probes costs the event loop, which also serves buyers, as little as it can.
+    """
 
     def __init__(self, db: Database, bot: Bot, host: str, port: int) -> None:
         self.db = db
@@ -95,6 +99,8 @@ class HealthServer:
         self._server: asyncio.Server | None = None
         self._lock = asyncio.Lock()
         self._cached: tuple[float, int, dict[str, Any]] | None = None
+        #: The last report as a whole HTTP answer, and when it was made.
+        self._answer: tuple[float, bytes] | None = None
         self._open = 0
 
     async def report(self) -> tuple[int, dict[str, Any]]:
@@ -105,10 +111,24 @@ class HealthServer:
                 return self._cached[1], self._cached[2]
             status, body = await health_report(self.db, self.bot)
             self._cached = (loop.time(), status, body)
+            self._answer = (loop.time(), _http(status, body))
             return status, body
 
+    def fresh_answer(self) -> bytes | None:
+        """The last report's HTTP answer while it is fresh."""
+        if self._answer is None:
+            return None
+        made, answer = self._answer
+        return answer if asyncio.get_running_loop().time() - made < CACHE_S else None
+
+    async def answer(self) -> bytes:
+        await self.report()
+        assert self._answer is not None
+        return self._answer[1]
+
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Probe(self), self.host, self.port)
         log.info("health endpoint on http://%s:%d/health", self.host, self.port)
 
     async def stop(self) -> None:
@@ -117,30 +137,75 @@ class HealthServer:
             await self._server.wait_closed()
             self._server = None
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._open >= MAX_CONNECTIONS:
-            writer.close()
+
+NOT_FOUND = {"error": "not found; try GET /health"}
+
+
+def _http(status: int, body: dict[str, Any]) -> bytes:
+    payload = json.dumps(body).encode()
+    reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}[status]
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
+class _Probe(asyncio.Protocol):
+    """One connection: read the request head, answer, close. Over the connection cap,
+    closed at once; a head that does not arrive in ``CHECK_TIMEOUT_S``, or is longer
+    than ``MAX_REQUEST_BYTES``, gets nothing."""
+
+    def __init__(self, server: HealthServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.head = b""
+        self.timer: asyncio.TimerHandle | None = None
+        self.counted = False
+        self.answered = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        if self.server._open >= MAX_CONNECTIONS:
+            transport.close()
             return
-        self._open += 1
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), CHECK_TIMEOUT_S)
-            parts = head[:MAX_REQUEST_BYTES].split(b"\r\n", 1)[0].split()
-            if len(parts) >= 2 and parts[0] == b"GET" and parts[1].split(b"?")[0] == b"/health":
-                status, body = await self.report()
-            else:
-                status, body = 404, {"error": "not found; try GET /health"}
-            payload = json.dumps(body).encode()
-            reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}[status]
-            writer.write(
-                f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
-                + payload
-            )
-            await writer.drain()
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
-            pass  # a probe that hung up or sent garbage gets nothing
-        finally:
-            self._open -= 1
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
+        self.server._open += 1
+        self.counted = True
+        self.transport = transport
+        self.timer = asyncio.get_running_loop().call_later(CHECK_TIMEOUT_S, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if self.transport is None or self.answered:
+            return
+        self.head += data
+        if b"\r\n\r\n" not in self.head:
+            if len(self.head) > MAX_REQUEST_BYTES:
+                self.transport.close()
+            return
+        parts = self.head[:MAX_REQUEST_BYTES].split(b"\r\n", 1)[0].split()
+        self.answered = True  # later bytes are ignored
+        if not (len(parts) >= 2 and parts[0] == b"GET" and parts[1].split(b"?")[0] == b"/health"):
+            self._send(_http(404, NOT_FOUND))
+        elif (answer := self.server.fresh_answer()) is not None:
+            self._send(answer)
+        else:
+            task = asyncio.get_running_loop().create_task(self.server.answer())
+            task.add_done_callback(self._answered)
+
+    def _answered(self, task: asyncio.Task[bytes]) -> None:
+        if not task.cancelled() and task.exception() is None:
+            self._send(task.result())
+        elif self.transport is not None:
+            self.transport.close()
+
+    def _send(self, answer: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(answer)
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.counted:
+            self.counted = False
+            self.server._open -= 1

@@ -83,6 +83,12 @@ def _global_burst(pacing: Pacing) -> float:
     return max(1.0, pacing.global_rate * GLOBAL_BURST_S)
 
 
+def global_refill(pacing: Pacing) -> float:
+    """Sends a second the bot-wide bucket refills: the rate less the burst, so that no
+    one second holds more than ``global_rate`` (27 + 3 = Telegram's 30)."""
+    return max(pacing.global_rate - _global_burst(pacing), pacing.global_rate / 2)
+
+
 class Pacer:
     """The sender's token buckets: one for the bot, one per chat."""
 
@@ -98,7 +104,7 @@ class Pacer:
         self.senders = 1
         self.clock = clock
         self.sleep = sleep
-        self.bot = TokenBucket(pacing.global_rate, _global_burst(pacing), clock())
+        self.bot = TokenBucket(global_refill(pacing), _global_burst(pacing), clock())
         self.chats: dict[int, TokenBucket] = {}
 
     def share(self, senders: int) -> None:
@@ -116,7 +122,7 @@ class Pacer:
             group_burst=max(1, whole.group_burst // senders),
         )
         now = self.clock()
-        self.bot.retune(self.pacing.global_rate, _global_burst(self.pacing), now)
+        self.bot.retune(global_refill(self.pacing), _global_burst(self.pacing), now)
         group_rate = self.pacing.group_rate_per_min / 60
         for chat_id, bucket in self.chats.items():
             if chat_id < 0:

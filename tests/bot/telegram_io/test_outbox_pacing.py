@@ -18,6 +18,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,7 +34,7 @@ from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.outgoing import Side, send_text
 from sellerdesk.bot.settings import Pacing, SettingsError, load_pacing, load_settings
 from sellerdesk.bot.telegram_io.outbox import OutboxSender
-from sellerdesk.bot.telegram_io.pacing import GLOBAL_BURST_S, Pacer, TokenBucket
+from sellerdesk.bot.telegram_io.pacing import GLOBAL_BURST_S, Pacer, TokenBucket, global_refill
 from sellerdesk.storage.models import OutboxMessage, OutboxStatus
 from sellerdesk.storage.repo import outbox
 
@@ -110,8 +111,10 @@ def assert_within(pacing: Pacing, sends: list[tuple[float, int]]) -> None:
         by_chat[chat].append(when)
     everything = [when for when, _ in sends]
     global_burst = max(1.0, pacing.global_rate * GLOBAL_BURST_S)
+    # No second holds more than the bot-wide rate, its burst included.
+    assert most_in_window(everything, 1.0) <= pacing.global_rate
     for window in (1.0, 2.0, 5.0, 10.0, 60.0, 120.0):
-        assert most_in_window(everything, window) <= global_burst + pacing.global_rate * window
+        assert most_in_window(everything, window) <= global_burst + global_refill(pacing) * window
         for chat, times in by_chat.items():
             if chat > 0:
                 allowed = pacing.chat_burst + pacing.chat_rate * window
@@ -534,7 +537,7 @@ def test_two_senders_share_the_bot_wide_and_group_limits() -> None:
     pacer.try_take(GROUP)  # a group bucket in use before the share changes
     pacer.try_take(BUYERS[0])
     pacer.share(2)
-    assert pacer.bot.rate == PACING.global_rate / 2
+    assert pacer.bot.rate == global_refill(replace(PACING, global_rate=PACING.global_rate / 2))
     assert pacer.chats[GROUP].rate == PACING.group_rate_per_min / 60 / 2
     assert pacer.chats[GROUP].capacity == max(1, PACING.group_burst // 2)
     # A private chat's messages go out one after another whichever process sends
@@ -542,7 +545,7 @@ def test_two_senders_share_the_bot_wide_and_group_limits() -> None:
     assert pacer.chats[BUYERS[0]].rate == PACING.chat_rate
     assert pacer._chat(OTHER_GROUP, clock()).rate == PACING.group_rate_per_min / 60 / 2
     pacer.share(1)
-    assert pacer.bot.rate == PACING.global_rate
+    assert pacer.bot.rate == global_refill(PACING)
     assert pacer.chats[GROUP].rate == PACING.group_rate_per_min / 60
 
 

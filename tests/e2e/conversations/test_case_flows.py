@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from sellerdesk.bot.desk.flood import BURST_LIMIT
 from sellerdesk.faq.content.loader import load_content
 from sellerdesk.storage.models import Case, CaseEvent, CaseStatus
 from testing.botapi import BotApiDouble
@@ -367,6 +368,25 @@ def test_an_faq_question_is_answered_while_a_case_is_open(
         await asyncio.sleep(0.3)
         # The greeting, the case number, the answer: nothing more.
         assert len(desk.buyer_messages()) == 3
+
+    run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_a_burst_of_lines_in_a_case_is_for_staff_not_the_faq(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    """Lines typed one after another ("и ещё...") are not each a question: past the
+    burst limit even an FAQ question among them goes to staff only."""
+
+    async def scenario(desk: Desk) -> None:
+        topic = await open_case(desk)
+        before = len(desk.buyer_messages())
+        lines = [f"и ещё {n}" for n in range(BURST_LIMIT)] + ["Сколько идет доставка?"]
+        for line in lines:
+            desk.buyer_says(line)
+        await desk.in_topic(topic.thread_id, lambda m: m.text == lines[-1])
+        await asyncio.sleep(0.3)
+        assert len(desk.buyer_messages()) == before  # no answer among them
 
     run_desk(api, settings_for(api, tmp_path), scenario)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from sellerdesk.bot.desk.flood import FLOOD_LIMIT, FloodGate
+from sellerdesk.bot.desk.flood import BURST_LIMIT, BURST_S, FLOOD_LIMIT, FloodGate
 from sellerdesk.bot.i18n.texts import text
 from sellerdesk.storage.models import Buyer, Case, CaseStatus, FaqQuestionLog
 from testing.botapi import BotApiDouble
@@ -93,6 +93,24 @@ def test_flood_gate_notices_once_per_window() -> None:
     assert gate.hit(2) is None  # other buyers are counted apart
     now[0] += 61
     assert [gate.hit(1) is not None for _ in range(4)] == [False, False, False, True]
+
+
+def test_flood_gate_tells_a_burst_or_a_flood_from_typing() -> None:
+    now = [1000.0]
+    gate = FloodGate(limit=20, window_s=60, clock=lambda: now[0])
+    for _ in range(BURST_LIMIT):  # lines typed one after another: not yet a burst
+        gate.hit(1)
+        now[0] += 0.2
+    assert not gate.flooding(1)
+    gate.hit(1)
+    assert gate.flooding(1)  # one more within BURST_S
+    now[0] += BURST_S
+    assert not gate.flooding(1)  # the burst is over; 6 a minute is no flood
+    for _ in range(20):
+        gate.hit(1)
+        now[0] += 1.0  # slow, but more than the limit in the window
+    assert gate.flooding(1)
+    assert not gate.flooding(2)
 
 
 def test_forget_me_renames_the_topic_and_deletes_the_questions(
