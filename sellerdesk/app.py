@@ -18,8 +18,7 @@ from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk.answers import ContentSnapshot
 from sellerdesk.bot.service import DeskService
 from sellerdesk.bot.settings import Settings, SettingsError
-from sellerdesk.bot.telegram_io import commands
-from sellerdesk.bot.telegram_io import chat_check
+from sellerdesk.bot.telegram_io import chat_check, commands
 from sellerdesk.bot.telegram_io.health import HealthServer
 from sellerdesk.bot.telegram_io.http import AiohttpRequest
 from sellerdesk.bot.telegram_io.ordering import PerChatUpdateProcessor

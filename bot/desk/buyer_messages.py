@@ -17,7 +17,7 @@ from sellerdesk.faq.content.model import Seller
 from sellerdesk.faq.matching.decision import Action, Decision
 from sellerdesk.faq.matching.matcher import MAX_QUESTION_CHARS
 from sellerdesk.faq.matching.normalize import normalize
-from sellerdesk.storage.models import Case, CaseStatus, Direction
+from sellerdesk.storage.models import Case, CaseKind, CaseStatus, Direction
 from sellerdesk.storage.repo import buyers, outbox, questions, updates
 from sellerdesk.storage.repo import cases as cases_repo
 from sellerdesk.storage.types import utcnow
@@ -72,6 +72,10 @@ class BuyerMessages(BuyerChat):
                 case = state.open_case
             elif case is None:
                 case = cases_repo.find_open_case(session, buyer.id, seller.id)
+            if case is None:
+                # A return staff are deciding or have decided: what the buyer writes
+                # now is for them, in its topic.
+                case = cases_repo.find_open_case(session, buyer.id, seller.id, CaseKind.RETURN)
             if case is not None:
                 self._relay(w, case, seller, msg)
                 # Not for a flood: its words go to staff; matching each of hundreds of

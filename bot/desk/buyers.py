@@ -19,9 +19,10 @@ from sellerdesk.bot.desk.buyer_messages import BuyerMessages
 from sellerdesk.bot.desk.callbacks import Button, data
 from sellerdesk.bot.desk.inbound import Incoming
 from sellerdesk.bot.i18n.texts import LANGUAGE_NAMES, LANGUAGES, text
-from sellerdesk.storage.models import CaseKind
+from sellerdesk.storage.models import CaseKind, ReturnDecision
 from sellerdesk.storage.repo import buyers
 from sellerdesk.storage.repo import cases as cases_repo
+from sellerdesk.storage.repo import returns as returns_repo
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,12 @@ PRODUCT_SEPARATOR = "__"
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: The buyers' commands, in the order the menu and /help show them.
 COMMANDS = ("start", "help", "cases", "close", "return", "complain", "language", "forget_me")
+#: What /cases says of an open return, by staff's decision.
+RETURN_STATUS: dict[ReturnDecision | None, str] = {
+    ReturnDecision.APPROVING: "pending",
+    ReturnDecision.APPROVED: "approved",
+    ReturnDecision.REJECTED: "rejected",
+}
 #: Cases listed by /cases.
 CASES_LISTED = 10
 
@@ -108,6 +115,11 @@ class BuyerConversation(BuyerMessages, BuyerButtons, BuyerChat):
                 seller = self.ctx.seller(case.seller_id)
                 shop = seller.name if seller else case.seller_id
                 status = text("status_open" if cases.is_open(case) else "status_closed", lang)
+                if case.kind is CaseKind.RETURN and cases.is_open(case):
+                    # What the buyer waits for is the decision, not the case.
+                    request = returns_repo.get_by_case(session, case.id)
+                    decision = request.decision if request else None
+                    status = text(f"status_return_{RETURN_STATUS.get(decision, 'pending')}", lang)
                 subject = cases.clip(" ".join((case.subject or "").split()), 60)
                 if case.kind is CaseKind.RETURN and case.subject:
                     # Its subject is in the staff's language; the buyer reads their own.

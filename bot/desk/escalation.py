@@ -20,9 +20,10 @@ from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import pick_language, text
 from sellerdesk.faq.content.model import Seller
-from sellerdesk.storage.models import Case, CaseEventKind, Direction
+from sellerdesk.storage.models import Case, CaseEventKind, CaseKind, Direction, ReturnDecision
 from sellerdesk.storage.repo import buyers, messages
 from sellerdesk.storage.repo import cases as cases_repo
+from sellerdesk.storage.repo import returns as returns_repo
 from sellerdesk.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,11 @@ def admin_card(
         "",
         cases.card_text(case, seller, alias, ctx.faq, lang=ctx.admin_language).split("\n\n<i>")[0],
     ]
+    request = returns_repo.get_by_case(session, case.id) if case.kind is CaseKind.RETURN else None
+    if request is not None and request.decision is ReturnDecision.REJECTED:
+        # A dispute is about this: the admins read staff's reason with the card.
+        label = text("admin_reject_reason", ctx.admin_language)
+        lines.append(f"<b>{label}:</b> {cases.escape(request.reject_reason or '—')}")
     if case.awaiting_reply_since is not None:
         waited = case.awaiting_reply_since.strftime("%d.%m.%Y %H:%M UTC")
         lines.append(f"<b>{text('admin_waiting_since', ctx.admin_language)}:</b> {waited}")

@@ -44,7 +44,15 @@ from sellerdesk.storage.repo import returns as returns_repo
 from sellerdesk.storage.types import utcnow
 
 #: Reasons a buyer picks from, in the order shown.
-REASONS = ("defect", "wrong_item", "not_as_described", "missing_parts", "changed_mind")
+REASONS = (
+    "defect",
+    "wrong_item",
+    "not_as_described",
+    "missing_parts",
+    "size",
+    "changed_mind",
+    "other",
+)
 #: Reasons staff cannot judge without seeing the item.
 PHOTOS_REQUIRED = frozenset({"defect", "wrong_item", "missing_parts"})
 #: Photos of one return at most: staff get them as one album, and an album holds ten.
@@ -229,12 +237,18 @@ class ReturnFlow:
                 )
                 return True
             count = returns_repo.add_photo(session, flow, msg.message_id, now)
-            # One acknowledgement per album, not one per photo in it.
+            # One acknowledgement per album, not one per photo in it; it goes with the
+            # album's first photo, before the rest are counted, so it names no number.
             album = f"retphoto:{flow.id}:{msg.media_group_id}" if msg.media_group_id else None
+            got = (
+                text("return_album_got", lang)
+                if album
+                else text("return_photo_got", lang, count=str(count))
+            )
             outgoing.send_text(
                 session,
                 chat_id=msg.chat_id,
-                text=text("return_photo_got", lang, count=str(count)),
+                text=got,
                 side=Side.BUYER,
                 buttons=self._done(flow, lang),
                 dedupe_key=album,

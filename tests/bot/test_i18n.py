@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from sellerdesk.bot.desk.buyers import RETURN_STATUS
 from sellerdesk.bot.desk.escalation import ACTORS, LABELLED_EVENTS
 from sellerdesk.bot.desk.returns import FIXED_METHODS, REASONS
 from sellerdesk.bot.i18n import catalog as i18n
@@ -43,6 +44,7 @@ BUILT_KEYS: dict[str, tuple[str, ...]] = {
     "event_{}": LABELLED_EVENTS,
     "actor_{}": ACTORS,
     "staff_chat_{}": tuple(problem.value for problem in Problem),
+    "status_return_{}": tuple({"pending", *RETURN_STATUS.values()}),
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from sellerdesk.bot.desk.returns import REASONS
 from sellerdesk.storage.models import Case, CaseKind, ReturnDecision, ReturnRequest, ReturnStep
 from testing.botapi import BotApiDouble
 from testing.botapi.model import StoredMessage, TopicRecord
@@ -64,7 +65,7 @@ async def file_return(
     await buyer_gets_text(desk, "название товара")
     desk.buyer_says("Платье миди")
     ask = await buyer_gets_text(desk, "Почему")
-    assert len(ask.buttons) == 5
+    assert len(ask.buttons) == len(REASONS)
     chosen = next(b["callback_data"] for b in ask.buttons if b["callback_data"].endswith(reason))
     desk.api.user_presses_button(BUYER, ask, chosen)
     if reason == "defect":
@@ -171,7 +172,14 @@ def test_rejected_return_is_disputed_to_the_admin_chat(api: BotApiDouble, tmp_pa
         desk.api.user_presses_button(BUYER, rejected, button(rejected, "complain:"))
         admin = await desk.wait(lambda: api.messages_in(ADMIN_CHAT))
         assert "№1" in (admin[0].text or "")
+        # The dispute's card says what staff said.
+        assert "Причина отказа: Товар был в употреблении" in (admin[0].text or "")
         await desk.in_topic(topic.thread_id, lambda m: "отклонил(а)" in (m.text or ""))
+        # /cases says what became of the return; the buyer's answer reaches its topic.
+        desk.buyer_says("/cases")
+        await buyer_gets_text(desk, "в возврате отказано")
+        desk.buyer_says("Я им не пользовалась, есть бирки")
+        await desk.in_topic(topic.thread_id, lambda m: m.text == "Я им не пользовалась, есть бирки")
 
     run_desk(api, settings, scenario)
 
@@ -359,6 +367,48 @@ def test_cases_lists_a_return_in_the_buyers_language(api: BotApiDouble, tmp_path
         desk.buyer_says("/cases")
         listed = await buyer_gets_text(desk, f"Return {ORDER}")
         assert f"Return {ORDER}" in (listed.text or "")
+        assert "awaiting the shop's decision" in (listed.text or "")
         assert "Возврат" not in (listed.text or "")
+
+    run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_an_album_is_acknowledged_once_without_a_wrong_count(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    """Two photos as one album: one acknowledgement, which names no number (it goes
+    before the album's second photo is counted); staff get both; a clothing shop's
+    buyer can say the size did not fit."""
+
+    async def scenario(desk: Desk) -> None:
+        await desk.buyer_asks("/start lotus-wear")
+        desk.buyer_says("/return")
+        await buyer_gets_text(desk, "номер заказа")
+        desk.buyer_says(ORDER)
+        await buyer_gets_text(desk, "название товара")
+        desk.buyer_says("Платье миди")
+        ask = await buyer_gets_text(desk, "Почему")
+        labels = [b["text"] for b in ask.buttons]
+        assert "Не подошёл размер" in labels and "Другое" in labels
+        size = next(b["callback_data"] for b in ask.buttons if b["text"] == "Не подошёл размер")
+        desk.api.user_presses_button(BUYER, ask, size)
+        await buyer_gets_text(desk, "Можете прислать фото")
+        desk.api.user_sends_album(BUYER, 2)
+        got = await buyer_gets_text(desk, "Фото получены")
+        await asyncio.sleep(0.3)
+        assert len(bot_says(desk, "Фото получен")) == 1
+        desk.api.user_presses_button(BUYER, got, button(got, "rdone:"))
+        await buyer_gets_text(desk, "комментарий")
+        desk.buyer_says("Маломерит")
+        await buyer_gets_text(desk, "Заявка на возврат №1 отправлена")
+        topic = await desk.topic()
+        card = await return_card(desk, topic)
+        assert "Не подошёл размер" in (card.text or "")
+        photos = await desk.wait(
+            lambda: [m for m in desk.api.messages_in(SUPPORT, topic.thread_id) if m.kind == "photo"]
+        )
+        await asyncio.sleep(0.3)
+        assert len([m for m in api.messages_in(SUPPORT, topic.thread_id) if m.kind == "photo"]) == 2
+        assert photos
 
     run_desk(api, settings_for(api, tmp_path), scenario)
