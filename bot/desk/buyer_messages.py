@@ -71,11 +71,11 @@ class BuyerMessages(BuyerChat):
                 # Read with the buyer, and no case has changed since.
                 case = state.open_case
             elif case is None:
-                case = cases_repo.find_open_case(session, buyer.id, seller.id)
-            if case is None:
-                # A return staff are deciding or have decided: what the buyer writes
-                # now is for them, in its topic.
-                case = cases_repo.find_open_case(session, buyer.id, seller.id, CaseKind.RETURN)
+                # As the state's case: a question case, else an open return (what the
+                # buyer writes after its decision is for its staff, in its topic).
+                case = cases_repo.find_open_case(
+                    session, buyer.id, seller.id
+                ) or cases_repo.find_open_case(session, buyer.id, seller.id, CaseKind.RETURN)
             if case is not None:
                 self._relay(w, case, seller, msg)
                 # Not for a flood: its words go to staff; matching each of hundreds of

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from pathlib import Path
 
-from ruamel.yaml.nodes import Node
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from sellerdesk.faq.content.checker import (
     ENTRY_ID,
@@ -40,6 +41,22 @@ def _question_list(c: Checker, node: Node, key: str) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in values if v)
 
 
+def item_label(kind: str, node: Node, index: int, seen: Container[str]) -> str:
+    """How a message names a list item: by its id when it has a valid one not used
+    before ("entry delivery-time"), else by its place counted from 1 ("entry #4")."""
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if (
+                isinstance(key, ScalarNode)
+                and key.value == "id"
+                and isinstance(value, ScalarNode)
+                and ENTRY_ID.match(str(value.value))
+                and value.value not in seen
+            ):
+                return f"{kind} {value.value}"
+    return f"{kind} #{index + 1}"
+
+
 def load_faq_file(path: Path) -> tuple[list[Entry], list[Problem]]:
     """Read faq.yaml; every entry error is collected, the good entries are returned."""
     c = Checker(path)
@@ -56,7 +73,7 @@ def load_faq_file(path: Path) -> tuple[list[Entry], list[Problem]]:
     entries: list[Entry] = []
     seen: dict[str, int] = {}
     for index, node in enumerate(items or []):
-        label = f"entries[{index}]"
+        label = item_label("entry", node, index, seen)
         fields = c.mapping(node, label, ENTRY_REQUIRED, ENTRY_OPTIONAL)
         if fields is None:
             continue
@@ -79,7 +96,6 @@ def load_faq_file(path: Path) -> tuple[list[Entry], list[Problem]]:
                 else:
                     entry_id = raw
                     seen[raw] = node.start_mark.line + 1
-                label = f"entry {raw}"
         questions = None
         if "questions" in fields:
             questions = c.per_language(
@@ -129,7 +145,7 @@ def load_templates_file(path: Path) -> tuple[list[Template], list[Problem]]:
     templates: list[Template] = []
     seen: set[str] = set()
     for index, node in enumerate(c.sequence(keys["templates"][1], "templates") or []):
-        label = f"templates[{index}]"
+        label = item_label("template", node, index, seen)
         fields = c.mapping(node, label, TEMPLATE_KEYS, ())
         if fields is None:
             continue

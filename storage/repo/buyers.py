@@ -7,7 +7,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, or_, select
+from sqlalchemy import and_, bindparam, case, exists, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from sellerdesk.storage.models import (
@@ -60,8 +60,9 @@ class BuyerState:
     """A buyer with what their next message depends on, read in one statement."""
 
     buyer: Buyer
-    #: The buyer's open question case with their current seller (None: none open).
-    #: Only about ``buyer.current_seller_id``: for another seller, ask
+    #: The buyer's open question case with their current seller, else their open
+    #: return case with that seller (None: neither). Only about
+    #: ``buyer.current_seller_id``: for another seller, ask
     #: :func:`storage.repo.cases.find_open_case`.
     open_case: Case | None
     #: A return flow of the buyer's is in progress, or staff await their details on
@@ -71,7 +72,9 @@ class BuyerState:
     created: bool = False
 
 
-#: The buyer, their open question case with their current seller, and whether any
+#: The buyer, their open question case with their current seller (else their open
+#: return case there: what they write after a return's decision is for its staff), and
+#: whether any
 #: return request of theirs wants their message (``awaiting`` is the marker of one
 #: waiting for the buyer's details).
 _STATE = (
@@ -97,10 +100,13 @@ _STATE = (
             Case.buyer_id == Buyer.id,
             Case.seller_id == Buyer.current_seller_id,
             Case.status == fixed(CaseStatus.OPEN),
-            Case.kind == fixed(CaseKind.QUESTION),
+            in_literals(Case.kind, (CaseKind.QUESTION, CaseKind.RETURN)),
         ),
     )
     .where(Buyer.telegram_id == bindparam("telegram_id"))
+    # Both open: the question case (a buyer has at most one open case of each kind).
+    .order_by(case((Case.kind == fixed(CaseKind.RETURN), 1), else_=0))
+    .limit(1)
     # The case's buyer is the one read here: no join of its own (the ORM finds it in
     # the session when asked).
     .options(lazyload(Case.buyer))

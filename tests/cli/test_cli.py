@@ -29,7 +29,7 @@ def test_check_errors_exit_1(write_seller: WriteSeller, capsys: pytest.CaptureFi
     folder = write_seller(faq="entries:\n  - id: a\n    questions: [q]\n")
     assert main(["faq", "check", str(folder.parent)]) == 1
     out = capsys.readouterr().out
-    assert "error:" in out and "faq.yaml:2: entries[0].answer: missing required key" in out
+    assert "error:" in out and "faq.yaml:2: entry a.answer: missing required key" in out
 
 
 def test_ask_prints_decision_and_answer(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from sellerdesk.faq.content.loader import load_content
 from testing.botapi import BotApiDouble
 from testing.botapi.model import StoredMessage
 from tests.e2e.conversations.test_authorization import OTHER_STAFF, OTHER_SUPPORT, two_sellers
@@ -89,11 +90,12 @@ def test_edits_reach_buyers_and_broken_ones_reach_admins(api: BotApiDouble, tmp_
 
         # A typo: the admin chat hears where it is; buyers keep the last good answer.
         good = faq_file(content).read_text(encoding="utf-8")
+        first = load_content(content).sellers[SELLER].entries[0].id
         broken = good.replace("    answer:\n", "    answr:\n", 1)
         typo_line = good[: good.index("    answer:\n")].count("\n") + 1
         faq_file(content).write_text(broken, encoding="utf-8")
         report = await admin_gets(desk, "Контент не обновлён")
-        assert f"{SELLER}/faq.yaml:{typo_line}: entries[0].answr: unknown key" in (
+        assert f"{SELLER}/faq.yaml:{typo_line}: entry {first}.answr: unknown key" in (
             report.text or ""
         )
         assert report.parse_mode == "HTML"

@@ -106,13 +106,13 @@ def test_faq_entry_errors(write_seller: WriteSeller) -> None:
         "    colour: red\n"
     )
     found = "\n".join(problems_of(write_seller(faq=faq)))
-    assert "faq.yaml:5: entries[1].id: duplicate id 'a' (first on line 2)" in found
+    assert "faq.yaml:5: entry #2.id: duplicate id 'a' (first on line 2)" in found
     assert "faq.yaml:6: entry a.questions: list at least one question" in found
     assert "faq.yaml:7: entry a.answer: must not be empty" in found
-    assert "faq.yaml:8: entries[2].id: 'Bad_Id' is not a valid id" in found
-    assert "faq.yaml:9: entries[2].questions: expected a language code" in found
-    assert "faq.yaml:11: entries[2].handoff: expected true or false" in found
-    assert "faq.yaml:12: entries[2].colour: unknown key" in found
+    assert "faq.yaml:8: entry #3.id: 'Bad_Id' is not a valid id" in found
+    assert "faq.yaml:9: entry #3.questions: expected a language code" in found
+    assert "faq.yaml:11: entry #3.handoff: expected true or false" in found
+    assert "faq.yaml:12: entry #3.colour: unknown key" in found
 
 
 @pytest.mark.parametrize(
