@@ -9,7 +9,6 @@ commands here, messages (:mod:`bot.desk.buyer_messages`) and buttons
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import replace
 
 from sellerdesk.bot.desk import cases
@@ -19,6 +18,7 @@ from sellerdesk.bot.desk.buyer_messages import BuyerMessages
 from sellerdesk.bot.desk.callbacks import Button, data
 from sellerdesk.bot.desk.inbound import Incoming
 from sellerdesk.bot.i18n.texts import LANGUAGE_NAMES, LANGUAGES, text
+from sellerdesk.faq.content.model import PRODUCT_SEPARATOR, START_PAYLOAD
 from sellerdesk.storage.models import CaseKind, ReturnDecision
 from sellerdesk.storage.repo import buyers
 from sellerdesk.storage.repo import cases as cases_repo
@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 #: Deep-link payload: ``<seller-id>`` or ``<seller-id>__<offer-id>``. Telegram allows
 #: only ``A-Za-z0-9_-`` and 64 characters in a payload, so products whose offer id
 #: has other characters cannot be linked directly (their seller can).
-PRODUCT_SEPARATOR = "__"
-_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: The buyers' commands, in the order the menu and /help show them.
 COMMANDS = ("start", "help", "cases", "close", "return", "complain", "language", "forget_me")
 #: What /cases says of an open return, by staff's decision.
@@ -67,7 +65,9 @@ class BuyerConversation(BuyerMessages, BuyerButtons, BuyerChat):
                 self._choose(w, seller, None, msg.user_lang)
                 return
             seller_id, _, offer = payload.partition(PRODUCT_SEPARATOR)
-            seller = self.ctx.faq.seller(seller_id.lower()) if _PAYLOAD.match(payload) else None
+            seller = (
+                self.ctx.faq.seller(seller_id.lower()) if START_PAYLOAD.match(payload) else None
+            )
             if seller is None:
                 self._say(w, "unknown_seller", lang, seller=payload[:64])
                 return

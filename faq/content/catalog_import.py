@@ -331,11 +331,19 @@ def _drop_empty(
     kept_filled = [filled[columns.index(c)] for c in kept]
     # Only attributes go: the three required columns stay even when empty.
     keep = [f or c.target in PRODUCT_COLUMNS for c, f in zip(kept, kept_filled, strict=True)]
+    names = [str(c.target) for c, k in zip(kept, keep, strict=True) if k]
+    out_rows = [[v for v, k in zip(row, keep, strict=True) if k] for row in rows]
+    if DESCRIPTION not in names:
+        # An export without descriptions: products.csv still has the column, empty.
+        at = names.index(NAME) + 1
+        names.insert(at, DESCRIPTION)
+        for row in out_rows:
+            row.insert(at, "")
     return Catalog(
         source=sheet.label,
         header_row=header_row,
-        columns=[str(c.target) for c, k in zip(kept, keep, strict=True) if k],
-        rows=[[v for v, k in zip(row, keep, strict=True) if k] for row in rows],
+        columns=names,
+        rows=out_rows,
         mapping=[c for c, k in zip(kept, keep, strict=True) if k],
         skipped=skipped,
         empty_columns=[c.header for c, k in zip(kept, keep, strict=True) if not k],

@@ -13,7 +13,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from sellerdesk.faq.content.errors import ContentError, Problem
-from sellerdesk.faq.content.model import ANY_LANG, Content, Seller
+from sellerdesk.faq.content.model import ANY_LANG, Content, Seller, product_link_payload
 from sellerdesk.faq.matching.normalize import normalize
 
 #: Two questions of different entries at least this similar (rapidfuzz ratio of the
@@ -88,7 +88,39 @@ def check_content(root: Path) -> CheckReport:
     report.errors += placeholder_problems(content)
     for seller in content.sellers.values():
         report.warnings += ambiguity_warnings(seller)
+        report.warnings += product_link_warnings(seller)
     return report
+
+
+#: Offer ids named in a product-link warning at most.
+LINK_EXAMPLES = 3
+
+
+def unlinkable_offers(seller_id: str, offer_ids: list[str]) -> list[str]:
+    """The offer ids no product link can open (see ``model.product_link_payload``)."""
+    return [o for o in offer_ids if product_link_payload(seller_id, o) is None]
+
+
+def unlinkable_message(seller_id: str, bad: list[str], total: int) -> str:
+    examples = ", ".join(repr(o) for o in bad[:LINK_EXAMPLES])
+    more = f" and {len(bad) - LINK_EXAMPLES} more" if len(bad) > LINK_EXAMPLES else ""
+    return (
+        f"{len(bad)} of {total} offer ids cannot go into a product link "
+        f"(t.me/<bot>?start={seller_id}__<offer-id> takes only A-Za-z0-9_- and 64 "
+        f"characters): {examples}{more}; those products are still answered, but buyers "
+        "cannot be sent straight to them"
+    )
+
+
+def product_link_warnings(seller: Seller) -> list[Problem]:
+    """One warning when some of the seller's offer ids cannot be linked."""
+    offers = [p.offer_id for p in seller.products]
+    bad = unlinkable_offers(seller.id, offers)
+    if not bad:
+        return []
+    path = (seller.path / "products.csv") if seller.path else Path("products.csv")
+    first = next(p.line for p in seller.products if p.offer_id == bad[0])
+    return [Problem(path, first or None, None, unlinkable_message(seller.id, bad, len(offers)))]
 
 
 def shared_chat_problems(content: Content) -> list[Problem]:

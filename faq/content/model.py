@@ -6,6 +6,7 @@ the benchmarks can build these objects directly.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,20 @@ class Entry:
             if candidate is not None and candidate in self.answer:
                 return self.answer[candidate]
         return next(iter(self.answer.values()))
+
+
+#: A product link opens the bot on one product: ``t.me/<bot>?start=<seller>__<offer>``.
+PRODUCT_SEPARATOR = "__"
+#: What Telegram allows in a ``start`` parameter.
+START_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def product_link_payload(seller_id: str, offer_id: str) -> str | None:
+    """The ``start`` parameter opening ``offer_id`` of ``seller_id``, or None when
+    Telegram would not take it (a character other than ``A-Za-z0-9_-``, or longer than
+    64 characters with the seller id)."""
+    payload = f"{seller_id}{PRODUCT_SEPARATOR}{offer_id}"
+    return payload if START_PAYLOAD.match(payload) else None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sellerdesk.cli.common import (
     content_dir,
 )
 from sellerdesk.faq.content.catalog_import import (
+    OFFER_ID,
     Catalog,
     format_report,
     import_catalog,
@@ -26,6 +27,7 @@ from sellerdesk.faq.content.catalog_table import (
     read_products_table,
     write_products_csv,
 )
+from sellerdesk.faq.content.check import unlinkable_message, unlinkable_offers
 from sellerdesk.faq.content.checker import SELLER_ID
 
 
@@ -88,6 +90,9 @@ def cmd_products_import(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     for line in format_report(catalog):
         print(line)
+    offers = [row[catalog.columns.index(OFFER_ID)] for row in catalog.rows]
+    if bad := unlinkable_offers(args.seller, offers):
+        print(f"warning: {unlinkable_message(args.seller, bad, len(offers))}")
     if not catalog.rows:
         print("nothing imported: no row has both an offer id and a name", file=sys.stderr)
         return EXIT_PROBLEMS

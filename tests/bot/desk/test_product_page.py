@@ -9,10 +9,11 @@ import pytest
 
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk.answers import FaqAnswers
-from sellerdesk.bot.desk.buyers import PRODUCT_SEPARATOR, BuyerConversation
+from sellerdesk.bot.desk.buyers import BuyerConversation
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.inbound import Incoming, Kind
 from sellerdesk.faq.content.loader import load_content
+from sellerdesk.faq.content.model import PRODUCT_SEPARATOR
 from sellerdesk.faq.matching.matcher import Matcher
 
 DEMO = Path(__file__).resolve().parents[3] / "examples" / "sellers"

@@ -376,3 +376,30 @@ def test_template_hint_rows_under_the_header_are_skipped(tmp_path: Path) -> None
         (3, "a hint row of the template"),
         (4, "a hint row of the template"),
     ]
+
+
+def test_offer_ids_no_product_link_can_open_are_named(
+    tmp_path: Path, write_seller: WriteSeller, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "AS 005/XL" cannot go into t.me/<bot>?start=<seller>__<offer>: the import and
+    faq check say so, and the products are imported all the same."""
+    folder = write_seller()
+    export = tmp_path / "export.csv"
+    export.write_text(
+        # No description column: products.csv gets an empty one and loads.
+        "offer_id,name\nAS 005/XL,Куртка\nAS-006,Шапка\nкуртка-7,Куртка зимняя\n",
+        encoding="utf-8",
+    )
+    args = ["products", "import", "test-shop", str(export), "--content", str(folder.parent)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "warning: 2 of 3 offer ids cannot go into a product link" in out
+    assert "'AS 005/XL', 'куртка-7'" in out and "'AS-006'" not in out
+    assert [r["offer_id"] for r in read_csv(folder / "products.csv")] == [
+        "AS 005/XL",
+        "AS-006",
+        "куртка-7",
+    ]
+    assert main(["faq", "check", str(folder.parent)]) == 0
+    checked = capsys.readouterr().out
+    assert "products.csv:2: 2 of 3 offer ids cannot go into a product link" in checked

@@ -107,8 +107,8 @@ def test_faq_entry_errors(write_seller: WriteSeller) -> None:
     )
     found = "\n".join(problems_of(write_seller(faq=faq)))
     assert "faq.yaml:5: entry #2.id: duplicate id 'a' (first on line 2)" in found
-    assert "faq.yaml:6: entry a.questions: list at least one question" in found
-    assert "faq.yaml:7: entry a.answer: must not be empty" in found
+    assert "faq.yaml:6: entry #2.questions: list at least one question" in found
+    assert "faq.yaml:7: entry #2.answer: must not be empty" in found
     assert "faq.yaml:8: entry #3.id: 'Bad_Id' is not a valid id" in found
     assert "faq.yaml:9: entry #3.questions: expected a language code" in found
     assert "faq.yaml:11: entry #3.handoff: expected true or false" in found
