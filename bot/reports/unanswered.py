@@ -158,19 +158,41 @@ def _examples(texts: Sequence[str]) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------- entry ids
 
 
+#: Words that turn the next one around: kept with it in ids ("не пришла" is the
+#: opposite of "пришла").
+_NEGATIONS = frozenset({"не", "нет", "без", "not", "no", "never", "dont", "doesnt", "cant"})
+
+
 def _id_word(word: str) -> str:
-    latin = "".join(_TRANSLIT.get(ch, ch) for ch in word)
-    return _NOT_ID.sub("", latin.replace("-", ""))
+    """A word (or a negation joined to its word by "+") in id letters."""
+    parts = []
+    for piece in word.split("+"):
+        latin = "".join(_TRANSLIT.get(ch, ch) for ch in piece)
+        parts.append(_NOT_ID.sub("", latin.replace("-", "")))
+    return "-".join(p for p in parts if p)
+
+
+def _id_words(text: str) -> list[str]:
+    """The words of a question that can name it: stopwords out, each negation kept
+    with the word it turns around."""
+    words: list[str] = []
+    negation: str | None = None
+    for word in normalize(text).clean.replace("'", "").split():
+        if word in _NEGATIONS:
+            negation = word
+            continue
+        if word in _ID_STOPWORDS or word.isdigit():
+            continue
+        words.append(f"{negation}+{word}" if negation else word)
+        negation = None
+    return words
 
 
 def suggest_id(texts: Sequence[str]) -> str:
     """An entry id from the words the questions share (``где мой заказ`` -> ``gde-zakaz``):
     the words most of the group uses, in the order of the first question, Cyrillic
     transliterated; ``new-entry`` when no word fits (a Chinese question)."""
-    per_question = [
-        [w for w in normalize(t).clean.split() if w not in _ID_STOPWORDS and not w.isdigit()]
-        for t in texts
-    ]
+    per_question = [_id_words(t) for t in texts]
     counts = Counter(w for words in per_question for w in set(words))
     first = per_question[0] if per_question else []
     shared = [w for w in first if counts[w] * 2 >= len(texts)] or first
@@ -207,12 +229,29 @@ def _lang(text: str) -> str | None:
     return normalize(text).lang
 
 
+#: What makes a staff answer read as a reply to one buyer's order rather than to every
+#: buyer: an order number, a date, "in N days"/"tomorrow", "your order".
+_PERSONAL = re.compile(
+    r"\d{6,12}-\d{1,6}|\b\d{1,2}[./]\d{1,2}\b|через\s+\d+\s*(?:дн|час|недел)|"
+    r"\b(?:завтра|сегодня|послезавтра|tomorrow|today)\b|明天|今天|后天|"
+    r"ваш(?:а|у|его|ей)?\s+(?:заказ|посылк|товар)|your\s+(?:order|parcel|package)|您的(?:订单|包裹)",
+    re.IGNORECASE,
+)
+
+
+def personal(answer: str) -> bool:
+    """Whether a staff answer reads as a reply to one buyer ("будет через 5 дней",
+    "ваш заказ 12345678-0001 уже в пути"): not a draft answer for everyone."""
+    return bool(_PERSONAL.search(answer))
+
+
 def draft_yaml(draft: GapDraft) -> str:
     """The draft as an entry of faq.yaml's ``entries:`` list, ready to paste.
 
     Questions are listed per detected language (a plain list when the language is
     not known); the answer is the staff answer, in its language, or left empty with
-    a TODO comment.
+    a TODO comment (also when the staff answer reads as a reply to one buyer, which
+    is then shown in a comment to write from).
     """
     lines = [f"  - id: {draft.suggested_id}", "    questions:"]
     by_lang: dict[str, list[str]] = {}
@@ -229,7 +268,13 @@ def draft_yaml(draft: GapDraft) -> str:
             lines.append(f"      {lang}: [" + ", ".join(_quote(q) for q in texts) + "]")
     answer = draft.staff_answer
     answer_lang = _lang(answer) if answer else None
-    if answer is None:
+    if answer is not None and personal(answer):
+        # One buyer's reply ("through 5 days") would mislead everyone else: shown to
+        # write from, not proposed.
+        where = f"case #{draft.case_number}" if draft.case_number else "a case"
+        lines.append(f"    # staff in {where}, to one buyer: {_quote(answer)}")
+        lines.append(f"    answer: {TODO_ANSWER}")
+    elif answer is None:
         lines.append(f"    answer: {TODO_ANSWER}")
     elif answer_lang is None:
         lines.append(f"    answer: {_quote(answer)}")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sellerdesk.bot.desk.cases import relay_to_buyer
 from sellerdesk.bot.reports.unanswered import (
     TODO_ANSWER,
+    GapDraft,
     draft_yaml,
     find_gaps,
     suggest_id,
@@ -132,6 +133,23 @@ def test_suggested_ids_avoid_existing_entries(sessions: sessionmaker[Session]) -
     assert suggest_id(["Сколько стоит доставка в Ёкатеринбург?"]) == (
         "skolko-stoit-dostavka-ekaterinburg"
     )
+    # A negation stays with its word: "не пришла" is not "пришла".
+    assert suggest_id(["Не пришла та вещь"]) == "ne-prishla-ta-veshch"
+    assert suggest_id(["It does not work"]) == "not-work"
+
+
+def test_a_staff_reply_to_one_buyer_is_shown_not_proposed(tmp_path: Path) -> None:
+    personal = GapDraft(1, ("Когда придёт мой заказ?",), "kogda-pridet", "Будет через 5 дней", 7)
+    general = GapDraft(1, ("Сколько идёт доставка?",), "skolko", "Доставка 7–12 дней.", 8)
+    text = draft_yaml(personal)
+    assert '# staff in case #7, to one buyer: "Будет через 5 дней"' in text
+    assert f"answer: {TODO_ANSWER}" in text
+    assert '"Доставка 7–12 дней."' in draft_yaml(general)
+    faq = tmp_path / "faq.yaml"
+    faq.write_text("entries:\n" + text + draft_yaml(general), encoding="utf-8")
+    entries, problems = load_faq_file(faq)
+    assert [str(p.key) for p in problems] == ["entry kogda-pridet.answer"]  # to be written
+    assert [e.id for e in entries] == ["skolko"]
 
 
 def test_the_first_staff_text_is_kept_and_forgetting_the_buyer_clears_it(
