@@ -13,6 +13,7 @@ and writes every reply to the outbox. Methods are blocking; handlers run them th
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import cases, escalation, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
-from sellerdesk.bot.desk.flood import FloodGate
+from sellerdesk.bot.desk.flood import CaseGate, FloodGate
 from sellerdesk.bot.desk.inbound import Incoming, Kind, Press
 from sellerdesk.bot.desk.outgoing import Buttons, Side
 from sellerdesk.bot.desk.returns import ReturnFlow
@@ -30,6 +31,7 @@ from sellerdesk.bot.settings import DEFAULT_RETURN_FLOW_TIMEOUT_S
 from sellerdesk.faq.content.model import Seller
 from sellerdesk.storage.models import Buyer, Case
 from sellerdesk.storage.repo import buyers, updates
+from sellerdesk.storage.repo import cases as cases_repo
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,23 @@ class BuyerChat:
         self.ctx = ctx
         self.returns = ReturnFlow(ctx, return_timeout)
         self.flood = FloodGate()
+        self.case_gate = CaseGate()
+
+    def _may_open_case(self, w: Where, lang: str) -> bool:
+        """Whether the buyer may open a new case now; if not, they are told when they
+        can (their message is not relayed: they are asked to send it again then)."""
+        wait = self.case_gate.take(w.buyer.telegram_id or 0)
+        if wait <= 0:
+            return True
+        minutes = str(max(1, math.ceil(wait / 60)))
+        outgoing.send_text(
+            w.session,
+            chat_id=w.chat_id,
+            text=text("case_limit", lang, minutes=minutes),
+            side=Side.BUYER,
+        )
+        log.info("buyer %s: new case refused, %s min to wait", w.buyer.id, minutes)
+        return False
 
     def _begin(self, session: Session, update_id: int, user_id: int) -> Buyer | None:
         """Claim the update and find (or make) the buyer; None if already handled."""
@@ -162,6 +181,10 @@ class BuyerChat:
         """Open a case about the question the pressed message answered, and copy that
         question into the topic so staff read the buyer's own words."""
         question = press.reply_body.strip()
+        if cases_repo.find_open_case(
+            w.session, w.buyer.id, seller.id
+        ) is None and not self._may_open_case(w, lang):
+            return
         decision = self.ctx.faq.matcher(seller).decide(question) if question else None
         near = [c for c in decision.candidates if c.target != answered] if decision else []
         case, _ = cases.open_case(

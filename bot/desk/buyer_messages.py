@@ -97,6 +97,8 @@ class BuyerMessages(BuyerChat):
                 self._question(w, seller, msg)
             elif msg.kind is Kind.MEDIA:
                 # A photo of a defect needs a person, with or without words.
+                if not self._may_open_case(w, lang):
+                    return
                 case, _ = cases.open_case(
                     session, self.ctx, seller, buyer, subject=msg.body or None, lang=lang
                 )
@@ -288,7 +290,11 @@ class BuyerMessages(BuyerChat):
         answered: str | None = None,
     ) -> bool:
         """Open a case with the message (its note to the buyer says it reached staff);
-        False when the buyer's open case took it instead."""
+        False when the buyer's open case took it instead. (No case open with this
+        seller: the caller found none.) Over the buyer's limit of new cases, they are
+        told when they can write again and True is returned: nothing more to say."""
+        if not self._may_open_case(w, lang):
+            return True
         near = [c for c in decision.candidates if c.target != answered]
         case, created = cases.open_case(
             w.session,

@@ -95,3 +95,46 @@ class FloodGate:
             oldest = next(iter(self._seen))
             del self._seen[oldest]
             self._noticed.pop(oldest, None)
+
+
+#: New cases one Telegram user may open in :data:`CASE_WINDOW_S`. Buyers with several
+#: orders open a case each, and a closed case is reopened by replying to it; four an
+#: hour is more than that takes, and stops "ask, /forget_me, ask" from opening a
+#: topic each time.
+CASE_LIMIT = 4
+CASE_WINDOW_S = 3600.0
+
+
+class CaseGate:
+    """Counts the new cases each Telegram user opens (by Telegram id, not the buyer's
+    row: ``/forget_me`` makes a new row, not a new person). Memory only: per process,
+    forgotten at restart, each user's times kept at most a window."""
+
+    def __init__(
+        self,
+        limit: int | None = None,
+        window_s: float = CASE_WINDOW_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.limit = CASE_LIMIT if limit is None else limit
+        self.window_s = window_s
+        self._clock = clock
+        self._opened: dict[int, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, telegram_id: int) -> float:
+        """Count a new case for ``telegram_id`` and return 0, or, over the limit, count
+        nothing and return the seconds until one more is allowed."""
+        now = self._clock()
+        with self._lock:
+            opened = self._opened.pop(telegram_id, None) or deque()
+            while opened and opened[0] <= now - self.window_s:
+                opened.popleft()
+            if len(opened) >= self.limit:
+                self._opened[telegram_id] = opened
+                return opened[0] + self.window_s - now
+            opened.append(now)
+            self._opened[telegram_id] = opened  # re-inserted: least recently active first
+            while len(self._opened) > MAX_TRACKED_BUYERS:
+                del self._opened[next(iter(self._opened))]
+            return 0.0

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from sellerdesk.bot.desk.flood import BURST_LIMIT, BURST_S, FLOOD_LIMIT, FloodGate
+from sellerdesk.bot.desk import flood
+from sellerdesk.bot.desk.flood import BURST_LIMIT, BURST_S, FLOOD_LIMIT, CaseGate, FloodGate
 from sellerdesk.bot.i18n.texts import text
 from sellerdesk.storage.models import Buyer, Case, CaseStatus, FaqQuestionLog
 from testing.botapi import BotApiDouble
@@ -140,6 +143,46 @@ def test_forget_me_renames_the_topic_and_deletes_the_questions(
     run_desk(api, settings, scenario)
     with open_db(settings) as session:
         assert session.scalar(select(func.count()).select_from(FaqQuestionLog)) == 0
+
+
+def test_new_cases_are_limited_per_person_even_across_forget_me(
+    api: BotApiDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Ask, /forget_me, ask" opened a new topic each time: new cases are counted per
+    Telegram user, whatever happens in between, and over the limit the buyer is told
+    when they can write again."""
+    monkeypatch.setattr(flood, "CASE_LIMIT", 2)
+
+    async def scenario(desk: Desk) -> None:
+        for n in range(2):
+            await desk.buyer_asks("/start lotus-wear")
+            await desk.buyer_asks(HANDOFF)  # a case: its number and deadline
+            await desk.wait(lambda n=n: len(desk.api.topics(desk.support)) == n + 1)
+            ask = await desk.buyer_asks("/forget_me")
+            desk.api.user_presses_button(BUYER, ask, "forget:yes")
+            await desk.buyer_gets()
+        await desk.buyer_asks("/start lotus-wear")
+        told = await desk.buyer_asks(HANDOFF)
+        assert told.text == text("case_limit", "ru", minutes="60")
+        await asyncio.sleep(0.3)
+        assert len(desk.api.topics(desk.support)) == 2  # no third topic
+        # FAQ answers are not limited.
+        answer = await desk.buyer_asks("Сколько идет доставка?")
+        assert "дней" in (answer.text or "")
+
+    run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_case_gate_counts_a_window_per_person() -> None:
+    now = [1000.0]
+    gate = CaseGate(limit=2, window_s=60, clock=lambda: now[0])
+    assert gate.take(1) == 0 and gate.take(1) == 0
+    assert gate.take(1) == 60  # the first opened 60 s ago frees a place
+    assert gate.take(2) == 0  # another person
+    now[0] += 30
+    assert gate.take(1) == 30
+    now[0] += 30
+    assert gate.take(1) == 0  # the first has left the window
 
 
 def test_a_shared_contact_is_never_relayed_to_staff(api: BotApiDouble, tmp_path: Path) -> None:
