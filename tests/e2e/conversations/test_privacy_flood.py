@@ -157,7 +157,8 @@ def test_new_cases_are_limited_per_person_even_across_forget_me(
         for n in range(2):
             await desk.buyer_asks("/start lotus-wear")
             await desk.buyer_asks(HANDOFF)  # a case: its number and deadline
-            await desk.wait(lambda n=n: len(desk.api.topics(desk.support)) == n + 1)
+            topics = n + 1
+            await desk.wait(lambda: len(desk.api.topics(desk.support)) == topics)  # noqa: B023
             ask = await desk.buyer_asks("/forget_me")
             desk.api.user_presses_button(BUYER, ask, "forget:yes")
             await desk.buyer_gets()
