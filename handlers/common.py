@@ -118,6 +118,13 @@ def _command(body: str) -> tuple[str | None, str]:
     return (name or None), args.strip()
 
 
+#: Entity kinds Telegram finds by itself in any text it shows (a copy is not needed to
+#: keep them).
+FOUND_AGAIN = frozenset(
+    {"url", "email", "phone_number", "mention", "hashtag", "cashtag", "bot_command"}
+)
+
+
 def incoming(update: Update) -> Incoming | None:
     """The message of ``update`` (new or edited) as :class:`Incoming`; None for updates
     without a message from a person."""
@@ -141,6 +148,7 @@ def incoming(update: Update) -> Incoming | None:
         reply_to=reply_to,
         reply_to_bot=reply_to_bot,
         media_group_id=message.media_group_id,
+        formatted=any(e.type not in FOUND_AGAIN for e in message.entities or ()),
         edited=update.edited_message is not None,
         command=command,
         args=args,

@@ -296,6 +296,8 @@ class BuyerMessages(BuyerChat):
         if not self._may_open_case(w, lang):
             return True
         near = [c for c in decision.candidates if c.target != answered]
+        # A short plain question is shown whole by the new case's card: no copy of it.
+        carry = msg.reply_to is None and cases.carries_message(msg.body, msg.formatted)
         case, created = cases.open_case(
             w.session,
             self.ctx,
@@ -305,6 +307,10 @@ class BuyerMessages(BuyerChat):
             lang=lang,
             near=near,
             answered=answered,
+            carries=(msg.chat_id, msg.message_id) if carry else None,
         )
-        self._relay(w, case, seller, msg)
+        if created and carry and case.admin_id is None:
+            cases.carried_to_staff(w.session, case, seller, utcnow())
+        else:
+            self._relay(w, case, seller, msg)
         return created

@@ -30,7 +30,15 @@ from sellerdesk.bot.staff_chats import StaffChats
 from sellerdesk.faq.content.model import Content, Seller
 from sellerdesk.faq.matching.decision import Candidate
 from sellerdesk.faq.matching.normalize import ORDER_NUMBER
-from sellerdesk.storage.models import Buyer, Case, CaseKind, CaseStatus, Direction, OutboxKind
+from sellerdesk.storage.models import (
+    SUBJECT_LEN,
+    Buyer,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Direction,
+    OutboxKind,
+)
 from sellerdesk.storage.repo import buyers, cases, outbox, questions, reminders
 from sellerdesk.storage.repo import returns as returns_repo
 from sellerdesk.storage.types import utcnow
@@ -268,9 +276,14 @@ def open_case(
     lang: str,
     near: Sequence[Candidate] = (),
     answered: str | None = None,
+    carries: tuple[int, int] | None = None,
     now: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Open the buyer's case with the seller, or return the one already open.
+
+    ``carries``: ``(chat_id, message_id)`` of the buyer's message that is the whole of
+    ``subject``; a new case's card then stands for its copy (one send less into the
+    group, whose allowance is 20 a minute): see :func:`carried_to_staff`.
 
     A new case gets its forum topic (or, with ``topics: false``, lives in the plain
     group), the case card with its buttons, and a note to the buyer with the case
@@ -313,6 +326,7 @@ def open_case(
         now,
         placed=True,
         shop=ctx.topic_shop(seller),
+        carries=carries,
     )
     # The truth when nothing reaches the staff group now: the case is saved and waits.
     blocked = ctx.staff_chats.blocked(seller.support_chat_id)
@@ -339,6 +353,7 @@ def place_in_staff_chat(
     *,
     placed: bool = False,
     shop: str | None = None,
+    carries: tuple[int, int] | None = None,
 ) -> None:
     """Queue a new case's place with staff: its forum topic (when the seller uses
     topics) and its card (HTML) with ``buttons``. The topic's thread is looked up
@@ -364,8 +379,24 @@ def place_in_staff_chat(
         html=True,
         buttons=buttons,
         record=Direction.SYSTEM,
+        carries=carries,
         now=now,
     )
+
+
+def carries_message(body: str, formatted: bool) -> bool:
+    """Whether a buyer's text can be shown in full by a new case's card instead of
+    being copied: plain (no formatting only a copy keeps) and short enough for the
+    case's subject, which the card quotes whole."""
+    text = body.strip()
+    return bool(text) and not formatted and len(text) <= SUBJECT_LEN
+
+
+def carried_to_staff(session: Session, case: Case, seller: Seller, now: datetime) -> None:
+    """The buyer's first message reached staff inside the case card: start the reply
+    clock as :func:`relay_to_staff` would after copying it."""
+    if cases.record_buyer_message(session, case.id, now):
+        deadlines.start_clock(session, case.id, seller, now)
 
 
 def relay_to_staff(

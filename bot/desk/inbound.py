@@ -44,6 +44,9 @@ class Incoming:
     #: The replied-to message was the bot's (a copy, a card): it should map to a case.
     reply_to_bot: bool = False
     media_group_id: str | None = None
+    #: The text has formatting of its own (bold, a hidden link...), which only a copy
+    #: keeps; links, mentions and the like Telegram finds again in any text.
+    formatted: bool = False
     edited: bool = False
     #: For commands: the command without the slash and the bot name, and its arguments.
     command: str | None = None

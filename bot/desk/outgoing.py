@@ -110,6 +110,7 @@ def send_text(
     record: Direction | None = None,
     dedupe_key: str | None = None,
     thread_id: int | None = None,
+    carries: tuple[int, int] | None = None,
     now: datetime | None = None,
 ) -> None:
     """Queue a text message.
@@ -124,8 +125,13 @@ def send_text(
             the case (in a plain group, the only way staff address a case).
         thread_id: the forum topic, for rows about no case (a case's rows go to the
             case's topic, whatever this says).
+        carries: ``(chat_id, message_id)`` of a buyer's message this text shows in full
+            (a case card with the buyer's first message): the sent text is mapped to it
+            as its copy would be.
     """
     payload: dict[str, Any] = {"side": side.value, "text": fit_message(text, html), "html": html}
+    if carries is not None:
+        payload["carries"] = list(carries)
     if buttons:
         payload["buttons"] = [[list(button) for button in row] for row in buttons]
     _enqueue(

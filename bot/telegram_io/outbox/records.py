@@ -42,6 +42,19 @@ def map_messages(session: Session, job: Job, sent: list[int]) -> None:
     # The admin chat is a staff-side chat: its messages map to the case the same
     # way, so an admin replying to one addresses the case.
     to_staff = job.side in (Side.STAFF, Side.ADMIN)
+    carried = job.payload.get("carries")
+    if direction is Direction.SYSTEM and carried and to_staff and sent:
+        # A card that shows the buyer's message in full stands for its copy.
+        messages.record_message(
+            session,
+            job.case_id,
+            Direction.TO_STAFF,
+            buyer_chat_id=int(carried[0]),
+            buyer_message_id=int(carried[1]),
+            staff_chat_id=job.chat_id,
+            staff_message_id=sent[0],
+        )
+        return
     if direction is Direction.SYSTEM:
         for message_id in sent:
             if to_staff:

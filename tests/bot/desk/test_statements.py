@@ -50,9 +50,9 @@ SENT_STATEMENTS = 1
 #: A question the FAQ leaves to a person: claim the update, the buyer with the case,
 #: the question log, the "a person will answer" note; the case check, its number, the
 #: case (in the staff chat, its reply clock running), its event, its reminders (one
-#: INSERT), the buyer's alias (looked up, made); the topic, the card, the note to the
-#: buyer, the copy of the message; the note on the case.
-CASE_OPENING_STATEMENTS = 16
+#: INSERT), the buyer's alias (looked up, made); the topic, the card (which carries the
+#: buyer's question whole: no copy of it), the note to the buyer; the note on the case.
+CASE_OPENING_STATEMENTS = 15
 
 
 class Recorder:
@@ -206,10 +206,10 @@ def test_a_relay_runs_four_statements_and_restarts_the_clock_after_a_reply(
             select(OutboxMessage).where(OutboxMessage.case_id == case.id)
         ).all()
         relayed = [r.payload["message_ids"] for r in copies if "message_ids" in r.payload]
-    assert relayed == [[2], [3], [4], [5]]
+    assert relayed == [[3], [4], [5]]  # the first is carried whole by the case card
 
 
-def test_opening_a_case_runs_sixteen_statements(desk: Desk) -> None:
+def test_opening_a_case_runs_fifteen_statements(desk: Desk) -> None:
     desk.start()
     statements = desk.says(NEEDS_A_PERSON, message_id=2)
     assert len(statements) <= CASE_OPENING_STATEMENTS, statements
@@ -227,7 +227,9 @@ def test_opening_a_case_runs_sixteen_statements(desk: Desk) -> None:
     assert all(r.due_at > case.awaiting_reply_since for r in schedule)
     kinds = [r.kind for r in rows]
     assert kinds[0] == OutboxKind.CREATE_FORUM_TOPIC
-    assert rows[-1].payload["message_ids"] == [2]
+    # The card carries the buyer's question whole: no copy of it.
+    assert [r.payload.get("carries") for r in rows if r.payload.get("carries")] == [[BUYER, 2]]
+    assert not [r for r in rows if "message_ids" in r.payload]
     assert {r.chat_id for r in rows} >= {case.staff_chat_id, BUYER}
     # The next opening for the seller takes the next number.
     desk.says(NEEDS_A_PERSON, user=BUYER + 1, message_id=1)

@@ -4,7 +4,10 @@ and a photo, close the case; the buyer rates it and comments."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+from sqlalchemy import select
 
 from sellerdesk.faq.content.loader import load_content
 from sellerdesk.storage.models import Case, CaseMessage, CaseStatus, Direction
@@ -40,8 +43,15 @@ def test_full_story(api: BotApiDouble, tmp_path: Path) -> None:
         assert [b["text"] for b in card.buttons] == ["Взять", "Закрыть", "Шаблоны"]
         assert "Lotus Wear" in (card.text or "") and QUESTION in (card.text or "")
         assert card.parse_mode == "HTML"
-        copy = await desk.in_topic(topic.thread_id, lambda m: m.copied_from is not None)
-        assert copy.copied_from == (BUYER, question.message_id) and copy.text == QUESTION
+        # The card carries the question whole: no copy of it (one send less into the
+        # group), and the buyer's message maps to the card.
+        await asyncio.sleep(0.3)
+        assert not [m for m in desk.api.messages_in(SUPPORT) if m.copied_from is not None]
+        with open_db(settings) as session:
+            mapped = session.scalars(
+                select(CaseMessage).where(CaseMessage.buyer_message_id == question.message_id)
+            ).one()
+        assert mapped.staff_message_id == card.message_id
 
         # The buyer adds a photo with the order number: copied, number attached.
         photo = desk.api.user_sends_photo(BUYER, "Вот фото, заказ 12345678-0001-1")

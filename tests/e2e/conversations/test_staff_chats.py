@@ -10,7 +10,7 @@ import pytest
 
 from sellerdesk.bot.telegram_io.outbox import delivery
 from testing.botapi import BotApiDouble
-from tests.e2e.conversations.test_case_flows import HANDOFF
+from tests.e2e.conversations.test_case_flows import HANDOFF, shows_handoff
 from tests.e2e.harness import ADMIN_CHAT, BUYER, STAFF, SUPPORT, Desk, run_desk, settings_for
 
 
@@ -42,7 +42,7 @@ def test_a_group_without_the_bot_is_reported_and_cases_wait_for_it(
         # admin chat hears that the group works again.
         api.set_bot_rights(SUPPORT, status="administrator", can_manage_topics=True)
         topic = await desk.topic()
-        copy = await desk.in_topic(topic.thread_id, lambda m: m.text == HANDOFF, timeout=10)
+        copy = await desk.in_topic(topic.thread_id, shows_handoff, timeout=10)
         assert copy is not None
         await desk.wait(lambda: [t for t in _admin_texts(api) if "снова принимает" in t])
         assert len([t for t in _admin_texts(api) if "Добавьте бота" in t]) == 1
@@ -67,7 +67,7 @@ def test_a_group_with_topics_off_is_reported_and_cases_go_without_topics(
             desk.buyer_says(HANDOFF)
             told = await desk.buyer_gets()
             assert told.text is not None and told.text.startswith("Обращение №1 передано")
-            copy = await desk.in_topic(None, lambda m: m.text == HANDOFF)
+            copy = await desk.in_topic(None, shows_handoff)
             assert copy.thread_id is None  # in the group itself; staff answer by reply
             # Said once, in the check's words, not again as "no right" per case.
             assert not [t for t in _admin_texts(api) if "нет права" in t]

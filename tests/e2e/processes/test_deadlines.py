@@ -80,7 +80,7 @@ async def open_case(desk: Desk) -> TopicRecord:
     desk.buyer_says(HANDOFF)
     await desk.buyer_gets()  # the case number and its deadline
     topic = await desk.topic()
-    await desk.in_topic(topic.thread_id, lambda m: m.text == HANDOFF)
+    await desk.in_topic(topic.thread_id, lambda m: HANDOFF in (m.text or ""))  # the card
     return topic
 
 
