@@ -604,6 +604,39 @@ def test_rate_limit_answers_429_until_the_window_has_room(
     assert limit.hits == 2
 
 
+def test_telegrams_limits_count_per_group_per_private_chat_and_per_bot(
+    api: BotApiDouble,
+) -> None:
+    group, private, bot_wide = api.telegram_limits()
+
+    async def scenario(bot: Bot) -> None:
+        for n in range(4):  # a private chat takes a short burst...
+            await bot.send_message(USER, str(n))
+        with pytest.raises(RetryAfter):  # ...and no more in the same second
+            await bot.send_message(USER, "5")
+        for n in range(20):  # a group takes 20 in a minute, its topics together
+            await bot.send_message(GROUP, str(n))
+        with pytest.raises(RetryAfter):
+            await bot.send_message(GROUP, "21")
+
+    run(api, scenario)
+    assert (group.hits, private.hits, bot_wide.hits) == (1, 1, 0)
+    # Every chat together: the 31st message within a second is refused, whatever chat.
+    bot_wide.stamps.clear()
+    group.stamps.clear()
+    api.clear_faults()
+    only_bot_wide = api.limit_rate(30, 60.0, per_bot=True)
+
+    async def many_chats(bot: Bot) -> None:
+        for n in range(30):
+            await bot.send_message(USER if n % 2 else GROUP, str(n))
+        with pytest.raises(RetryAfter):
+            await bot.send_message(GROUP, "31")
+
+    run(api, many_chats)
+    assert only_bot_wide.hits == 1
+
+
 def test_delay_slows_a_method(api: BotApiDouble) -> None:
     api.delay("sendChatAction", 0.2, times=1)
 

@@ -98,6 +98,13 @@ SEND_METHODS = frozenset(
         "forwardmessage",
     }
 )
+
+
+def _chat_kind(chat: object) -> str:
+    """ "private" for a user's chat (a positive id), "group" otherwise."""
+    return "private" if isinstance(chat, int) and chat > 0 else "group"
+
+
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -286,12 +293,25 @@ class BotApiDouble(UserActions):
             self._delays.append(entry)
         return entry
 
+    def telegram_limits(self) -> list[RateLimit]:
+        """Telegram's flood limits as the desk is built for them: 20 messages a minute
+        into a group (all its topics together), 4 a second into a private chat (short
+        bursts at about one a second), 30 a second for the whole bot. Returns the
+        limits (their ``hits`` count the 429s answered)."""
+        return [
+            self.limit_rate(20, 60.0, chat_kind="group"),
+            self.limit_rate(4, 1.0, chat_kind="private"),
+            self.limit_rate(30, 1.0, per_bot=True),
+        ]
+
     def limit_rate(
         self,
         max_calls: int,
         per_seconds: float,
         *,
         chat_id: int | str | None = None,
+        chat_kind: str | None = None,
+        per_bot: bool = False,
         methods: Iterable[str] | None = None,
     ) -> RateLimit:
         """Model Telegram's flood control: 429 once a chat gets too many messages.
@@ -301,11 +321,19 @@ class BotApiDouble(UserActions):
         Requests: retry after N`` with N the seconds until the window has room again.
         Telegram's own limits are roughly 1 per second in a private chat and 20 per minute
         in a group.  ``chat_id`` restricts the limit to one chat; ``methods`` defaults to
-        every method that sends messages.  Refused calls do not count.
+        every method that sends messages.  Refused calls do not count.  ``chat_kind``
+        ("private" or "group") limits only chats of that kind; ``per_bot`` counts every
+        chat together (Telegram's bot-wide limit).  :meth:`telegram_limits` installs
+        Telegram's own.
         """
         names = frozenset(m.lower() for m in methods) if methods is not None else SEND_METHODS
         limit = RateLimit(
-            max_calls=max_calls, per_seconds=per_seconds, methods=names, chat_id=chat_id
+            max_calls=max_calls,
+            per_seconds=per_seconds,
+            methods=names,
+            chat_id=chat_id,
+            chat_kind=chat_kind,
+            per_bot=per_bot,
         )
         with self._lock:
             self._rate_limits.append(limit)
@@ -511,8 +539,11 @@ class BotApiDouble(UserActions):
                 continue
             if limit.chat_id is not None and limit.chat_id != chat:
                 continue
-            stamps = [t for t in limit.stamps.get(chat, []) if t > now - limit.per_seconds]
-            limit.stamps[chat] = stamps
+            if limit.chat_kind is not None and limit.chat_kind != _chat_kind(chat):
+                continue
+            key = None if limit.per_bot else chat
+            stamps = [t for t in limit.stamps.get(key, []) if t > now - limit.per_seconds]
+            limit.stamps[key] = stamps
             if stamps and len(stamps) + weight > limit.max_calls:
                 limit.hits += 1
                 oldest = stamps[0] if stamps else now

@@ -154,6 +154,10 @@ class RateLimit:
     per_seconds: float
     methods: frozenset[str]
     chat_id: int | str | None = None
+    #: "private" or "group": only chats of that kind (None: every chat).
+    chat_kind: str | None = None
+    #: One count for every chat together (the bot-wide limit), not one per chat.
+    per_bot: bool = False
     stamps: dict[Any, list[float]] = field(default_factory=dict)
     hits: int = 0
 

@@ -1,0 +1,53 @@
+"""Normal work under Telegram's own limits: the double answers 429 as Telegram would
+(20 messages a minute into a group, short bursts into a private chat, 30 a second for
+the bot) and the desk, with its default pacing, never gets one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sellerdesk.bot.settings import Pacing
+from testing.botapi import BotApiDouble
+from tests.e2e.conversations.test_case_flows import HANDOFF
+from tests.e2e.harness import SUPPORT, Desk, run_desk, settings_for
+
+OTHER = 5002
+
+
+def test_cases_answers_and_replies_never_meet_a_429(api: BotApiDouble, tmp_path: Path) -> None:
+    api.add_user(OTHER, "Boris", language_code="ru")
+    limits = api.telegram_limits()
+
+    async def scenario(desk: Desk) -> None:
+        other = Desk(api, buyer=OTHER)
+        for buyer in (desk, other):
+            await buyer.buyer_asks("/start lotus-wear")
+            await buyer.buyer_asks("Сколько идет доставка?")  # an FAQ answer
+            buyer.buyer_says(HANDOFF)  # a case: its topic and card, in one burst
+        topics = await desk.wait(lambda: api.topics(SUPPORT)[1:] and api.topics(SUPPORT))
+        for buyer in (desk, other):
+            buyer.buyer_says("И ещё: нужен размер 48")
+            buyer.buyer_says("Рост 180")
+        # Past the group's burst: paced at 17 a minute, every message arrives.
+        copies = await desk.wait(
+            lambda: len([m for m in api.messages_in(SUPPORT) if m.copied_from]) == 4, 30
+        )
+        assert copies
+        # Staff answer in several short messages, as people do in messengers: more
+        # than a private chat takes in a second, so they go at its pace.
+        replies = [f"Ответ {n}" for n in range(6)]
+        for text in replies:
+            api.member_sends_text(SUPPORT, 700000101, text, topics[0].thread_id)
+        api.member_sends_text(SUPPORT, 700000101, "Подберём, минуту", topics[1].thread_id)
+
+        def arrived() -> bool:
+            first = [m.text for m in api.messages_in(desk.buyer)]
+            return all(r in first for r in replies) and any(
+                m.text == "Подберём, минуту" for m in api.messages_in(OTHER)
+            )
+
+        await desk.wait(arrived, 15)
+
+    # Telegram's pacing, not the scenarios' raised one.
+    run_desk(api, settings_for(api, tmp_path, pacing=Pacing()), scenario)
+    assert [limit.hits for limit in limits] == [0, 0, 0]
