@@ -173,6 +173,7 @@ class BuyerChat:
             body=msg.body,
             media_group_id=msg.media_group_id,
             reply_to=msg.reply_to,
+            plain=msg.kind is Kind.TEXT and not msg.formatted,
         )
 
     def _open_from_press(

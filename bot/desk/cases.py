@@ -409,10 +409,14 @@ def relay_to_staff(
     body: str = "",
     media_group_id: str | None = None,
     reply_to: int | None = None,
+    plain: bool = False,
     now: datetime | None = None,
 ) -> None:
     """Copy a buyer's message into the case's topic and start the reply clock (and its
     reminder schedule) unless it is running.
+
+    ``plain``: the message is text without formatting of its own, which the sender may
+    fold with the case's next waiting texts while the group's allowance is spent.
 
     Album items join one copy (see :data:`ALBUM_COLLECT`); a reply to an earlier
     case message becomes a reply to that message's counterpart in the topic.
@@ -430,6 +434,7 @@ def relay_to_staff(
         record=Direction.TO_STAFF,
         media_group_id=media_group_id,
         reply_to=reply_to,
+        text=body if plain and body.strip() and media_group_id is None else None,
         now=now,
     )
     if cases.record_buyer_message(session, case.id, now):
@@ -493,6 +498,7 @@ def _copy(
     media_group_id: str | None,
     reply_to: int | None,
     now: datetime,
+    text: str | None = None,
 ) -> None:
     reply_ref = (source_chat, reply_to) if reply_to is not None else None
     if media_group_id is None:
@@ -505,6 +511,7 @@ def _copy(
             case_id=case.id,
             record=record,
             reply_ref=reply_ref,
+            text=text,
             now=now,
         )
         return

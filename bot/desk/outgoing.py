@@ -161,11 +161,23 @@ def copy_messages(
     reply_ref: tuple[int, int] | None = None,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
+    text: str | None = None,
     now: datetime | None = None,
 ) -> None:
     """Queue a copy (copyMessage, or copyMessages for an album): never a forward, so
-    neither side sees who wrote it."""
-    payload = {"side": side.value, "from_chat_id": from_chat_id, "message_ids": list(message_ids)}
+    neither side sees who wrote it.
+
+    ``text``: the message's text when it is plain (no formatting only a copy keeps):
+    while the chat's allowance is spent, the sender may fold it with the case's next
+    waiting texts into one message (see ``telegram_io.outbox.folding``).
+    """
+    payload: dict[str, Any] = {
+        "side": side.value,
+        "from_chat_id": from_chat_id,
+        "message_ids": list(message_ids),
+    }
+    if text is not None:
+        payload["text"] = text
     _enqueue(
         session,
         OutboxKind.COPY_MESSAGE,

@@ -607,3 +607,36 @@ def stray_message_ids(session: Session, message_id: int) -> list[int]:
     sent by a worker that lost the row's lease, or by a try that finished first."""
     stmt = select(OutboxMessage.sent_message_ids).where(OutboxMessage.id == message_id)
     return sorted(int(i) for i in session.scalars(stmt).one_or_none() or ())
+
+
+def waiting_behind(session: Session, head: OutboxMessage, limit: int) -> list[OutboxMessage]:
+    """Up to ``limit`` pending rows of ``head``'s chat queued after it, in order (the
+    sender folds a case's waiting texts into its head: see ``fold``)."""
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.chat_id == head.chat_id,
+            OutboxMessage.id > head.id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def fold(
+    session: Session, head: OutboxMessage, folded: Sequence[OutboxMessage], payload: dict[str, Any]
+) -> None:
+    """Make ``head`` (claimed) carry ``folded`` (pending rows behind it) with
+    ``payload``, and delete them: one transaction, so a crash leaves either the rows as
+    they were or the head carrying them all."""
+    head.payload = payload
+    if folded:
+        session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.id.in_([row.id for row in folded]),
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+        )
+    session.flush()

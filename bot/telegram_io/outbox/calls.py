@@ -27,6 +27,15 @@ async def call(bot: Bot, job: Job) -> list[int]:
             reply_markup=keyboard(p.get("buttons")),
         )
         return [message.message_id]
+    if job.kind == OutboxKind.COPY_MESSAGE and "folded_text" in p:
+        # Plain texts of one case folded into one message (see outbox.folding).
+        message = await bot.send_message(
+            job.chat_id,
+            p["folded_text"],
+            message_thread_id=job.thread_id,
+            reply_parameters=reply_parameters(job),
+        )
+        return [message.message_id]
     if job.kind == OutboxKind.COPY_MESSAGE:
         ids = list(p["message_ids"])
         if len(ids) == 1:

@@ -75,6 +75,20 @@ def map_messages(session: Session, job: Job, sent: list[int]) -> None:
                 )
         return
     source_chat = int(job.payload["from_chat_id"])
+    if "folded_text" in job.payload and to_staff and sent:
+        # One message carries several: the first maps to it, the rest to no counterpart
+        # (a staff reply to the folded message finds the case through the first).
+        for n, source_id in enumerate(job.payload["message_ids"]):
+            messages.record_message(
+                session,
+                job.case_id,
+                direction,
+                buyer_chat_id=source_chat,
+                buyer_message_id=int(source_id),
+                staff_chat_id=job.chat_id if n == 0 else None,
+                staff_message_id=sent[0] if n == 0 else None,
+            )
+        return
     for source_id, copy_id in zip(job.payload["message_ids"], sent, strict=False):
         if to_staff:
             messages.record_message(

@@ -26,12 +26,14 @@ from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.settings import Pacing
+from sellerdesk.bot.telegram_io.outbox import folding
 from sellerdesk.bot.telegram_io.outbox.delivery import Delivery
 from sellerdesk.bot.telegram_io.outbox.jobs import Job, direct_job, resolve
 from sellerdesk.bot.telegram_io.outbox.records import record_sent
 from sellerdesk.bot.telegram_io.pacing import Pacer
 from sellerdesk.storage.models import OutboxMessage
 from sellerdesk.storage.repo import outbox, senders
+from sellerdesk.storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -336,4 +338,12 @@ class OutboxSender:
         if room <= 0:
             return []
         rows = outbox.claim_batch(session, self.worker_id, limit=room, lease=self.lease)
+        now = utcnow()
+        for row in rows:
+            if folding.foldable(row) and (
+                carried := folding.fold_waiting(session, row, self.ctx, now)
+            ):
+                log.info(
+                    "outbox %s: %d waiting message(s) of its case folded into it", row.id, carried
+                )
         return [resolve(session, row) for row in rows]

@@ -4,11 +4,12 @@ the bot) and the desk, with its default pacing, never gets one."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from sellerdesk.bot.settings import Pacing
 from testing.botapi import BotApiDouble
-from tests.e2e.conversations.test_case_flows import HANDOFF
+from tests.e2e.conversations.test_case_flows import HANDOFF, open_case
 from tests.e2e.harness import SUPPORT, Desk, run_desk, settings_for
 
 OTHER = 5002
@@ -49,5 +50,37 @@ def test_cases_answers_and_replies_never_meet_a_429(api: BotApiDouble, tmp_path:
         await desk.wait(arrived, 15)
 
     # Telegram's pacing, not the scenarios' raised one.
+    run_desk(api, settings_for(api, tmp_path, pacing=Pacing()), scenario)
+    assert [limit.hits for limit in limits] == [0, 0, 0]
+
+
+def test_a_burst_of_lines_reaches_staff_folded_in_order(api: BotApiDouble, tmp_path: Path) -> None:
+    """Ten short lines typed in a few seconds, with the group's allowance spent by the
+    case's opening: staff get them all, in order, each with its time, in a few sends
+    instead of ten over half a minute."""
+    limits = api.telegram_limits()
+    lines = [f"и ещё {n}" for n in range(10)]
+
+    async def scenario(desk: Desk) -> None:
+        topic = await open_case(desk)  # the topic and its card: the burst mostly spent
+        before = len(api.messages_in(SUPPORT, topic.thread_id))
+        started = time.monotonic()
+        for line in lines:
+            desk.buyer_says(line)
+
+        def shown() -> str:
+            texts = [m.text or "" for m in api.messages_in(SUPPORT, topic.thread_id)[before:]]
+            return "\n".join(texts) if lines[-1] in "\n".join(texts) else ""
+
+        text = await desk.wait(shown, 20)
+        assert time.monotonic() - started < 20
+        sent = api.messages_in(SUPPORT, topic.thread_id)[before:]
+        assert len(sent) <= 4, [m.text for m in sent]
+        # In order, each line once, each folded line with its time.
+        positions = [text.index(line) for line in lines]
+        assert positions == sorted(positions) and len(set(positions)) == len(lines)
+        folded = [m for m in sent if m.copied_from is None]
+        assert folded and all(" · и ещё" in (m.text or "") for m in folded)
+
     run_desk(api, settings_for(api, tmp_path, pacing=Pacing()), scenario)
     assert [limit.hits for limit in limits] == [0, 0, 0]

@@ -1,0 +1,85 @@
+"""Folding a case's waiting texts into one message for a staff group.
+
+Telegram lets a bot send about 20 messages a minute into one group, all its topics
+together; the pacer keeps to that, so a buyer writing ten short lines in a few seconds
+used to reach staff as ten sends over half a minute. When the sender claims a buyer's
+plain text for a group and more of the same case's plain texts wait right behind it in
+that chat's queue (they can only be waiting because the chat's allowance is spent or
+the row ahead is being sent), the claimed row is made to carry them all: one message,
+each line opening with its time (``18:02 · и ещё...``), under Telegram's 4,096
+characters (the rest waits for the next fold). Only plain texts fold (formatting, a
+reply to a message, media and albums keep their own copy), only within one case, and
+only rows already due; nothing is ever dropped. Folding happens in the claim's
+transaction (``storage.repo.outbox.fold``), so a crash leaves either every row as it
+was or the head carrying them all; the head then goes through the usual
+sent-or-maybe-sent handling. The first buyer message maps to the folded message (a
+staff reply to it finds the case); the others are recorded without a counterpart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from sellerdesk.bot.desk.cases import DeskContext
+from sellerdesk.bot.desk.outgoing import MESSAGE_CHARS, Side
+from sellerdesk.storage.models import OutboxKind, OutboxMessage
+from sellerdesk.storage.repo import cases as cases_repo
+from sellerdesk.storage.repo import outbox
+
+#: Rows looked at behind a head at most (one fold's worth, and a bounded query).
+MAX_FOLDED = 50
+#: Between a line's time and its text.
+SEPARATOR = " · "
+
+
+def foldable(row: OutboxMessage) -> bool:
+    """A copy of one plain buyer text into a group, for a case, replying to nothing."""
+    payload = row.payload
+    return (
+        row.kind == OutboxKind.COPY_MESSAGE
+        and row.case_id is not None
+        and row.chat_id < 0
+        and payload.get("side") == Side.STAFF.value
+        and isinstance(payload.get("text"), str)
+        and "reply_ref" not in payload
+        and "folded_text" not in payload
+        and len(payload.get("message_ids") or ()) == 1
+    )
+
+
+def fold_waiting(session: Session, head: OutboxMessage, ctx: DeskContext, now: datetime) -> int:
+    """Fold the texts waiting behind ``head`` (just claimed) into it; returns how many
+    rows it now carries besides its own."""
+    if not foldable(head):
+        return 0
+    run = []
+    for row in outbox.waiting_behind(session, head, MAX_FOLDED):
+        if not foldable(row) or row.case_id != head.case_id or row.not_before > now:
+            break
+        run.append(row)
+    if not run:
+        return 0
+    assert head.case_id is not None
+    case = cases_repo.get_case(session, head.case_id)
+    seller = ctx.seller(case.seller_id) if case is not None else None
+    zone = ZoneInfo(seller.timezone) if seller is not None else ZoneInfo("UTC")
+    lines: list[str] = []
+    taken: list[OutboxMessage] = []
+    for row in [head, *run]:
+        line = f"{row.created_at.astimezone(zone):%H:%M}{SEPARATOR}{row.payload['text']}"
+        if len("\n".join([*lines, line])) > MESSAGE_CHARS:
+            break
+        lines.append(line)
+        taken.append(row)
+    if len(taken) < 2:
+        return 0
+    payload = {
+        **head.payload,
+        "folded_text": "\n".join(lines),
+        "message_ids": [int(row.payload["message_ids"][0]) for row in taken],
+    }
+    outbox.fold(session, head, taken[1:], payload)
+    return len(taken) - 1
