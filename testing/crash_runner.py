@@ -15,6 +15,8 @@ The load benchmark runs the bot with it too. Environment:
   (the baseline of ``bench.crash``);
 * ``SELLERDESK_MATCHER``: ``fuzzy`` (the default here) or ``hybrid``;
 * ``SELLERDESK_HEALTH_PORT``: serve the health endpoint on this loopback port;
+* ``SELLERDESK_NO_FOLDING=1``: every buyer text copied on its own, never folded (the
+  baseline of ``bench.burst``);
 * ``TELEGRAM_GLOBAL_RATE``, ``TELEGRAM_CHAT_RATE``, ``TELEGRAM_GROUP_RATE`` (and the
   burst settings, see :mod:`bot.settings`): the sender's pacing; unset, the defaults.
 """
@@ -49,6 +51,10 @@ async def main(api_url: str, token: str, database_url: str, content_dir: str, le
         webhook_listen="127.0.0.1",
         webhook_health_port=int(os.environ.get("SELLERDESK_HEALTH_PORT") or 0),
     )
+    if os.environ.get("SELLERDESK_NO_FOLDING"):  # the baseline of bench.burst
+        from sellerdesk.bot.telegram_io.outbox import folding
+
+        folding.fold_waiting = lambda *args, **kwargs: 0
     app = build_application(settings, load_content(settings.content_dir))
     gc.freeze()  # as ``sellerdesk run`` does: startup's objects stay out of collections
     done = asyncio.Event()

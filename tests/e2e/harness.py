@@ -91,6 +91,28 @@ class Desk:
         return self.api.member_sends_text(self.support, user, text, thread_id, reply_to)
 
 
+def shown_lines(api: BotApiDouble, chat_id: int, thread_id: int | None = None) -> list[str]:
+    """What staff read of buyers' words in a chat, in order: each copy's text, and each
+    line of a message that folded several (``HH:MM · text``, see outbox.folding)."""
+    lines: list[str] = []
+    for m in api.messages_in(chat_id, thread_id):
+        if m.copied_from is not None:
+            lines.append(m.text or m.caption or "")
+        elif m.text and " · " in m.text and m.text[:2].isdigit():
+            lines += [line.split(" · ", 1)[1] for line in m.text.split("\n")]
+    return lines
+
+
+def shows(message: StoredMessage, source: StoredMessage) -> bool:
+    """Whether a bot message in the staff chat shows the buyer's ``source``: its copy,
+    or a text holding it whole on a line (the card carrying a first question, a folded
+    line)."""
+    if message.copied_from is not None:
+        return message.copied_from == (source.chat.id, source.message_id)
+    wanted = source.text or ""
+    return bool(wanted) and any(line.endswith(wanted) for line in (message.text or "").split("\n"))
+
+
 def settings_for(api: BotApiDouble, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "token": api.token,

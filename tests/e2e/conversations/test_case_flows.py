@@ -412,7 +412,7 @@ def test_a_burst_of_lines_in_a_case_is_for_staff_not_the_faq(
         lines = [f"и ещё {n}" for n in range(BURST_LIMIT)] + ["Сколько идет доставка?"]
         for line in lines:
             desk.buyer_says(line)
-        await desk.in_topic(topic.thread_id, lambda m: m.text == lines[-1])
+        await desk.in_topic(topic.thread_id, lambda m: lines[-1] in (m.text or ""))
         await asyncio.sleep(0.3)
         assert len(desk.buyer_messages()) == before  # no answer among them
 

@@ -43,7 +43,7 @@ from testing.processes import free_port as _free_port
 from testing.processes import health as _health
 from testing.processes import wait_ready
 from testing.runner_settings import webhook_env
-from tests.e2e.harness import ADMIN_CHAT, DEMO, STAFF, SUPPORT
+from tests.e2e.harness import ADMIN_CHAT, DEMO, STAFF, SUPPORT, shows
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = "two_processes-Secret-4242-0123456789abcdef"
@@ -248,9 +248,9 @@ def _update_id(message: StoredMessage) -> int:
 
 
 def _copies(api: BotApiDouble, chat_id: int, source: StoredMessage) -> list[StoredMessage]:
-    return [
-        m for m in api.messages_in(chat_id) if m.copied_from == (source.chat.id, source.message_id)
-    ]
+    """The staff messages that show ``source``: its copy, the card carrying a first
+    question, or a message folding it with others."""
+    return [m for m in api.messages_in(chat_id) if shows(m, source)]
 
 
 def _buyer_story(tg: Telegram, buyer: int, n: int) -> tuple[list[StoredMessage], str]:
@@ -260,7 +260,7 @@ def _buyer_story(tg: Telegram, buyer: int, n: int) -> tuple[list[StoredMessage],
     api = tg.api
     tg.deliver(api.user_sends_text(buyer, "/start lotus-wear"), twice=n % 3 == 0)
     tg.wait(lambda: api.messages_in(buyer), f"greeting of {buyer}")
-    sent = [api.user_sends_text(buyer, QUESTION)]
+    sent = [api.user_sends_text(buyer, f"{QUESTION} ({buyer})")]
     tg.deliver(sent[0], twice=n % 2 == 0)
     copy = tg.wait(lambda: _copies(api, SUPPORT, sent[0]), f"case of {buyer}")[0]
     for detail in range(DETAILS):

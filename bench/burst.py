@@ -1,0 +1,154 @@
+"""Burst benchmark: buyers writing short lines in quick succession into open cases, one
+staff group, under Telegram's limits; with folding (the desk) and without (baseline).
+
+    python -m bench.burst [--buyers 5] [--lines 10] [--spread 3] [--no-baseline]
+
+Not part of ``make test`` (``tests/e2e/conversations/test_telegram_limits.py`` runs one
+burst). The bot runs as its own process (``testing.crash_runner``: polling, SQLite, the
+demo seller) with Telegram's pacing; the Bot API double answers 429 over 20 messages a
+minute into a group, 4 a second into a chat and 30 a second for the bot (the table
+counts them). First every buyer opens a case (not measured); then each writes
+``--lines`` short lines within ``--spread`` seconds, all at once. For each line: the
+time from the buyer's message to the moment it shows in the staff group (as a copy, or
+as a line of a folded message). "sends" counts messages into the group for the bursts.
+The baseline (``SELLERDESK_NO_FOLDING=1``) copies every line on its own, as the desk
+did before folding. Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import signal
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench.load import Recorder
+from testing.botapi import BotApiDouble
+from testing.processes import start_crash_runner
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "sellers"
+SUPPORT = -1001000000001
+STAFF = 700000101
+ADMIN_CHAT = -1009000000009
+CASE_QUESTION = "Вы можете сшить платье по моим меркам?"
+FIRST_BUYER = 850_000_000
+SETTLE_S = 600.0
+
+
+def _line(buyer: int, n: int) -> str:
+    return f"и ещё {buyer % 1000}-{n}"
+
+
+def run(args: argparse.Namespace, folding: bool) -> dict[str, float]:
+    """One run; the figures of its bursts."""
+    with BotApiDouble() as api, tempfile.TemporaryDirectory() as folder:
+        buyers = [FIRST_BUYER + n for n in range(args.buyers)]
+        for buyer in buyers:
+            api.add_user(buyer, f"Buyer {buyer}", language_code="ru")
+        api.add_group(SUPPORT, "Lotus Wear support", is_forum=True, members=[STAFF])
+        api.add_group(ADMIN_CHAT, "Admins", is_forum=False)
+        limits = api.telegram_limits()
+        rec = Recorder(api)
+        env = {} if folding else {"SELLERDESK_NO_FOLDING": "1"}
+        db_url = f"sqlite:///{Path(folder) / 'desk.db'}"
+        proc = start_crash_runner(api.url, api.token, db_url, DEMO, 60.0, env)
+        try:
+            for buyer in buyers:
+                api.user_sends_text(buyer, "/start lotus-wear")
+                api.user_sends_text(buyer, CASE_QUESTION)
+            api.wait_for(
+                lambda: (
+                    sum(1 for m in api.messages_in(SUPPORT) if CASE_QUESTION in (m.text or ""))
+                    == len(buyers)
+                ),
+                SETTLE_S,
+                "every case's card",
+            )
+            mark = rec.mark()
+            sent_at: dict[str, float] = {}
+
+            def burst(buyer: int, seed: int) -> None:
+                rng = random.Random(seed)
+                due = sorted(rng.uniform(0, args.spread) for _ in range(args.lines))
+                start = time.monotonic()
+                for n, offset in enumerate(due):
+                    pause = start + offset - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+                    text = _line(buyer, n)
+                    sent_at[text] = time.monotonic()
+                    api.user_sends_text(buyer, text)
+
+            threads = [
+                threading.Thread(target=burst, args=(buyer, n)) for n, buyer in enumerate(buyers)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            expected = set(sent_at)
+            shown: dict[str, float] = {}
+            sends = 0
+            deadline = time.monotonic() + SETTLE_S
+            seen = mark
+            while len(shown) < len(expected) and time.monotonic() < deadline:
+                new = rec.since(seen)
+                seen += len(new)
+                for when, message in new:
+                    if message.chat.id != SUPPORT:
+                        continue
+                    found = [
+                        line.split(" · ", 1)[-1]
+                        for line in (message.text or "").split("\n")
+                        if line.split(" · ", 1)[-1] in expected
+                    ]
+                    if found:
+                        sends += 1
+                    for text in found:
+                        shown.setdefault(text, when)
+                time.sleep(0.05)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+    waits = sorted(shown[t] - sent_at[t] for t in shown)
+    return {
+        "lines": len(expected),
+        "shown": len(shown),
+        "sends": sends,
+        "p50": statistics.median(waits) if waits else float("nan"),
+        "p95": waits[int(0.95 * (len(waits) - 1))] if waits else float("nan"),
+        "max": waits[-1] if waits else float("nan"),
+        "429": sum(limit.hits for limit in limits),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--buyers", type=int, default=5)
+    parser.add_argument("--lines", type=int, default=10, help="lines per buyer's burst")
+    parser.add_argument("--spread", type=float, default=3.0, help="seconds a burst takes")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the run without folding")
+    args = parser.parse_args()
+    kinds = [("folding", True)] + ([] if args.no_baseline else [("no folding", False)])
+    print(
+        "| desk | buyers | lines | shown | sends into the group | sends per case "
+        "| p50 s | p95 s | max s | 429 |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, folding in kinds:
+        r = run(args, folding)
+        print(
+            f"| {name} | {args.buyers} | {r['lines']:.0f} | {r['shown']:.0f} | {r['sends']:.0f} "
+            f"| {r['sends'] / args.buyers:.1f} | {r['p50']:.1f} | {r['p95']:.1f} "
+            f"| {r['max']:.1f} | {r['429']:.0f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
