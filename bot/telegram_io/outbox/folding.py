@@ -3,9 +3,11 @@
 Telegram lets a bot send about 20 messages a minute into one group, all its topics
 together; the pacer keeps to that, so a buyer writing ten short lines in a few seconds
 used to reach staff as ten sends over half a minute. When the sender claims a buyer's
-plain text for a group and more of the same case's plain texts wait right behind it in
-that chat's queue (they can only be waiting because the chat's allowance is spent or
-the row ahead is being sent), the claimed row is made to carry them all: one message,
+plain text for a group and more of the same case's plain texts wait behind it in that
+chat's queue (they can only be waiting because the chat's allowance is spent or the
+row ahead is being sent), the claimed row is made to carry them all, past other cases'
+rows between them (each case has its own topic; only a case's own order matters, and a
+case's row that cannot fold ends its run): one message,
 each line opening with its time (``18:02 · и ещё...``), under Telegram's 4,096
 characters (the rest waits for the next fold). Only plain texts fold (formatting, a
 reply to a message, media and albums keep their own copy), only within one case, and
@@ -29,8 +31,8 @@ from sellerdesk.storage.models import OutboxKind, OutboxMessage
 from sellerdesk.storage.repo import cases as cases_repo
 from sellerdesk.storage.repo import outbox
 
-#: Rows looked at behind a head at most (one fold's worth, and a bounded query).
-MAX_FOLDED = 50
+#: Rows looked at behind a head at most, every case's (a bounded query).
+MAX_FOLDED = 200
 #: Between a line's time and its text.
 SEPARATOR = " · "
 
@@ -57,8 +59,10 @@ def fold_waiting(session: Session, head: OutboxMessage, ctx: DeskContext, now: d
         return 0
     run = []
     for row in outbox.waiting_behind(session, head, MAX_FOLDED):
-        if not foldable(row) or row.case_id != head.case_id or row.not_before > now:
-            break
+        if row.case_id != head.case_id:
+            continue  # another case's row (its own topic): its order is its own
+        if not foldable(row) or row.not_before > now:
+            break  # this case's photo, reply, formatted text...: it keeps its place
         run.append(row)
     if not run:
         return 0

@@ -75,6 +75,20 @@ def test_plain_texts_of_one_case_fold_until_something_else_waits(tmp_path: Path)
     assert [r.payload["message_ids"] for r in rest] == [[1, 2, 3], [4], [5], [6]]
 
 
+def test_a_case_folds_past_another_cases_rows(tmp_path: Path) -> None:
+    """Several buyers writing at once interleave in the group's queue; each case's
+    texts fold together, the other case's rows keep their own order."""
+    db, case, other_case = _desk(tmp_path)
+    _copy(db, case, 1, "a1")
+    _copy(db, other_case, 2, "b1")
+    _copy(db, case, 3, "a2")
+    _copy(db, other_case, 4, "b2")
+    _copy(db, case, 5, "a3")
+    head, carried, rest = _claim_and_fold(db)
+    assert carried == 2 and head.payload["message_ids"] == [1, 3, 5]
+    assert [r.payload["message_ids"] for r in rest] == [[1, 3, 5], [2], [4]]
+
+
 def test_a_reply_keeps_its_own_copy_and_a_fold_stays_under_telegrams_limit(
     tmp_path: Path,
 ) -> None:
