@@ -28,10 +28,7 @@ the Bot API double runs in this process.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import signal
-import subprocess
 import tempfile
 import threading
 import time
@@ -40,10 +37,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from testing.botapi import BotApiDouble
-from testing.botapi.webhook import ChatOrderedDelivery
 from testing.postgres import pg_schema
-from testing.processes import free_port, start_crash_runner, start_webhook_process
-from testing.runner_settings import webhook_env
+from testing.processes import RestartableBot
+from testing.runner_settings import UNPACED_ENV
 from testing.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,68 +48,6 @@ QUESTION = "Сколько идет доставка?"
 FIRST_BUYER = 820_000_000
 SETTLE_S = 120.0
 LEASE_S = 2.0
-SECRET = "crash-bench-Secret-2026-0123456789abcdef"
-FAST_PACING_ENV = {
-    "TELEGRAM_GLOBAL_RATE": "100000",
-    "TELEGRAM_CHAT_RATE": "10000",
-    "TELEGRAM_CHAT_BURST": "1000",
-    "TELEGRAM_GROUP_RATE": "600000",
-    "TELEGRAM_GROUP_BURST": "1000",
-}
-
-
-class Bot:
-    """The bot process of one kind, killed and started again on the same database
-    (and, for webhooks, the same ports); ``send`` is how a buyer's message reaches it."""
-
-    def __init__(self, api: BotApiDouble, db_url: str, kind: str) -> None:
-        self.api = api
-        self.db_url = db_url
-        self.kind = kind
-        self.delivery: ChatOrderedDelivery | None = None
-        if kind == "webhook":
-            self.port, self.health_port = free_port(), free_port()
-            self.settings = {
-                **webhook_env(
-                    api.url, api.token, db_url, DEMO, self.port, self.health_port, SECRET, "/tg"
-                ),
-                "MATCHER": "fuzzy",
-                "SECRET_KEY": "crash-bench-key",
-                "OUTBOX_LEASE_SECONDS": str(LEASE_S),
-            }
-        self.proc = self._start()
-        if kind == "webhook":
-            url = f"http://127.0.0.1:{self.port}/tg"
-            self.delivery = ChatOrderedDelivery(api, url, SECRET, give_up_s=SETTLE_S)
-
-    def _start(self) -> subprocess.Popen[str] | subprocess.Popen[bytes]:
-        if self.kind == "webhook":
-            return start_webhook_process(
-                self.settings, self.port, self.health_port, FAST_PACING_ENV
-            )
-        baseline = {"SELLERDESK_PTB_POLLING": "1"} if self.kind == "ptb" else {}
-        env = {**FAST_PACING_ENV, **baseline}
-        return start_crash_runner(self.api.url, self.api.token, self.db_url, DEMO, LEASE_S, env)
-
-    def send(self, buyer: int, text: str) -> None:
-        message = self.api.user_sends_text(buyer, text)
-        if self.delivery is not None and message.update_id is not None:
-            self.delivery.add(buyer, message.update_id)
-
-    def kill_and_restart(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        self.proc = self._start()
-
-    def stop(self) -> None:
-        if self.delivery is not None:
-            self.delivery.close()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 @contextmanager
@@ -143,7 +77,9 @@ def run(
     with BotApiDouble() as api, _database(postgres, outage_s > 0) as (db_url, proxy):
         for buyer in buyers:
             api.add_user(buyer, f"Buyer {buyer}", language_code="ru")
-        bot = Bot(api, db_url, kind)
+        bot = RestartableBot(
+            api, db_url, DEMO, kind, lease_s=LEASE_S, env=UNPACED_ENV, give_up_s=SETTLE_S
+        )
         started = time.monotonic()
         outage: threading.Thread | None = None
         try:

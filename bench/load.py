@@ -86,6 +86,7 @@ from typing import Any
 from testing.botapi import BotApiDouble
 from testing.botapi.model import StoredMessage
 from testing.botapi.webhook import SECRET_HEADER, webhook_update
+from testing.runner_settings import UNPACED_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "sellers" / "lotus-wear"
@@ -97,14 +98,6 @@ FIRST_BUYER = 100_000
 FAQ_QUESTION = "Сколько идет доставка из Китая?"
 CASE_QUESTION = "Вы можете сшить платье по моим меркам?"
 START_TIMEOUT_S = 60
-#: Pacing of the bot process: far above Telegram's limits, to measure the bot itself.
-UNPACED_ENV = {
-    "TELEGRAM_GLOBAL_RATE": "100000",
-    "TELEGRAM_CHAT_RATE": "10000",
-    "TELEGRAM_CHAT_BURST": "1000",
-    "TELEGRAM_GROUP_RATE": "6000000",
-    "TELEGRAM_GROUP_BURST": "1000",
-}
 #: Open-loop FAQ questions come from this many buyers, in turn (each asks a few times
 #: a minute at most, below the desk's flood notice).
 FAQ_POOL = 600

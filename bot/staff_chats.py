@@ -141,14 +141,7 @@ def tell_admins(
         shops=_shops(ctx, found.chat_id),
         problem=text(f"staff_chat_{found.problem.value}", lang),
     )
-    outgoing.send_text(
-        session,
-        chat_id=ctx.admin_chat_id,
-        text=note,
-        side=outgoing.Side.ADMIN,
-        dedupe_key=f"staff-chat:{found.chat_id}:{found.problem.value}:{now:%Y%m%d%H}",
-        now=now,
-    )
+    _to_admins(session, ctx, note, f"{found.chat_id}:{found.problem.value}:{now:%Y%m%d%H}", now)
 
 
 def tell_admins_fixed(
@@ -164,12 +157,17 @@ def tell_admins_fixed(
         chat=str(chat_id),
         shops=_shops(ctx, chat_id),
     )
+    _to_admins(session, ctx, note, f"{chat_id}:fixed:{now:%Y%m%d%H%M}", now)
+
+
+def _to_admins(session: Session, ctx: DeskContext, note: str, key: str, now: datetime) -> None:
+    assert ctx.admin_chat_id is not None
     outgoing.send_text(
         session,
         chat_id=ctx.admin_chat_id,
         text=note,
         side=outgoing.Side.ADMIN,
-        dedupe_key=f"staff-chat:{chat_id}:fixed:{now:%Y%m%d%H%M}",
+        dedupe_key=f"staff-chat:{key}",
         now=now,
     )
 

@@ -19,6 +19,14 @@ UNPACED = Pacing(
     group_rate_per_min=600_000,
     group_burst=1_000,
 )
+#: The same as the environment of a bot process (``TELEGRAM_GLOBAL_RATE`` and friends).
+UNPACED_ENV = {
+    "TELEGRAM_GLOBAL_RATE": str(UNPACED.global_rate),
+    "TELEGRAM_CHAT_RATE": str(UNPACED.chat_rate),
+    "TELEGRAM_CHAT_BURST": str(UNPACED.chat_burst),
+    "TELEGRAM_GROUP_RATE": str(UNPACED.group_rate_per_min),
+    "TELEGRAM_GROUP_BURST": str(UNPACED.group_burst),
+}
 
 
 def runner_settings(

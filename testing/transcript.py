@@ -27,7 +27,7 @@ from typing import Any
 from testing.botapi import BotApiDouble
 from testing.botapi.model import StoredMessage
 from testing.processes import start_crash_runner
-from testing.runner_settings import ADMIN_CHAT
+from testing.runner_settings import ADMIN_CHAT, UNPACED_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "sellers"
@@ -36,13 +36,6 @@ STAFF = 700000101
 RU, EN, ZH = 5001, 5002, 5003
 PEOPLE = {RU: "Buyer (ru)", EN: "Buyer (en)", ZH: "Buyer (zh)"}
 ORDER = "87654321-0002"
-UNPACED = {
-    "TELEGRAM_GLOBAL_RATE": "100000",
-    "TELEGRAM_CHAT_RATE": "10000",
-    "TELEGRAM_CHAT_BURST": "1000",
-    "TELEGRAM_GROUP_RATE": "600000",
-    "TELEGRAM_GROUP_BURST": "1000",
-}
 WAIT_S = 15.0
 #: Seconds given to a step's messages in other chats before the next step is written.
 SETTLE_S = 0.4
@@ -217,7 +210,7 @@ def main() -> None:
         api.add_group(ADMIN_CHAT, "Admins", is_forum=False)
         w = Walk(api)
         db_url = f"sqlite:///{Path(folder) / 'desk.db'}"
-        proc = start_crash_runner(api.url, api.token, db_url, DEMO, 60.0, UNPACED)
+        proc = start_crash_runner(api.url, api.token, db_url, DEMO, 60.0, UNPACED_ENV)
         try:
             walk(api, w)
         except AssertionError:

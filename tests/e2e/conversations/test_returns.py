@@ -54,17 +54,23 @@ def button(message: StoredMessage, prefix: str) -> str:
     )
 
 
-async def file_return(
-    desk: Desk, *, reason: str = "defect", comment: str = "Шов разошёлся"
-) -> TopicRecord:
-    """A buyer files a return (with one photo and a comment); the return's topic."""
+async def ask_reason(desk: Desk) -> StoredMessage:
+    """The buyer starts the demo shop and /return, gives the order and the product;
+    the question of why, with its reason buttons."""
     await desk.buyer_asks("/start lotus-wear")
     desk.buyer_says("/return")
     await buyer_gets_text(desk, "номер заказа")
     desk.buyer_says(ORDER)
     await buyer_gets_text(desk, "название товара")
     desk.buyer_says("Платье миди")
-    ask = await buyer_gets_text(desk, "Почему")
+    return await buyer_gets_text(desk, "Почему")
+
+
+async def file_return(
+    desk: Desk, *, reason: str = "defect", comment: str = "Шов разошёлся"
+) -> TopicRecord:
+    """A buyer files a return (with one photo and a comment); the return's topic."""
+    ask = await ask_reason(desk)
     assert len(ask.buttons) == len(REASONS)
     chosen = next(b["callback_data"] for b in ask.buttons if b["callback_data"].endswith(reason))
     desk.api.user_presses_button(BUYER, ask, chosen)
@@ -288,13 +294,7 @@ def test_photos_beyond_an_album_are_not_taken(api: BotApiDouble, tmp_path: Path)
     settings = settings_for(api, tmp_path)
 
     async def scenario(desk: Desk) -> None:
-        await desk.buyer_asks("/start lotus-wear")
-        desk.buyer_says("/return")
-        await buyer_gets_text(desk, "номер заказа")
-        desk.buyer_says(ORDER)
-        await buyer_gets_text(desk, "название товара")
-        desk.buyer_says("Платье миди")
-        ask = await buyer_gets_text(desk, "Почему")
+        ask = await ask_reason(desk)
         defect = next(b["callback_data"] for b in ask.buttons if b["text"] == "Брак")
         desk.api.user_presses_button(BUYER, ask, defect)
         await buyer_gets_text(desk, "Пришлите фото")
@@ -381,13 +381,7 @@ def test_an_album_is_acknowledged_once_without_a_wrong_count(
     buyer can say the size did not fit."""
 
     async def scenario(desk: Desk) -> None:
-        await desk.buyer_asks("/start lotus-wear")
-        desk.buyer_says("/return")
-        await buyer_gets_text(desk, "номер заказа")
-        desk.buyer_says(ORDER)
-        await buyer_gets_text(desk, "название товара")
-        desk.buyer_says("Платье миди")
-        ask = await buyer_gets_text(desk, "Почему")
+        ask = await ask_reason(desk)
         labels = [b["text"] for b in ask.buttons]
         assert "Не подошёл размер" in labels and "Другое" in labels
         size = next(b["callback_data"] for b in ask.buttons if b["text"] == "Не подошёл размер")

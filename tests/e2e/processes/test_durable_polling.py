@@ -29,6 +29,7 @@ from sellerdesk.storage.repo import updates
 from testing.botapi import BotApiDouble
 from testing.postgres import pg_schema
 from testing.processes import start_crash_runner
+from testing.runner_settings import UNPACED_ENV
 from testing.tcp_proxy import TcpProxy
 from tests.e2e.harness import DEMO, Desk, run_desk, settings_for
 
@@ -40,17 +41,10 @@ START_TIMEOUT_S = 30
 SETTLE_TIMEOUT_S = 60
 LEASE_S = 2.0
 OUTAGE_S = 20.0
-FAST_PACING_ENV = {
-    "TELEGRAM_GLOBAL_RATE": "100000",
-    "TELEGRAM_CHAT_RATE": "10000",
-    "TELEGRAM_CHAT_BURST": "1000",
-    "TELEGRAM_GROUP_RATE": "600000",
-    "TELEGRAM_GROUP_BURST": "1000",
-}
 
 
 def _start(api: BotApiDouble, db_url: str) -> subprocess.Popen[str]:
-    return start_crash_runner(api.url, api.token, db_url, DEMO, LEASE_S, FAST_PACING_ENV)
+    return start_crash_runner(api.url, api.token, db_url, DEMO, LEASE_S, UNPACED_ENV)
 
 
 def _count(db_url: str, model: type[ProcessedUpdate] | type[InboxUpdate]) -> int:
