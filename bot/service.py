@@ -187,7 +187,7 @@ class DeskService:
         await self._prepared_reloader().reload(reply_to=reply_to)
 
     def _content_swapped(self, snapshot: ContentSnapshot) -> None:
-        # New chats (a new seller, a changed support_chat_id) are listened in at once;
+        # New chats (a new seller, a changed support_chat_id, a new group) are listened in at once;
         # old ones stay, their open cases still live there.
         self.support_chat_filter.add_chat_ids(_support_chats(snapshot))
         for listener in self.swap_listeners:
@@ -228,5 +228,4 @@ class DeskService:
 
 
 def _support_chats(snapshot: ContentSnapshot) -> set[int]:
-    sellers = [*snapshot.content.sellers.values(), *snapshot.retired.values()]
-    return {s.support_chat_id for s in sellers}
+    return set(snapshot.chat_owners)

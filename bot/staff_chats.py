@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from sellerdesk.bot.desk import outgoing
 from sellerdesk.bot.i18n.texts import text
+from sellerdesk.faq.content.model import Seller
 from sellerdesk.storage.types import utcnow
 
 if TYPE_CHECKING:  # the context holds the registry: imported for annotations only
@@ -158,6 +159,29 @@ def tell_admins_fixed(
         shops=_shops(ctx, chat_id),
     )
     _to_admins(session, ctx, note, f"{chat_id}:fixed:{now:%Y%m%d%H%M}", now)
+
+
+def tell_admins_foreign(
+    session: Session,
+    ctx: DeskContext,
+    seller: Seller,
+    chat_id: int,
+    others: list[Seller],
+    now: datetime | None = None,
+) -> None:
+    """Queue the admin chat's note that a seller's ``support_chats`` names another
+    seller's staff group without ``shared: true`` (the desk does not use it)."""
+    if ctx.admin_chat_id is None:
+        return
+    now = now or utcnow()
+    note = text(
+        "admin_staff_chat_foreign",
+        ctx.admin_language,
+        chat=str(chat_id),
+        shop=seller.name,
+        shops=", ".join(o.name for o in others),
+    )
+    _to_admins(session, ctx, note, f"{seller.id}:{chat_id}:foreign:{now:%Y%m%d}", now)
 
 
 def _to_admins(session: Session, ctx: DeskContext, note: str, key: str, now: datetime) -> None:

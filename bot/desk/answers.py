@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
 from sellerdesk.bot.desk.callbacks import Button, data
 from sellerdesk.bot.i18n.texts import pick_language, text
+from sellerdesk.faq.content.check import chat_owners
 from sellerdesk.faq.content.model import ANY_LANG, Content, Seller
 from sellerdesk.faq.matching.decision import Action
 from sellerdesk.faq.matching.matcher import Matcher, make_matcher
@@ -55,6 +57,11 @@ class ContentSnapshot:
     def seller(self, seller_id: str) -> Seller | None:
         """A seller of the files, or a retired one (for its open cases)."""
         return self.content.sellers.get(seller_id) or self.retired.get(seller_id)
+
+    @cached_property
+    def chat_owners(self) -> dict[int, list[Seller]]:
+        """Staff group -> the sellers whose cases open or live there (built once)."""
+        return chat_owners([*self.content.sellers.values(), *self.retired.values()])
 
     def cached_matcher(self, seller: Seller) -> Matcher | None:
         matcher = self.matchers.get(seller.id)

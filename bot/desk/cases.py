@@ -87,19 +87,21 @@ class DeskContext:
         """A seller of the files, or one removed from them that still has open cases."""
         return self.faq.live.current.seller(seller_id)
 
-    def topic_shop(self, seller: Seller) -> str | None:
-        """The shop's name for its topic names when its staff group is shared with
-        another seller (two "#1" side by side must say whose), else None."""
-        return seller.name if len(self.sellers_of_chat(seller.support_chat_id)) > 1 else None
+    def topic_shop(self, seller: Seller, chat_id: int | None = None) -> str | None:
+        """The shop's name for its topic names when the staff group ``chat_id``
+        (default ``support_chat_id``) is shared with another seller (two "#1" side by
+        side must say whose), else None."""
+        chat = seller.support_chat_id if chat_id is None else chat_id
+        return seller.name if len(self.sellers_of_chat(chat)) > 1 else None
 
     def sellers_of_chat(self, chat_id: int) -> list[Seller]:
-        """Sellers whose staff work in ``chat_id`` (normally one)."""
-        snapshot = self.faq.live.current
-        sellers = [*snapshot.content.sellers.values(), *snapshot.retired.values()]
-        return [s for s in sellers if s.support_chat_id == chat_id]
+        """Sellers whose staff work in ``chat_id`` (normally one): its
+        ``support_chat_id`` or one of its ``support_chats``."""
+        return self.faq.live.current.chat_owners.get(chat_id, [])
 
-    def is_staff(self, seller: Seller, user_id: int) -> bool:
-        """May ``user_id`` act on ``seller``'s cases?
+    def is_staff(self, seller: Seller, user_id: int, chat_id: int | None = None) -> bool:
+        """May ``user_id``, writing in the staff group ``chat_id`` (default
+        ``support_chat_id``), act on ``seller``'s cases?
 
         The seller's ``staff`` list when it has one, else anyone writing in the
         support chat (the update came from there, so they are a member) unless that chat
@@ -110,7 +112,43 @@ class DeskContext:
             return True
         if seller.staff:
             return user_id in seller.staff
-        return len(self.sellers_of_chat(seller.support_chat_id)) <= 1
+        chat = seller.support_chat_id if chat_id is None else chat_id
+        return len(self.sellers_of_chat(chat)) <= 1
+
+    def staff_groups(self, seller: Seller) -> list[int]:
+        """The seller's staff groups the desk uses: ``support_chat_id`` and the
+        ``support_chats`` that are not another seller's group by mistake."""
+        owners = self.faq.live.current.chat_owners
+        return [c for c in seller.staff_chat_ids if _owns(owners, c, seller)]
+
+    def staff_group(self, session: Session, seller: Seller, lang: str | None) -> int:
+        """The staff group a new case of a buyer writing in ``lang`` opens in.
+
+        A group whose ``languages`` include ``lang``; otherwise ``support_chat_id``
+        and the groups without ``languages``; among several, the one with the fewest
+        open cases of the seller. A further group the bot cannot work in now (see
+        :mod:`bot.staff_chats`), or another seller's group not marked ``shared``, is
+        passed over; ``support_chat_id`` is the last resort. One query, only for a
+        seller with more than one group.
+        """
+        if not seller.support_chats:
+            return seller.support_chat_id
+        owners = self.faq.live.current.chat_owners
+        usable = frozenset(
+            g.chat_id
+            for g in seller.support_chats
+            if _owns(owners, g.chat_id, seller) and self.staff_chats.problem(g.chat_id) is None
+        )
+        candidates = seller.groups_for(lang, usable)
+        if len(candidates) == 1:
+            return candidates[0]
+        working = [c for c in candidates if not self.staff_chats.blocked(c)] or candidates
+        load = cases.open_cases_by_chat(session, seller.id, working)
+        return min(working, key=lambda chat: load.get(chat, 0))
+
+
+def _owns(owners: dict[int, list[Seller]], chat_id: int, seller: Seller) -> bool:
+    return any(s.id == seller.id for s in owners.get(chat_id, ()))
 
 
 def staff_lang(seller: Seller) -> str:
@@ -304,7 +342,7 @@ def open_case(
         # In the staff chat from the start, and the clock starts with the case, not
         # with its first relayed message: a case opened from a button has no message
         # to relay and still needs its deadline.
-        staff_chat_id=seller.support_chat_id,
+        staff_chat_id=ctx.staff_group(session, seller, lang),
         start_reply_clock=True,
         now=now,
     )
@@ -325,11 +363,11 @@ def open_case(
         card_buttons(case, seller),
         now,
         placed=True,
-        shop=ctx.topic_shop(seller),
+        shop=ctx.topic_shop(seller, case.staff_chat_id),
         carries=carries,
     )
     # The truth when nothing reaches the staff group now: the case is saved and waits.
-    blocked = ctx.staff_chats.blocked(seller.support_chat_id)
+    blocked = ctx.staff_chats.blocked(case.staff_chat_id or seller.support_chat_id)
     buyer_note(
         session,
         case,
@@ -358,21 +396,23 @@ def place_in_staff_chat(
     """Queue a new case's place with staff: its forum topic (when the seller uses
     topics) and its card (HTML) with ``buttons``. The topic's thread is looked up
     when the card is sent, so the card lands in the topic created just before.
-    ``placed``: the case was opened in the seller's staff chat, without a topic."""
+    ``placed``: the case was opened in its staff group (``case.staff_chat_id``),
+    without a topic; else it goes to ``support_chat_id``."""
+    chat_id = case.staff_chat_id if placed and case.staff_chat_id else seller.support_chat_id
     if not placed:
-        cases.set_topic(session, case.id, seller.support_chat_id, None)
+        cases.set_topic(session, case.id, chat_id, None)
     if seller.topics:
         outgoing.topic_call(
             session,
             OutboxKind.CREATE_FORUM_TOPIC,
-            chat_id=seller.support_chat_id,
+            chat_id=chat_id,
             case_id=case.id,
             name=topic_name(case, alias, shop=shop),
             now=now,
         )
     outgoing.send_text(
         session,
-        chat_id=seller.support_chat_id,
+        chat_id=chat_id,
         text=card,
         side=Side.STAFF,
         case_id=case.id,
@@ -607,12 +647,15 @@ def rename_topic(
     if not seller.topics or case.thread_id is None:
         return
     alias = buyers.buyer_alias(session, case.buyer_id, seller.id, ctx.alias_key, now)
+    chat_id = case.staff_chat_id or seller.support_chat_id
     outgoing.topic_call(
         session,
         OutboxKind.EDIT_FORUM_TOPIC,
-        chat_id=case.staff_chat_id or seller.support_chat_id,
+        chat_id=chat_id,
         case_id=case.id,
-        name=topic_name(case, alias, closed=not is_open(case), shop=ctx.topic_shop(seller)),
+        name=topic_name(
+            case, alias, closed=not is_open(case), shop=ctx.topic_shop(seller, chat_id)
+        ),
         now=now,
     )
 
@@ -636,7 +679,7 @@ def _topic_state(
             OutboxKind.EDIT_FORUM_TOPIC,
             chat_id=chat_id,
             case_id=case.id,
-            name=topic_name(case, alias, closed=True, shop=ctx.topic_shop(seller)),
+            name=topic_name(case, alias, closed=True, shop=ctx.topic_shop(seller, chat_id)),
             now=now,
         )
         outgoing.topic_call(session, outgoing.CLOSE_FORUM_TOPIC, chat_id=chat_id, case_id=case.id)
@@ -647,7 +690,7 @@ def _topic_state(
             OutboxKind.EDIT_FORUM_TOPIC,
             chat_id=chat_id,
             case_id=case.id,
-            name=topic_name(case, alias, shop=ctx.topic_shop(seller)),
+            name=topic_name(case, alias, shop=ctx.topic_shop(seller, chat_id)),
             now=now,
         )
 

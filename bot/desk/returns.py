@@ -387,6 +387,7 @@ class ReturnFlow:
             offer_id=flow.offer_id,
             order_numbers=[flow.order_number] if flow.order_number else [],
             kind=CaseKind.RETURN,
+            staff_chat_id=self.ctx.staff_group(session, seller, lang),
             now=now,
         )
         if not created:  # another return was filed meanwhile (a second device)
@@ -407,13 +408,14 @@ class ReturnFlow:
             card,
             decision_buttons(case, seller),
             now,
-            shop=self.ctx.topic_shop(seller),
+            placed=True,
+            shop=self.ctx.topic_shop(seller, case.staff_chat_id),
         )
         if flow.photo_ids:
             # One copyMessages call: photos sent as an album stay one album.
             outgoing.copy_messages(
                 session,
-                chat_id=seller.support_chat_id,
+                chat_id=case.staff_chat_id or seller.support_chat_id,
                 from_chat_id=chat_id,
                 message_ids=flow.photo_ids,
                 side=Side.STAFF,

@@ -83,7 +83,7 @@ class StaffConversation:
         self._hint(session, msg, "staff_hint_plain" if plain else "staff_hint_general", kind)
 
     def _allowed(self, session: Session, msg: Incoming, seller: Seller) -> bool:
-        if self.ctx.is_staff(seller, msg.user_id):
+        if self.ctx.is_staff(seller, msg.user_id, msg.chat_id):
             return True
         self._hint(session, msg, "staff_not_staff", f"who{msg.user_id}")
         return False
@@ -316,7 +316,7 @@ class StaffConversation:
             ):
                 log.warning("refused button %r in chat %s", press.data, press.chat_id)
                 return PressResult(text("stale_button", lang))
-            if not self.ctx.is_staff(seller, press.user_id):
+            if not self.ctx.is_staff(seller, press.user_id, press.chat_id):
                 return PressResult(text("staff_not_staff", lang))
             name = press.user_name or str(press.user_id)
             if kind in STAFF_RETURN_BUTTONS:

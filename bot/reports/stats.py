@@ -314,7 +314,7 @@ class StatsReports:
             in_chat = self.ctx.sellers_of_chat(msg.chat_id)
             if not in_chat:
                 return None
-            allowed = [s for s in in_chat if self.ctx.is_staff(s, msg.user_id)]
+            allowed = [s for s in in_chat if self.ctx.is_staff(s, msg.user_id, msg.chat_id)]
             if not allowed:
                 self._say(
                     session, msg, Side.STAFF, text("stats_staff_only", staff_lang(in_chat[0]))

@@ -142,13 +142,16 @@ class DigestSweep:
                 if not digests.claim_digest(session, seller.id, day.isoformat(), now):
                     continue
                 body = digest_text(seller, day, figures(session, seller, now))
-                outgoing.send_text(
-                    session,
-                    chat_id=seller.support_chat_id,
-                    text=body,
-                    side=Side.STAFF,
-                    dedupe_key=f"digest:{seller.id}:{day.isoformat()}",
-                    now=now,
-                )
+                # Every staff group of the seller gets the whole shop's figures.
+                for chat_id in self.ctx.staff_groups(seller):
+                    key = f"digest:{seller.id}:{day.isoformat()}"
+                    outgoing.send_text(
+                        session,
+                        chat_id=chat_id,
+                        text=body,
+                        side=Side.STAFF,
+                        dedupe_key=key if chat_id == seller.support_chat_id else f"{key}:{chat_id}",
+                        now=now,
+                    )
                 sent += 1
         return sent

@@ -1,14 +1,15 @@
 """Can the bot work in every staff group and the admin chat? Asked at start and after
 each content reload.
 
-For each seller's ``support_chat_id``: the chat exists and the bot is in it
-(``getChat``), may send there (``getChatMember`` of the bot: not left, kicked or
-restricted from sending), and, for a seller with ``topics`` on, the group has topics
-and the bot may manage them. The admin chat must exist with the bot in it. Each
-problem is one log line in the operator's words (what is wrong, how to fix it) and
-one note in the admin chat (``bot.staff_chats``); the desk then treats the group as
-that module says. A check that cannot ask Telegram at all (network trouble) changes
-nothing: the sender finds real problems as rows are refused.
+For each seller's staff group (``support_chat_id`` and ``support_chats``): the chat
+exists and the bot is in it (``getChat``), may send there (``getChatMember`` of the
+bot: not left, kicked or restricted from sending), and, for a seller with ``topics``
+on, the group has topics and the bot may manage them. The admin chat must exist with
+the bot in it. Each problem is one log line in the operator's words (what is wrong,
+how to fix it) and one note in the admin chat (``bot.staff_chats``); the desk then
+treats the group as that module says. A check that cannot ask Telegram at all
+(network trouble) changes nothing: the sender finds real problems as rows are
+refused.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk.cases import DeskContext
-from sellerdesk.bot.staff_chats import ChatProblem, Problem, tell_admins, tell_admins_fixed
+from sellerdesk.bot.staff_chats import (
+    ChatProblem,
+    Problem,
+    tell_admins,
+    tell_admins_fixed,
+    tell_admins_foreign,
+)
+from sellerdesk.faq.content.check import foreign_groups
 from sellerdesk.faq.content.model import Seller
 
 log = logging.getLogger(__name__)
@@ -43,9 +51,12 @@ FIXES = {
 async def check_chats(bot: Bot, db: Database, ctx: DeskContext) -> list[ChatProblem]:
     """Check every staff group of the content and the admin chat; record what is wrong
     in ``ctx.staff_chats``, log it and tell the admin chat. Returns the problems."""
-    groups: dict[int, list[Seller]] = {}
-    for seller in ctx.content.sellers.values():
-        groups.setdefault(seller.support_chat_id, []).append(seller)
+    sellers_now = list(ctx.content.sellers.values())
+    groups = {
+        chat: [s for s in sellers if s.id in ctx.content.sellers]
+        for chat, sellers in ctx.faq.live.current.chat_owners.items()
+    }
+    groups = {chat: sellers for chat, sellers in groups.items() if sellers}
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             found = [
@@ -76,7 +87,16 @@ async def check_chats(bot: Bot, db: Database, ctx: DeskContext) -> list[ChatProb
             admin_problem,
         )
     fixed = [p.chat_id for p in gone if p.chat_id in before_blocked]
-    if found or fixed:
+    foreign = foreign_groups(sellers_now)
+    for seller, group, others in foreign:
+        log.error(
+            "staff chat %s in support_chats of %s is a staff group of %s: correct the id, or "
+            "add shared: true; its cases open in the seller's other groups meanwhile",
+            group.chat_id,
+            seller.id,
+            ", ".join(o.id for o in others),
+        )
+    if found or fixed or foreign:
 
         def tell() -> None:
             with db.transaction() as session:
@@ -84,6 +104,8 @@ async def check_chats(bot: Bot, db: Database, ctx: DeskContext) -> list[ChatProb
                     tell_admins(session, ctx, problem)
                 for chat_id in fixed:
                     tell_admins_fixed(session, ctx, chat_id)
+                for seller, group, others in foreign:
+                    tell_admins_foreign(session, ctx, seller, group.chat_id, others)
 
         await db.run(tell)
     return found

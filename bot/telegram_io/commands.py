@@ -72,10 +72,10 @@ def chat_menus(content: Content, admin_chat_id: int | None, admin_language: str)
     seller's as the default and the others' for members whose Telegram speaks them."""
     chats: dict[int, tuple[list[str], list[str], list[str]]] = {}
     for seller in content.sellers.values():
-        chat = seller.support_chat_id
-        langs, _, _ = chats.setdefault(chat, ([], list(STAFF_MENU), [f"staff chat {chat}"]))
-        if staff_lang(seller) not in langs:
-            langs.append(staff_lang(seller))
+        for chat in seller.staff_chat_ids:
+            langs, _, _ = chats.setdefault(chat, ([], list(STAFF_MENU), [f"staff chat {chat}"]))
+            if staff_lang(seller) not in langs:
+                langs.append(staff_lang(seller))
     if admin_chat_id is not None:
         langs, names, where = chats.get(admin_chat_id, ([admin_language], [], []))
         chats[admin_chat_id] = (langs, names + list(ADMIN_MENU), [*where, "admin chat"])

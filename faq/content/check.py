@@ -13,7 +13,13 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from sellerdesk.faq.content.errors import ContentError, Problem
-from sellerdesk.faq.content.model import ANY_LANG, Content, Seller, product_link_payload
+from sellerdesk.faq.content.model import (
+    ANY_LANG,
+    Content,
+    Seller,
+    SupportChat,
+    product_link_payload,
+)
 from sellerdesk.faq.matching.normalize import normalize
 
 #: Two questions of different entries at least this similar (rapidfuzz ratio of the
@@ -84,6 +90,7 @@ def check_content(root: Path) -> CheckReport:
     except ContentError as exc:
         return CheckReport(None, errors=exc.problems)
     report = CheckReport(content)
+    report.errors += foreign_group_problems(content)
     report.errors += shared_chat_problems(content)
     report.errors += placeholder_problems(content)
     for seller in content.sellers.values():
@@ -123,13 +130,56 @@ def product_link_warnings(seller: Seller) -> list[Problem]:
     return [Problem(path, first or None, None, unlinkable_message(seller.id, bad, len(offers)))]
 
 
+def foreign_groups(sellers: list[Seller]) -> list[tuple[Seller, SupportChat, list[Seller]]]:
+    """Further staff groups (``support_chats``) that are also another seller's group
+    without ``shared: true``: ``(seller, group, the other sellers)``. The desk leaves
+    such a group out of the seller's routing: a typo there would send one shop's buyers
+    to another shop's staff."""
+    owners: dict[int, list[Seller]] = {}
+    for seller in sellers:
+        for chat_id in seller.staff_chat_ids:
+            owners.setdefault(chat_id, []).append(seller)
+    found = []
+    for seller in sellers:
+        for group in seller.support_chats:
+            others = [s for s in owners[group.chat_id] if s is not seller]
+            if others and not group.shared:
+                found.append((seller, group, others))
+    return found
+
+
+def foreign_group_problems(content: Content) -> list[Problem]:
+    """``faq check``'s line for each group of :func:`foreign_groups`."""
+    return [
+        Problem(
+            (seller.path / "seller.yaml") if seller.path else Path("seller.yaml"),
+            group.line or None,
+            "support_chats.chat_id",
+            f"{group.chat_id} is a staff group of {', '.join(o.id for o in others)}: correct "
+            "the id, or add shared: true if both shops' staff work there (cases of this "
+            "seller do not open there until then)",
+        )
+        for seller, group, others in foreign_groups(list(content.sellers.values()))
+    ]
+
+
+def chat_owners(sellers: list[Seller]) -> dict[int, list[Seller]]:
+    """Each staff group and the sellers whose cases may open or live there:
+    ``support_chat_id`` and the ``support_chats`` the desk uses (not a foreign group)."""
+    foreign = {(s.id, g.chat_id) for s, g, _ in foreign_groups(sellers)}
+    by_chat: dict[int, list[Seller]] = {}
+    for seller in sellers:
+        for chat_id in seller.staff_chat_ids:
+            if (seller.id, chat_id) not in foreign:
+                by_chat.setdefault(chat_id, []).append(seller)
+    return by_chat
+
+
 def shared_chat_problems(content: Content) -> list[Problem]:
     """A support chat shared by several sellers, where a seller lists no ``staff``:
     every member of the chat could then answer that seller's buyers and close its
     cases, so the desk lets nobody but admins act there until the list is written."""
-    by_chat: dict[int, list[Seller]] = {}
-    for seller in content.sellers.values():
-        by_chat.setdefault(seller.support_chat_id, []).append(seller)
+    by_chat = chat_owners(list(content.sellers.values()))
     problems = []
     for chat_id, sellers in by_chat.items():
         if len(sellers) < 2:

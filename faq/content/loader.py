@@ -34,6 +34,8 @@ from sellerdesk.faq.content.seller_file import (
     SELLER_OPTIONAL,
     SELLER_REQUIRED,
     SLA_KEYS,
+    SUPPORT_CHAT_OPTIONAL,
+    SUPPORT_CHAT_REQUIRED,
     load_seller_file,
 )
 
@@ -130,6 +132,7 @@ def known_keys() -> dict[str, frozenset[str]]:
         "seller": frozenset(SELLER_REQUIRED + SELLER_OPTIONAL),
         "seller.sla": frozenset(SLA_KEYS),
         "seller.returns": frozenset(RETURNS_KEYS),
+        "seller.support_chat": frozenset(SUPPORT_CHAT_REQUIRED + SUPPORT_CHAT_OPTIONAL),
         "faq": frozenset({"entries"}),
         "faq.entry": frozenset(ENTRY_REQUIRED + ENTRY_OPTIONAL),
         "templates": frozenset({"templates"}),
@@ -141,6 +144,7 @@ def required_keys() -> dict[str, frozenset[str]]:
     """The keys of :func:`known_keys` that must be present, by the same places."""
     return {
         "seller": frozenset(SELLER_REQUIRED),
+        "seller.support_chat": frozenset(SUPPORT_CHAT_REQUIRED),
         "faq": frozenset({"entries"}),
         "faq.entry": frozenset(ENTRY_REQUIRED),
         "templates": frozenset({"templates"}),

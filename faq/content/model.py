@@ -109,6 +109,19 @@ class Returns:
     decide_within: timedelta = timedelta(hours=24)
 
 
+@dataclass(frozen=True)
+class SupportChat:
+    """A further staff group of a seller (seller.yaml ``support_chats``)."""
+
+    chat_id: int
+    #: Buyers writing in these languages get their cases here; empty: this group shares
+    #: the cases of every language no group claims, with ``support_chat_id``.
+    languages: tuple[str, ...] = ()
+    #: Also another seller's staff group, on purpose (``shared: true``).
+    shared: bool = False
+    line: int = 0
+
+
 #: Hour of the daily digest in the seller's time zone: before a working day starts.
 DEFAULT_DIGEST_HOUR = 9
 
@@ -132,6 +145,8 @@ class Seller:
     #: Language of the bot's texts in the support chat (``staff_language``); None: the
     #: seller's first language.
     staff_language: str | None = None
+    #: More staff groups, after ``support_chat_id`` (see :meth:`groups_for`).
+    support_chats: tuple[SupportChat, ...] = ()
     entries: tuple[Entry, ...] = ()
     products: tuple[Product, ...] = ()
     templates: tuple[Template, ...] = ()
@@ -140,6 +155,22 @@ class Seller:
     @property
     def default_language(self) -> str:
         return self.languages[0]
+
+    @property
+    def staff_chat_ids(self) -> tuple[int, ...]:
+        """Every staff group of the seller: ``support_chat_id`` first."""
+        return (self.support_chat_id, *(g.chat_id for g in self.support_chats))
+
+    def groups_for(self, lang: str | None, usable: frozenset[int] | None = None) -> list[int]:
+        """The staff groups a new case of a buyer writing in ``lang`` may open in: the
+        groups whose ``languages`` include it; if none, ``support_chat_id`` and the
+        groups without ``languages``. ``usable``: the further groups the desk may use now
+        (None: all); ``support_chat_id`` is always a candidate of last resort."""
+        extra = [g for g in self.support_chats if usable is None or g.chat_id in usable]
+        by_language = [g.chat_id for g in extra if lang is not None and lang in g.languages]
+        if by_language:
+            return by_language
+        return [self.support_chat_id, *(g.chat_id for g in extra if not g.languages)]
 
     def entry(self, entry_id: str) -> Entry | None:
         for e in self.entries:

@@ -17,6 +17,7 @@ from sellerdesk.faq.content.errors import Problem
 from sellerdesk.faq.content.model import (
     Returns,
     Sla,
+    SupportChat,
 )
 
 SELLER_REQUIRED = ("name", "support_chat_id", "languages")
@@ -29,11 +30,14 @@ SELLER_OPTIONAL = (
     "timezone",
     "digest_hour",
     "staff_language",
+    "support_chats",
 )
 #: Languages the bot has its own texts in (cards, buttons, reminders).
 BOT_LANGUAGES = ("ru", "en", "zh")
 SLA_KEYS = ("first_reply", "remind_after", "escalate_after")
 RETURNS_KEYS = ("decide_within",)
+SUPPORT_CHAT_REQUIRED = ("chat_id",)
+SUPPORT_CHAT_OPTIONAL = ("languages", "shared")
 #: Hours of the day a digest may be sent at.
 _HOURS = range(24)
 
@@ -105,6 +109,56 @@ def _parse_sla(c: Checker, node: Node) -> Sla:
     return Sla(first_reply=first_reply, remind_after=remind_after, escalate_after=escalate_after)
 
 
+def _group_id(c: Checker, node: Node, key: str) -> int | None:
+    chat_id = c.integer(node, key)
+    if chat_id is not None and chat_id >= 0:
+        c.problem(node, key, f"{chat_id} is not a group id: group ids are negative (-100...)")
+        return None
+    return chat_id
+
+
+def _parse_support_chats(
+    c: Checker, node: Node, main: int | None, languages: tuple[str, ...]
+) -> tuple[SupportChat, ...]:
+    items = c.sequence(node, "support_chats")
+    if items is None:
+        return ()
+    groups: list[SupportChat] = []
+    seen = {main} if main is not None else set()
+    for item in items:
+        keys = c.mapping(item, "support_chats", SUPPORT_CHAT_REQUIRED, SUPPORT_CHAT_OPTIONAL)
+        if keys is None or "chat_id" not in keys:
+            continue
+        id_node = keys["chat_id"][1]
+        chat_id = _group_id(c, id_node, "support_chats.chat_id")
+        if chat_id is None:
+            continue
+        if chat_id in seen:
+            where = "support_chat_id" if chat_id == main else "support_chats"
+            c.problem(id_node, "support_chats.chat_id", f"{chat_id} is already in {where}")
+            continue
+        seen.add(chat_id)
+        langs: tuple[str, ...] = ()
+        if "languages" in keys:
+            lang_nodes = c.sequence(keys["languages"][1], "support_chats.languages") or []
+            found = [c.lang(n, "support_chats.languages") for n in lang_nodes]
+            for lang_node, lang in zip(lang_nodes, found, strict=True):
+                if lang is not None and languages and lang not in languages:
+                    c.problem(
+                        lang_node,
+                        "support_chats.languages",
+                        f"{lang!r} is not one of the seller's languages "
+                        f"({', '.join(languages)}): no case would open here",
+                    )
+            ok = [x for x in found if x and (not languages or x in languages)]
+            langs = tuple(dict.fromkeys(ok))
+        shared = False
+        if "shared" in keys:
+            shared = bool(c.boolean(keys["shared"][1], "support_chats.shared"))
+        groups.append(SupportChat(chat_id, langs, shared, id_node.start_mark.line + 1))
+    return tuple(groups)
+
+
 def load_seller_file(path: Path, seller_id: str) -> tuple[dict[str, Any], list[Problem]]:
     """Read seller.yaml into the keyword arguments of :class:`Seller` (minus content)."""
     c = Checker(path)
@@ -153,6 +207,10 @@ def load_seller_file(path: Path, seller_id: str) -> tuple[dict[str, Any], list[P
         hour = _parse_hour(c, keys["digest_hour"][1])
         if hour is not None:
             out["digest_hour"] = hour
+    if "support_chats" in keys:
+        out["support_chats"] = _parse_support_chats(
+            c, keys["support_chats"][1], out.get("support_chat_id"), out.get("languages", ())
+        )
     if "staff_language" in keys:
         staff_language = _parse_staff_language(
             c, keys["staff_language"][1], out.get("languages", ())

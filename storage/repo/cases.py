@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -214,6 +214,16 @@ def list_open_cases(session: Session, seller_id: str | None = None) -> list[Case
     if seller_id is not None:
         stmt = stmt.where(Case.seller_id == seller_id)
     return list(session.scalars(stmt.order_by(Case.opened_at, Case.id)))
+
+
+def open_cases_by_chat(session: Session, seller_id: str, chat_ids: Iterable[int]) -> dict[int, int]:
+    """How many of the seller's cases are open in each of ``chat_ids`` (0 left out)."""
+    stmt = (
+        select(Case.staff_chat_id, func.count())
+        .where(_IS_OPEN, Case.seller_id == seller_id, Case.staff_chat_id.in_(list(chat_ids)))
+        .group_by(Case.staff_chat_id)
+    )
+    return {chat: count for chat, count in session.execute(stmt).tuples() if chat is not None}
 
 
 def set_topic(session: Session, case_id: int, staff_chat_id: int, thread_id: int | None) -> None:

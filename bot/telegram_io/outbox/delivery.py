@@ -245,7 +245,10 @@ class Delivery:
                 return case, None, None
             alias = buyers.buyer_alias(session, case.buyer_id, seller.id, self.ctx.alias_key)
             name = cases.topic_name(
-                case, alias, closed=not cases.is_open(case), shop=self.ctx.topic_shop(seller)
+                case,
+                alias,
+                closed=not cases.is_open(case),
+                shop=self.ctx.topic_shop(seller, case.staff_chat_id),
             )
             lang = cases.staff_lang(seller)
             note = text("staff_topic_recreated", lang, number=str(case.number))

@@ -100,12 +100,14 @@ def test_the_schemas_know_exactly_the_loaders_keys() -> None:
     assert _properties(seller) == known["seller"]
     assert _properties(seller, "properties", "sla") == known["seller.sla"]
     assert _properties(seller, "properties", "returns") == known["seller.returns"]
+    assert _properties(seller, "$defs", "support_chat") == known["seller.support_chat"]
     assert _properties(faq) == known["faq"]
     assert _properties(faq, "$defs", "entry") == known["faq.entry"]
     assert _properties(templates) == known["templates"]
     assert _properties(templates, "$defs", "template") == known["templates.template"]
     required = required_keys()
     assert set(seller["required"]) == required["seller"]
+    assert set(seller["$defs"]["support_chat"]["required"]) == required["seller.support_chat"]
     assert set(faq["$defs"]["entry"]["required"]) == required["faq.entry"]
     assert set(templates["$defs"]["template"]["required"]) == required["templates.template"]
 
@@ -123,6 +125,11 @@ BROKEN = [
     ("seller", "name: Shop\nsupport_chat_id: -1001\nlanguages: [ru, ru]\n"),
     ("seller", "name: Shop\nsupport_chat_id: -1001\nlanguages: [russian]\n"),
     ("seller", "name: ''\nsupport_chat_id: -1001\nlanguages: [ru]\n"),
+    ("seller", SELLER_OK + "support_chats: [{chat_id: 5}]\n"),  # a user id
+    ("seller", SELLER_OK + "support_chats: [{chat_id: '-1002'}]\n"),
+    ("seller", SELLER_OK + "support_chats: [{languages: [ru]}]\n"),  # no chat_id
+    ("seller", SELLER_OK + "support_chats: [{chat_id: -1002, langs: [ru]}]\n"),
+    ("seller", SELLER_OK + "support_chats: [{chat_id: -1002, languages: [russian]}]\n"),
     ("seller", SELLER_OK + "topics: yes\n"),  # YAML 1.2: text, not a boolean
     ("seller", SELLER_OK + "staff: [ann]\n"),
     ("seller", SELLER_OK + "sla:\n  first_reply: 24\n"),  # no unit
