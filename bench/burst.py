@@ -1,7 +1,14 @@
-"""Burst benchmark: buyers writing short lines in quick succession into open cases, one
-staff group, under Telegram's limits; with folding (the desk) and without (baseline).
+"""Burst benchmark: buyers writing short lines in quick succession, under Telegram's
+limits; with folding (the desk) and without (baseline).
 
     python -m bench.burst [--buyers 5] [--lines 10] [--spread 3] [--no-baseline]
+    python -m bench.burst --new-cases [--buyers 20] [--lines 3] [--spread 60]
+
+``--new-cases``: every buyer starts without a case; the first line opens it (the card
+carries it) and the rest follow within ``--spread`` seconds, buyers starting at random
+moments of it. Run with one staff group and with two (seller.yaml ``support_chats``,
+cases shared by load), each with and without folding: the table has the four side by
+side, sends counting topics, cards, copies and folded messages.
 
 Not part of ``make test`` (``tests/e2e/conversations/test_telegram_limits.py`` runs one
 burst). The bot runs as its own process (``testing.crash_runner``: polling, SQLite, the
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import signal
 import statistics
 import tempfile
@@ -38,6 +46,8 @@ ADMIN_CHAT = -1009000000009
 CASE_QUESTION = "Вы можете сшить платье по моим меркам?"
 FIRST_BUYER = 850_000_000
 SETTLE_S = 600.0
+#: The second staff group of the --new-cases runs with two groups.
+SECOND_GROUP = -1001000000002
 
 
 def _line(buyer: int, n: int) -> str:
@@ -127,14 +137,128 @@ def run(args: argparse.Namespace, folding: bool) -> dict[str, float]:
     }
 
 
+def _content(folder: Path, groups: int) -> Path:
+    """The demo seller, with a second staff group sharing the cases when ``groups`` is 2."""
+    root = folder / "sellers"
+    shutil.copytree(DEMO, root)
+    if groups == 2:
+        seller_file = root / "lotus-wear" / "seller.yaml"
+        extra = f"support_chats:\n  - chat_id: {SECOND_GROUP}\n"
+        seller_file.write_text(seller_file.read_text("utf-8") + extra, "utf-8")
+    return root
+
+
+def run_new_cases(args: argparse.Namespace, folding: bool, groups: int) -> dict[str, float]:
+    """New cases: each buyer's first line opens one, the rest follow; every line timed
+    from the buyer's message to its first showing in a staff group."""
+    chats = [SUPPORT, SECOND_GROUP][:groups]
+    with BotApiDouble() as api, tempfile.TemporaryDirectory() as folder:
+        buyers = [FIRST_BUYER + n for n in range(args.buyers)]
+        for buyer in buyers:
+            api.add_user(buyer, f"Buyer {buyer}", language_code="ru")
+        for chat in chats:
+            api.add_group(chat, f"Lotus Wear support {chat}", is_forum=True, members=[STAFF])
+        api.add_group(ADMIN_CHAT, "Admins", is_forum=False)
+        limits = api.telegram_limits()
+        rec = Recorder(api)
+        env = {} if folding else {"SELLERDESK_NO_FOLDING": "1"}
+        db_url = f"sqlite:///{Path(folder) / 'desk.db'}"
+        content = _content(Path(folder), groups)
+        proc = start_crash_runner(api.url, api.token, db_url, content, 60.0, env)
+        try:
+            for buyer in buyers:
+                api.user_sends_text(buyer, "/start lotus-wear")
+            api.wait_for(lambda: all(api.messages_in(b) for b in buyers), SETTLE_S, "greetings")
+            mark = rec.mark()
+            calls_before = len(api.calls)
+            sent_at: dict[str, float] = {}
+            lock = threading.Lock()
+
+            def write(buyer: int, seed: int) -> None:
+                rng = random.Random(seed)
+                start_at = rng.uniform(0, args.spread / 2)
+                due = sorted(rng.uniform(start_at, args.spread) for _ in range(args.lines - 1))
+                texts = [f"{CASE_QUESTION} {buyer % 1000:03d}"]
+                texts += [f"вопрос {buyer % 1000:03d}/{n:02d}." for n in range(1, args.lines)]
+                start = time.monotonic()
+                for offset, text in zip([start_at, *due], texts, strict=True):
+                    pause = start + offset - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+                    with lock:
+                        sent_at[text] = time.monotonic()
+                    api.user_sends_text(buyer, text)
+
+            threads = [
+                threading.Thread(target=write, args=(buyer, n)) for n, buyer in enumerate(buyers)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            expected = set(sent_at)
+            shown: dict[str, float] = {}
+            deadline = time.monotonic() + SETTLE_S
+            seen = mark
+            while len(shown) < len(expected) and time.monotonic() < deadline:
+                new = rec.since(seen)
+                seen += len(new)
+                for when, message in new:
+                    if message.chat.id not in chats:
+                        continue
+                    body = message.text or message.caption or ""
+                    for text in expected:
+                        if text in body:
+                            shown.setdefault(text, when)
+                time.sleep(0.05)
+            into_groups = [
+                method
+                for method, params in api.calls[calls_before:]
+                if params.get("chat_id") in chats
+                and method in ("sendMessage", "copyMessage", "copyMessages", "createForumTopic")
+            ]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+    waits = sorted(shown[t] - sent_at[t] for t in shown)
+    return {
+        "lines": len(expected),
+        "shown": len(shown),
+        "sends": len(into_groups),
+        "p50": statistics.median(waits) if waits else float("nan"),
+        "p95": waits[int(0.95 * (len(waits) - 1))] if waits else float("nan"),
+        "max": waits[-1] if waits else float("nan"),
+        "429": sum(limit.hits for limit in limits),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--buyers", type=int, default=5)
     parser.add_argument("--lines", type=int, default=10, help="lines per buyer's burst")
     parser.add_argument("--spread", type=float, default=3.0, help="seconds a burst takes")
     parser.add_argument("--no-baseline", action="store_true", help="skip the run without folding")
+    parser.add_argument(
+        "--new-cases", action="store_true", help="buyers without cases, 1 and 2 staff groups"
+    )
     args = parser.parse_args()
     kinds = [("folding", True)] + ([] if args.no_baseline else [("no folding", False)])
+    if args.new_cases:
+        print(
+            "| desk | groups | buyers | lines | shown | sends into the groups | sends per case "
+            "| p50 s | p95 s | max s | 429 |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for groups in (1, 2):
+            for name, folding in kinds:
+                r = run_new_cases(args, folding, groups)
+                print(
+                    f"| {name} | {groups} | {args.buyers} | {r['lines']:.0f} | {r['shown']:.0f} "
+                    f"| {r['sends']:.0f} | {r['sends'] / args.buyers:.1f} | {r['p50']:.1f} "
+                    f"| {r['p95']:.1f} | {r['max']:.1f} | {r['429']:.0f} |",
+                    flush=True,
+                )
+        return
     print(
         "| desk | buyers | lines | shown | sends into the group | sends per case "
         "| p50 s | p95 s | max s | 429 |"

@@ -274,6 +274,8 @@ def staff_note(
         reply_to=reply_to,
         record=Direction.SYSTEM,
         dedupe_key=dedupe_key,
+        # A note answering a staff member's message is their feedback: it goes at once.
+        later=outgoing.Urgency.NOTICE if reply_to is None else outgoing.Urgency.NOW,
         now=now,
     )
 
@@ -491,12 +493,15 @@ def relay_to_buyer(
     media_group_id: str | None = None,
     reply_to: int | None = None,
     body: str = "",
+    plain: bool = False,
     now: datetime | None = None,
 ) -> bool:
     """Copy a staff message to the buyer under the shop's name; stops the reply clock.
 
     The first text staff send in a case (``body``: the text or caption) is kept as the
-    case's answer, for ``sellerdesk faq gaps`` drafts.
+    case's answer, for ``sellerdesk faq gaps`` drafts. ``plain``: text without
+    formatting of its own, which the sender may fold with staff's next waiting texts
+    while the buyer's chat is paced.
 
     Returns False when the buyer was forgotten and nothing can be sent.
     """
@@ -514,6 +519,7 @@ def relay_to_buyer(
         record=Direction.TO_BUYER,
         media_group_id=media_group_id,
         reply_to=reply_to,
+        text=body if plain and body.strip() and media_group_id is None else None,
         now=now,
     )
     if case.kind is CaseKind.RETURN and returns_repo.undecided(session, case.id):

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -73,6 +73,16 @@ class Side(StrEnum):
     ADMIN = "admin"
 
 
+class Urgency(IntEnum):
+    """What may wait, within a staff group's allowance of about 20 sends a minute:
+    buyers' words and new cases go before notices to staff, the daily digest last
+    (see ``bot.telegram_io.outbox.notices``). Stored in the row's payload as ``later``."""
+
+    NOW = 0
+    NOTICE = 1  #: reminders, status, rating and other notes to staff
+    DIGEST = 2
+
+
 #: Telegram's limit on a message's text, in characters.
 MESSAGE_CHARS = 4096
 
@@ -111,6 +121,7 @@ def send_text(
     dedupe_key: str | None = None,
     thread_id: int | None = None,
     carries: tuple[int, int] | None = None,
+    later: Urgency = Urgency.NOW,
     now: datetime | None = None,
 ) -> None:
     """Queue a text message.
@@ -128,8 +139,11 @@ def send_text(
         carries: ``(chat_id, message_id)`` of a buyer's message this text shows in full
             (a case card with the buyer's first message): the sent text is mapped to it
             as its copy would be.
+        later: a notice or digest that waits while buyers' words wait for the chat.
     """
     payload: dict[str, Any] = {"side": side.value, "text": fit_message(text, html), "html": html}
+    if later is not Urgency.NOW:
+        payload["later"] = int(later)
     if carries is not None:
         payload["carries"] = list(carries)
     if buttons:

@@ -18,7 +18,7 @@ from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import cases, outgoing, returns
 from sellerdesk.bot.desk.callbacks import STAFF_RETURN_BUTTONS, Button, data, fits
 from sellerdesk.bot.desk.cases import DeskContext
-from sellerdesk.bot.desk.inbound import Incoming, NotMappedYet, Press, PressResult
+from sellerdesk.bot.desk.inbound import Incoming, Kind, NotMappedYet, Press, PressResult
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import pick_language, text
 from sellerdesk.faq.content.model import Seller
@@ -132,6 +132,7 @@ class StaffConversation:
                 media_group_id=msg.media_group_id,
                 reply_to=msg.reply_to,
                 body=msg.body,
+                plain=msg.kind is Kind.TEXT and not msg.formatted,
             )
 
     def _edited(self, session: Session, case: Case, msg: Incoming) -> None:

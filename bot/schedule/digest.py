@@ -150,6 +150,7 @@ class DigestSweep:
                         chat_id=chat_id,
                         text=body,
                         side=Side.STAFF,
+                        later=outgoing.Urgency.DIGEST,
                         dedupe_key=key if chat_id == seller.support_chat_id else f"{key}:{chat_id}",
                         now=now,
                     )

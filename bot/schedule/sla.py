@@ -114,6 +114,7 @@ class SlaSweep:
                 html=True,
                 record=Direction.SYSTEM,
                 dedupe_key=f"sla:{reminder.id}",
+                later=outgoing.Urgency.NOTICE,
                 now=now,
             )
             cases_repo.add_event(

@@ -625,6 +625,35 @@ def waiting_behind(session: Session, head: OutboxMessage, limit: int) -> list[Ou
     return list(session.scalars(stmt))
 
 
+def requeue(
+    session: Session, row: OutboxMessage, payload: Mapping[str, Any], now: datetime
+) -> None:
+    """Put ``row`` (claimed, not sent) back at the end of its chat's queue
+    with ``payload``: a new row with a new id, the old one deleted, in one transaction
+    (a crash leaves either). Its creation time and dedupe key stay."""
+    values: dict[str, Any] = {
+        "kind": row.kind,
+        "payload": dict(payload),
+        "chat_id": row.chat_id,
+        "thread_id": row.thread_id,
+        "case_id": row.case_id,
+        "dedupe_key": row.dedupe_key,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "not_before": now,
+        "created_at": row.created_at,
+        "maybe_sent": False,
+        "claimed_by": None,
+        "claimed_until": None,
+        "sent_message_ids": None,
+        "last_error": None,
+        "sent_at": None,
+    }
+    session.execute(delete(OutboxMessage).where(OutboxMessage.id == row.id))
+    session.expunge(row)
+    insert_returning_object(session, OutboxMessage, _INSERT, values)
+
+
 def fold(
     session: Session, head: OutboxMessage, folded: Sequence[OutboxMessage], payload: dict[str, Any]
 ) -> None:

@@ -16,6 +16,10 @@ transaction (``storage.repo.outbox.fold``), so a crash leaves either every row a
 was or the head carrying them all; the head then goes through the usual
 sent-or-maybe-sent handling. The first buyer message maps to the folded message (a
 staff reply to it finds the case); the others are recorded without a counterpart.
+
+The same holds the other way: staff's plain texts to a buyer, waiting while the
+buyer's private chat is paced (about one message a second), go as one message whose
+paragraphs are staff's messages in order (no times: the buyer reads one answer).
 """
 
 from __future__ import annotations
@@ -35,16 +39,22 @@ from sellerdesk.storage.repo import outbox
 MAX_FOLDED = 200
 #: Between a line's time and its text.
 SEPARATOR = " · "
+#: Between staff's texts folded into one message to a buyer.
+BUYER_JOINER = "\n\n"
 
 
 def foldable(row: OutboxMessage) -> bool:
-    """A copy of one plain buyer text into a group, for a case, replying to nothing."""
+    """A copy of one plain text of a case, replying to nothing: a buyer's into a
+    group, or staff's into the buyer's private chat."""
     payload = row.payload
+    side = payload.get("side")
     return (
         row.kind == OutboxKind.COPY_MESSAGE
         and row.case_id is not None
-        and row.chat_id < 0
-        and payload.get("side") == Side.STAFF.value
+        and (
+            (row.chat_id < 0 and side == Side.STAFF.value)
+            or (row.chat_id > 0 and side == Side.BUYER.value)
+        )
         and isinstance(payload.get("text"), str)
         and "reply_ref" not in payload
         and "folded_text" not in payload
@@ -70,11 +80,17 @@ def fold_waiting(session: Session, head: OutboxMessage, ctx: DeskContext, now: d
     case = cases_repo.get_case(session, head.case_id)
     seller = ctx.seller(case.seller_id) if case is not None else None
     zone = ZoneInfo(seller.timezone) if seller is not None else ZoneInfo("UTC")
+    # Staff read each buyer line with its time; a buyer reads staff's lines as the
+    # paragraphs of one answer.
+    to_buyer = head.payload.get("side") == Side.BUYER.value
+    joiner = BUYER_JOINER if to_buyer else "\n"
     lines: list[str] = []
     taken: list[OutboxMessage] = []
     for row in [head, *run]:
-        line = f"{row.created_at.astimezone(zone):%H:%M}{SEPARATOR}{row.payload['text']}"
-        if len("\n".join([*lines, line])) > MESSAGE_CHARS:
+        line = str(row.payload["text"])
+        if not to_buyer:
+            line = f"{row.created_at.astimezone(zone):%H:%M}{SEPARATOR}{line}"
+        if len(joiner.join([*lines, line])) > MESSAGE_CHARS:
             break
         lines.append(line)
         taken.append(row)
@@ -82,7 +98,7 @@ def fold_waiting(session: Session, head: OutboxMessage, ctx: DeskContext, now: d
         return 0
     payload = {
         **head.payload,
-        "folded_text": "\n".join(lines),
+        "folded_text": joiner.join(lines),
         "message_ids": [int(row.payload["message_ids"][0]) for row in taken],
     }
     outbox.fold(session, head, taken[1:], payload)

@@ -75,18 +75,21 @@ def map_messages(session: Session, job: Job, sent: list[int]) -> None:
                 )
         return
     source_chat = int(job.payload["from_chat_id"])
-    if "folded_text" in job.payload and to_staff and sent:
+    if "folded_text" in job.payload and sent:
         # One message carries several: the first maps to it, the rest to no counterpart
-        # (a staff reply to the folded message finds the case through the first).
+        # (a reply to the folded message finds the case through the first).
         for n, source_id in enumerate(job.payload["message_ids"]):
+            here = (job.chat_id, sent[0]) if n == 0 else (None, None)
+            there = (source_chat, int(source_id))
+            buyer, staff = (there, here) if to_staff else (here, there)
             messages.record_message(
                 session,
                 job.case_id,
                 direction,
-                buyer_chat_id=source_chat,
-                buyer_message_id=int(source_id),
-                staff_chat_id=job.chat_id if n == 0 else None,
-                staff_message_id=sent[0] if n == 0 else None,
+                buyer_chat_id=buyer[0],
+                buyer_message_id=buyer[1],
+                staff_chat_id=staff[0],
+                staff_message_id=staff[1],
             )
         return
     for source_id, copy_id in zip(job.payload["message_ids"], sent, strict=False):

@@ -26,7 +26,7 @@ from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.settings import Pacing
-from sellerdesk.bot.telegram_io.outbox import folding
+from sellerdesk.bot.telegram_io.outbox import folding, notices
 from sellerdesk.bot.telegram_io.outbox.delivery import Delivery
 from sellerdesk.bot.telegram_io.outbox.jobs import Job, direct_job, resolve
 from sellerdesk.bot.telegram_io.outbox.records import record_sent
@@ -337,8 +337,8 @@ class OutboxSender:
     def _claim_in(self, session: Session, room: int) -> list[Job]:
         if room <= 0:
             return []
-        rows = outbox.claim_batch(session, self.worker_id, limit=room, lease=self.lease)
         now = utcnow()
+        rows = notices.claim(session, self.worker_id, room, self.lease, now)
         for row in rows:
             if folding.foldable(row) and (
                 carried := folding.fold_waiting(session, row, self.ctx, now)

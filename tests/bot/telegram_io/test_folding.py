@@ -103,3 +103,25 @@ def test_a_reply_keeps_its_own_copy_and_a_fold_stays_under_telegrams_limit(
     head, carried, rest = _claim_and_fold(db2)
     assert carried == 1 and len(head.payload["folded_text"]) <= MESSAGE_CHARS
     assert [r.payload["message_ids"] for r in rest] == [[1, 2], [3]]
+
+
+def test_staff_texts_to_a_buyer_fold_as_paragraphs(tmp_path: Path) -> None:
+    """Staff's short messages waiting for the buyer's paced private chat: one message,
+    each of staff's messages a paragraph, in order, no times."""
+    db, case, _other = _desk(tmp_path)
+    with db.transaction() as session:
+        for n, text in enumerate(["Здравствуйте!", "Заказ в пути.", "Будет завтра."], 1):
+            outgoing.copy_messages(
+                session,
+                chat_id=BUYER_CHAT,
+                from_chat_id=GROUP,
+                message_ids=[n],
+                side=Side.BUYER,
+                case_id=case,
+                record=Direction.TO_BUYER,
+                text=text,
+            )
+    head, carried, rest = _claim_and_fold(db)
+    assert carried == 2
+    assert head.payload["folded_text"] == "Здравствуйте!\n\nЗаказ в пути.\n\nБудет завтра."
+    assert head.payload["message_ids"] == [1, 2, 3] and len(rest) == 1

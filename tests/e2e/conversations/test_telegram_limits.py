@@ -33,19 +33,26 @@ def test_cases_answers_and_replies_never_meet_a_429(api: BotApiDouble, tmp_path:
         # (copied, or folded when both lines of a case waited together)
         await desk.wait(lambda: len(shown_lines(api, SUPPORT)) == 4, 30)
         # Staff answer in several short messages, as people do in messengers: more
-        # than a private chat takes in a second, so they go at its pace.
+        # than a private chat takes in a second, so the ones that wait for its pace go
+        # to the buyer as one message, staff's messages its paragraphs, in order.
+        before = len(api.messages_in(desk.buyer))
         replies = [f"Ответ {n}" for n in range(6)]
         for text in replies:
             api.member_sends_text(SUPPORT, 700000101, text, topics[0].thread_id)
         api.member_sends_text(SUPPORT, 700000101, "Подберём, минуту", topics[1].thread_id)
 
+        def answer() -> str:
+            return "\n\n".join(m.text or "" for m in api.messages_in(desk.buyer)[before:])
+
         def arrived() -> bool:
-            first = [m.text for m in api.messages_in(desk.buyer)]
-            return all(r in first for r in replies) and any(
+            return all(r in answer() for r in replies) and any(
                 m.text == "Подберём, минуту" for m in api.messages_in(OTHER)
             )
 
         await desk.wait(arrived, 15)
+        positions = [answer().index(r) for r in replies]
+        assert positions == sorted(positions)
+        assert len(api.messages_in(desk.buyer)[before:]) < len(replies)
 
     # Telegram's pacing, not the scenarios' raised one.
     run_desk(api, settings_for(api, tmp_path, pacing=Pacing()), scenario)
