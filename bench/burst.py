@@ -3,6 +3,7 @@ limits; with folding (the desk) and without (baseline).
 
     python -m bench.burst [--buyers 5] [--lines 10] [--spread 3] [--no-baseline]
     python -m bench.burst --new-cases [--buyers 20] [--lines 3] [--spread 60]
+    python -m bench.burst --flood 1000 [--flood-rate 100] [--no-baseline]
 
 ``--new-cases``: every buyer starts without a case; the first line opens it (the card
 carries it) and the rest follow within ``--spread`` seconds, buyers starting at random
@@ -232,6 +233,80 @@ def run_new_cases(args: argparse.Namespace, folding: bool, groups: int) -> dict[
     }
 
 
+FLOOD_QUESTION = "Можно ли заказать пошив по индивидуальным меркам?"
+
+
+def run_flood(args: argparse.Namespace, folding: bool) -> dict[str, float]:
+    """One buyer floods ``--flood`` lines into an open case; meanwhile another buyer's
+    first question opens a new case in the same group: how long until staff see it,
+    and does the whole flood arrive."""
+    with BotApiDouble() as api, tempfile.TemporaryDirectory() as folder:
+        flooder, newcomer = FIRST_BUYER, FIRST_BUYER + 1
+        for buyer in (flooder, newcomer):
+            api.add_user(buyer, f"Buyer {buyer}", language_code="ru")
+        api.add_group(SUPPORT, "Lotus Wear support", is_forum=True, members=[STAFF])
+        api.add_group(ADMIN_CHAT, "Admins", is_forum=False)
+        limits = api.telegram_limits()
+        rec = Recorder(api)
+        env = {} if folding else {"SELLERDESK_NO_FOLDING": "1"}
+        db_url = f"sqlite:///{Path(folder) / 'desk.db'}"
+        proc = start_crash_runner(api.url, api.token, db_url, DEMO, 60.0, env)
+        try:
+            for buyer in (flooder, newcomer):
+                api.user_sends_text(buyer, "/start lotus-wear")
+            api.user_sends_text(flooder, CASE_QUESTION)
+            api.wait_for(
+                lambda: any(CASE_QUESTION in (m.text or "") for m in api.messages_in(SUPPORT)),
+                SETTLE_S,
+                "the flooder's case",
+            )
+            time.sleep(5)  # the group's burst allowance back
+            mark = rec.mark()
+            lines = [f"флуд {n:04d}." for n in range(args.flood)]
+            started = time.monotonic()
+            asked_at = 0.0
+            for n, text in enumerate(lines):
+                api.user_sends_text(flooder, text)
+                if n == len(lines) // 10:
+                    asked_at = time.monotonic()
+                    api.user_sends_text(newcomer, FLOOD_QUESTION)
+                if args.flood_rate:
+                    time.sleep(max(0.0, started + (n + 1) / args.flood_rate - time.monotonic()))
+            wanted = set(lines)
+            shown: set[str] = set()
+            card_at = float("nan")
+            sends = 0
+            deadline = time.monotonic() + SETTLE_S
+            seen = mark
+            while (len(shown) < len(wanted) or card_at != card_at) and time.monotonic() < deadline:
+                new = rec.since(seen)
+                seen += len(new)
+                for when, message in new:
+                    if message.chat.id != SUPPORT:
+                        continue
+                    body = message.text or ""
+                    if FLOOD_QUESTION in body and card_at != card_at:
+                        card_at = when
+                    found = {w for w in (line.split(" · ", 1)[-1] for line in body.split("\n"))}
+                    found &= wanted
+                    if found:
+                        sends += 1
+                        shown |= found
+                time.sleep(0.05)
+            all_in = time.monotonic()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+    return {
+        "lines": len(wanted),
+        "shown": len(shown),
+        "sends": sends,
+        "new_case_s": card_at - asked_at,
+        "flood_s": all_in - started,
+        "429": sum(limit.hits for limit in limits),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--buyers", type=int, default=5)
@@ -241,8 +316,23 @@ def main() -> None:
     parser.add_argument(
         "--new-cases", action="store_true", help="buyers without cases, 1 and 2 staff groups"
     )
+    parser.add_argument(
+        "--flood", type=int, default=0, help="lines one buyer floods while another opens a case"
+    )
+    parser.add_argument("--flood-rate", type=float, default=100.0, help="flood lines a second")
     args = parser.parse_args()
     kinds = [("folding", True)] + ([] if args.no_baseline else [("no folding", False)])
+    if args.flood:
+        print("| desk | flood lines | shown | sends for the flood | new case shown after s | 429 |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for name, folding in kinds:
+            r = run_flood(args, folding)
+            print(
+                f"| {name} | {r['lines']:.0f} | {r['shown']:.0f} | {r['sends']:.0f} "
+                f"| {r['new_case_s']:.1f} | {r['429']:.0f} |",
+                flush=True,
+            )
+        return
     if args.new_cases:
         print(
             "| desk | groups | buyers | lines | shown | sends into the groups | sends per case "

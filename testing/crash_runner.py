@@ -55,6 +55,7 @@ async def main(api_url: str, token: str, database_url: str, content_dir: str, le
         from sellerdesk.bot.telegram_io.outbox import folding
 
         folding.fold_waiting = lambda *args, **kwargs: 0
+        folding.fold_into_card = lambda *args, **kwargs: 0
     app = build_application(settings, load_content(settings.content_dir))
     gc.freeze()  # as ``sellerdesk run`` does: startup's objects stay out of collections
     done = asyncio.Event()

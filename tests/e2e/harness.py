@@ -14,6 +14,7 @@ every blocking wait on the double goes through ``asyncio.to_thread``.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ BUYER = 5001
 STAFF = 700000101
 SUPPORT = -1001000000001
 ADMIN_CHAT = -1009000000009
+#: A line of a folded message: its time, then the buyer's text.
+FOLDED = re.compile(r"^\d\d:\d\d · ")
 #: Seconds a scenario may take before the test fails (they take well under one).
 SCENARIO_TIMEOUT_S = 60
 
@@ -93,13 +96,14 @@ class Desk:
 
 def shown_lines(api: BotApiDouble, chat_id: int, thread_id: int | None = None) -> list[str]:
     """What staff read of buyers' words in a chat, in order: each copy's text, and each
-    line of a message that folded several (``HH:MM · text``, see outbox.folding)."""
+    line of a message that folded several or of a card that carries them
+    (``HH:MM · text``, see outbox.folding)."""
     lines: list[str] = []
     for m in api.messages_in(chat_id, thread_id):
         if m.copied_from is not None:
             lines.append(m.text or m.caption or "")
-        elif m.text and " · " in m.text and m.text[:2].isdigit():
-            lines += [line.split(" · ", 1)[1] for line in m.text.split("\n")]
+        elif m.text:
+            lines += [line.split(" · ", 1)[1] for line in m.text.split("\n") if FOLDED.match(line)]
     return lines
 
 

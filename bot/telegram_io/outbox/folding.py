@@ -24,6 +24,7 @@ paragraphs are staff's messages in order (no times: the buyer reads one answer).
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -62,11 +63,9 @@ def foldable(row: OutboxMessage) -> bool:
     )
 
 
-def fold_waiting(session: Session, head: OutboxMessage, ctx: DeskContext, now: datetime) -> int:
-    """Fold the texts waiting behind ``head`` (just claimed) into it; returns how many
-    rows it now carries besides its own."""
-    if not foldable(head):
-        return 0
+def _case_run(session: Session, head: OutboxMessage, now: datetime) -> list[OutboxMessage]:
+    """The foldable texts of ``head``'s case waiting right behind it (other cases'
+    rows skipped), up to the case's first row that cannot fold."""
     run = []
     for row in outbox.waiting_behind(session, head, MAX_FOLDED):
         if row.case_id != head.case_id:
@@ -74,12 +73,65 @@ def fold_waiting(session: Session, head: OutboxMessage, ctx: DeskContext, now: d
         if not foldable(row) or row.not_before > now:
             break  # this case's photo, reply, formatted text...: it keeps its place
         run.append(row)
+    return run
+
+
+def _zone(session: Session, case_id: int, ctx: DeskContext) -> ZoneInfo:
+    case = cases_repo.get_case(session, case_id)
+    seller = ctx.seller(case.seller_id) if case is not None else None
+    return ZoneInfo(seller.timezone) if seller is not None else ZoneInfo("UTC")
+
+
+def carrying_card(row: OutboxMessage) -> bool:
+    """A new case's card that shows the buyer's first message (``carries``)."""
+    payload = row.payload
+    return (
+        row.kind == OutboxKind.SEND_TEXT
+        and row.case_id is not None
+        and payload.get("side") == Side.STAFF.value
+        and bool(payload.get("html"))
+        and isinstance(payload.get("carries"), list)
+        and "carries_more" not in payload
+    )
+
+
+def fold_into_card(session: Session, head: OutboxMessage, ctx: DeskContext, now: datetime) -> int:
+    """Append to a new case's card (just claimed) the buyer's texts that wait behind it,
+    one line each with its time: the case opens in two sends however many lines the
+    buyer wrote meanwhile. Returns how many it took."""
+    if not carrying_card(head):
+        return 0
+    run = _case_run(session, head, now)
     if not run:
         return 0
     assert head.case_id is not None
-    case = cases_repo.get_case(session, head.case_id)
-    seller = ctx.seller(case.seller_id) if case is not None else None
-    zone = ZoneInfo(seller.timezone) if seller is not None else ZoneInfo("UTC")
+    zone = _zone(session, head.case_id, ctx)
+    text = str(head.payload["text"])
+    taken: list[OutboxMessage] = []
+    for row in run:
+        stamp = f"{row.created_at.astimezone(zone):%H:%M}{SEPARATOR}"
+        line = f"\n{stamp}{html.escape(str(row.payload['text']), quote=False)}"
+        if len(text) + len(line) > MESSAGE_CHARS:
+            break
+        text += line
+        taken.append(row)
+    if not taken:
+        return 0
+    more = [int(row.payload["message_ids"][0]) for row in taken]
+    outbox.fold(session, head, taken, {**head.payload, "text": text, "carries_more": more})
+    return len(taken)
+
+
+def fold_waiting(session: Session, head: OutboxMessage, ctx: DeskContext, now: datetime) -> int:
+    """Fold the texts waiting behind ``head`` (just claimed) into it; returns how many
+    rows it now carries besides its own."""
+    if not foldable(head):
+        return 0
+    run = _case_run(session, head, now)
+    if not run:
+        return 0
+    assert head.case_id is not None
+    zone = _zone(session, head.case_id, ctx)
     # Staff read each buyer line with its time; a buyer reads staff's lines as the
     # paragraphs of one answer.
     to_buyer = head.payload.get("side") == Side.BUYER.value

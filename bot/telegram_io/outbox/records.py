@@ -44,7 +44,8 @@ def map_messages(session: Session, job: Job, sent: list[int]) -> None:
     to_staff = job.side in (Side.STAFF, Side.ADMIN)
     carried = job.payload.get("carries")
     if direction is Direction.SYSTEM and carried and to_staff and sent:
-        # A card that shows the buyer's message in full stands for its copy.
+        # A card that shows the buyer's message in full stands for its copy; the lines
+        # folded into it after that have no counterpart of their own.
         messages.record_message(
             session,
             job.case_id,
@@ -54,6 +55,14 @@ def map_messages(session: Session, job: Job, sent: list[int]) -> None:
             staff_chat_id=job.chat_id,
             staff_message_id=sent[0],
         )
+        for message_id in job.payload.get("carries_more") or ():
+            messages.record_message(
+                session,
+                job.case_id,
+                Direction.TO_STAFF,
+                buyer_chat_id=int(carried[0]),
+                buyer_message_id=int(message_id),
+            )
         return
     if direction is Direction.SYSTEM:
         for message_id in sent:

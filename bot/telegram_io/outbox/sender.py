@@ -340,6 +340,10 @@ class OutboxSender:
         now = utcnow()
         rows = notices.claim(session, self.worker_id, room, self.lease, now)
         for row in rows:
+            if carried := folding.fold_into_card(session, row, self.ctx, now):
+                log.info(
+                    "outbox %s: %d waiting message(s) of its case joined its card", row.id, carried
+                )
             if folding.foldable(row) and (
                 carried := folding.fold_waiting(session, row, self.ctx, now)
             ):

@@ -12,7 +12,7 @@ from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.outgoing import MESSAGE_CHARS, Side
-from sellerdesk.bot.telegram_io.outbox.folding import fold_waiting
+from sellerdesk.bot.telegram_io.outbox.folding import fold_into_card, fold_waiting
 from sellerdesk.storage.models import Direction, OutboxMessage
 from sellerdesk.storage.repo import buyers, cases, outbox
 from sellerdesk.storage.types import utcnow
@@ -125,3 +125,38 @@ def test_staff_texts_to_a_buyer_fold_as_paragraphs(tmp_path: Path) -> None:
     assert carried == 2
     assert head.payload["folded_text"] == "Здравствуйте!\n\nЗаказ в пути.\n\nБудет завтра."
     assert head.payload["message_ids"] == [1, 2, 3] and len(rest) == 1
+
+
+def test_a_new_cases_card_carries_the_lines_written_before_it_went(tmp_path: Path) -> None:
+    """The card shows the first question; lines the buyer wrote while it waited join
+    it, each with its time, escaped: the case opens in two sends."""
+    db, case, other_case = _desk(tmp_path)
+    with db.transaction() as session:
+        outgoing.send_text(
+            session,
+            chat_id=GROUP,
+            text="<b>Case #1</b>\nQuestion: первое",
+            side=Side.STAFF,
+            case_id=case,
+            html=True,
+            buttons=[[("Claim", "claim:1")]],
+            record=Direction.SYSTEM,
+            carries=(BUYER_CHAT, 1),
+        )
+    _copy(db, case, 2, "второе <и> третье")
+    _copy(db, other_case, 3, "другой покупатель")
+    _copy(db, case, 4, "четвёртое")
+    _copy(db, case, 5, None)  # a photo keeps its own copy
+    with db.transaction() as session:
+        [head] = outbox.claim_batch(session, "worker", limit=1)
+        carried = fold_into_card(session, head, NO_SELLERS, utcnow())
+        rest = [r.payload.get("message_ids") for r in session.scalars(select(OutboxMessage))]
+    assert carried == 2
+    lines = head.payload["text"].split("\n")
+    assert lines[:2] == ["<b>Case #1</b>", "Question: первое"]
+    assert [line.split(" · ", 1)[1] for line in lines[2:]] == [
+        "второе &lt;и&gt; третье",
+        "четвёртое",
+    ]
+    assert head.payload["carries_more"] == [2, 4] and head.payload["buttons"]
+    assert rest == [None, [3], [5]]
