@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 from telegram import Bot, ChatMember, ChatMemberAdministrator, ChatMemberRestricted
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -30,7 +31,8 @@ from sellerdesk.bot.staff_chats import (
     tell_admins_foreign,
 )
 from sellerdesk.faq.content.check import foreign_groups
-from sellerdesk.faq.content.model import Seller
+from sellerdesk.faq.content.errors import Problem as ContentProblem
+from sellerdesk.faq.content.model import Content, Seller
 
 log = logging.getLogger(__name__)
 
@@ -144,3 +146,30 @@ async def _check_admin_chat(bot: Bot, chat_id: int | None) -> str | None:
     except (BadRequest, Forbidden) as error:
         return error.message
     return None
+
+
+async def online_problems(bot: Bot, content: Content) -> list[ContentProblem]:
+    """``faq check --online``: each staff group the bot cannot work in, as a problem of
+    the seller.yaml line naming it (``support_chat_id``, or the ``support_chats``
+    entry)."""
+    from sellerdesk.faq.content.check import chat_owners
+
+    found: list[ContentProblem] = []
+    async with asyncio.timeout(CHECK_TIMEOUT_S * 3):
+        for chat_id, sellers in chat_owners(list(content.sellers.values())).items():
+            problem = await _check_group(bot, chat_id, sellers)
+            if problem is None:
+                continue
+            for seller in sellers:
+                group = next((g for g in seller.support_chats if g.chat_id == chat_id), None)
+                path = (seller.path / "seller.yaml") if seller.path else Path("seller.yaml")
+                found.append(
+                    ContentProblem(
+                        path,
+                        group.line if group is not None and group.line else None,
+                        "support_chats.chat_id" if group is not None else "support_chat_id",
+                        f"staff group {chat_id}: {problem.problem.value} ({problem.detail}); "
+                        f"{FIXES[problem.problem]}",
+                    )
+                )
+    return found

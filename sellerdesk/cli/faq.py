@@ -30,9 +30,40 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
+def _online(content: Content) -> list[str]:
+    """Ask Telegram whether the bot can work in every staff group (``--online``)."""
+    import asyncio
+
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    from sellerdesk.bot.telegram_io.chat_check import online_problems
+
+    settings = load_settings()
+    if not settings.token:
+        return ["--online needs TELEGRAM_BOT_TOKEN (the bot asks Telegram about its groups)"]
+
+    async def ask() -> list[str]:
+        bot = Bot(settings.token, base_url=f"{settings.api_url}/bot")
+        async with bot:
+            return [str(p) for p in await online_problems(bot, content)]
+
+    try:
+        return asyncio.run(ask())
+    except (TelegramError, TimeoutError) as error:
+        return [f"could not ask Telegram: {error}"]
+
+
 def cmd_faq_check(args: argparse.Namespace) -> int:
     root = content_dir(args.dir)
     report = check_content(root)
+    if args.online and report.content is not None and not report.errors:
+        online = _online(report.content)
+        for line in online:
+            print(f"error: {line}")
+        if online:
+            print(f"{len(online)} error(s) found online in {root}")
+            return EXIT_PROBLEMS
     for problem in report.errors:
         print(f"error: {problem}")
     for problem in report.warnings:
@@ -243,6 +274,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     check = faq_commands.add_parser("check", help="validate a content directory")
     check.add_argument("dir", nargs="?", help="content directory (default: CONTENT_DIR)")
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask Telegram whether the bot can work in every staff group",
+    )
     check.set_defaults(func=cmd_faq_check)
 
     ask = faq_commands.add_parser("ask", help="show the decision for one question")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sellerdesk.cli import main
-from tests.faq.conftest import FAQ_YAML, PRODUCTS_CSV, WriteSeller
+from tests.faq.conftest import FAQ_YAML, PRODUCTS_CSV, SELLER_YAML, WriteSeller
 
 
 def test_check_ok_and_warnings(
@@ -131,3 +131,26 @@ def test_run_refuses_a_seller_on_the_init_placeholder_chat(
     capsys.readouterr()
     assert main(["run"]) == 1
     assert "placeholder of sellerdesk init" in capsys.readouterr().err
+
+
+def test_check_online_names_each_group_the_bot_cannot_work_in(
+    write_seller: WriteSeller, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testing.botapi import BotApiDouble
+
+    seller = SELLER_YAML + "support_chats:\n  - chat_id: -1001000000002\n    languages: [zh]\n"
+    folder = write_seller(seller=seller)
+    with BotApiDouble() as api:
+        api.add_group(-1001000000001, "Support")
+        api.add_group(-1001000000002, "Support zh", can_manage_topics=False)
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", api.token)
+        monkeypatch.setenv("TELEGRAM_API_URL", api.url)
+        assert main(["faq", "check", "--online", str(folder.parent)]) == 1
+        out = capsys.readouterr().out
+        assert "seller.yaml:5: support_chats.chat_id: staff group -1001000000002" in out
+        assert "no_topic_rights" in out and "-1001000000001" not in out
+        api.set_bot_rights(-1001000000002, status="administrator", can_manage_topics=True)
+        assert main(["faq", "check", "--online", str(folder.parent)]) == 0
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
+    assert main(["faq", "check", "--online", str(folder.parent)]) == 1
+    assert "needs TELEGRAM_BOT_TOKEN" in capsys.readouterr().out

@@ -118,3 +118,26 @@ def test_feedback_to_staff_and_rows_maybe_sent_keep_their_place(tmp_path: Path) 
         assert claimed.attempts == 1  # its worker dies mid-call: the lease runs out
     _words(db, other, 2, "ещё слова")
     assert _send_all(db, now_shift=timedelta(seconds=1)) == ["reminder", "ещё слова"]
+
+
+def test_a_crash_while_a_notice_is_put_back_leaves_the_queue_as_it_was(tmp_path: Path) -> None:
+    db, case, other = _desk(tmp_path)
+    _notice(db, case, "reminder 1", Urgency.NOTICE)
+    _notice(db, case, "reminder 2", Urgency.NOTICE)
+    _words(db, other, 1, "слова")
+
+    def snapshot() -> list[tuple[int, str, str]]:
+        with db.transaction() as session:
+            rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+            return [(r.id, r.status.value, r.payload.get("text") or "") for r in rows]
+
+    before = snapshot()
+    try:
+        with db.transaction() as session:
+            rows = notices.claim(session, "worker", 1, LEASE, utcnow())
+            assert [r.payload.get("text") for r in rows] == ["слова"]
+            raise RuntimeError("the process dies before the commit")
+    except RuntimeError:
+        pass
+    assert snapshot() == before
+    assert _send_all(db) == ["слова", "reminder 1\n\nreminder 2"]

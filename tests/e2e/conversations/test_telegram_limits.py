@@ -89,3 +89,32 @@ def test_a_burst_of_lines_reaches_staff_folded_in_order(api: BotApiDouble, tmp_p
 
     run_desk(api, settings_for(api, tmp_path, pacing=Pacing()), scenario)
     assert [limit.hits for limit in limits] == [0, 0, 0]
+
+
+def test_a_flooding_buyer_holds_no_other_buyers_new_case(api: BotApiDouble, tmp_path: Path) -> None:
+    """One buyer pours lines into an open case; another buyer's new case in the same
+    group reaches staff within seconds, not behind the flood, and the flood arrives
+    whole, folded, in order."""
+    api.add_user(OTHER, "Boris", language_code="ru")
+    limits = api.telegram_limits()
+    flood = [f"флуд {n:03d}." for n in range(150)]
+
+    async def scenario(desk: Desk) -> None:
+        await open_case(desk)
+        other = Desk(api, buyer=OTHER)
+        await other.buyer_asks("/start lotus-wear")
+        asked = 0.0
+        for n, line in enumerate(flood):
+            desk.buyer_says(line)
+            if n == 15:
+                other.buyer_says(HANDOFF)
+                asked = time.monotonic()
+        topic = await desk.wait(lambda: api.topics(SUPPORT)[1:], 15)
+        await desk.in_topic(topic[0].thread_id, lambda m: HANDOFF in (m.text or ""), 15)
+        assert time.monotonic() - asked < 15
+        await desk.wait(lambda: len(shown_lines(api, SUPPORT)) >= len(flood), 60)
+        assert shown_lines(api, SUPPORT) == flood
+        assert len(api.messages_in(SUPPORT, api.topics(SUPPORT)[0].thread_id)) < 15
+
+    run_desk(api, settings_for(api, tmp_path, pacing=Pacing()), scenario)
+    assert [limit.hits for limit in limits] == [0, 0, 0]
