@@ -654,6 +654,30 @@ def requeue(
     insert_returning_object(session, OutboxMessage, _INSERT, values)
 
 
+def carry(
+    session: Session,
+    head: OutboxMessage,
+    carried: Sequence[OutboxMessage],
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Make ``head`` (claimed) carry the pending ``carried`` rows with ``payload``; the
+    carried rows stay, marked sent with no message of their own ("carried by row N"),
+    so their dedupe keys still refuse a second enqueue. One transaction with the
+    claim: a crash leaves every row as it was."""
+    head.payload = payload
+    if carried:
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_([row.id for row in carried]),
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(status=OutboxStatus.SENT, sent_at=now, last_error=f"carried by row {head.id}")
+        )
+    session.flush()
+
+
 def fold(
     session: Session, head: OutboxMessage, folded: Sequence[OutboxMessage], payload: dict[str, Any]
 ) -> None:

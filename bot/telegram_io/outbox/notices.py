@@ -1,17 +1,19 @@
 """What goes first into a staff group: buyers' words and new cases before notices.
 
 A group takes about 20 of the bot's messages a minute, all its topics together. When
-the sender claims a notice for staff (a reminder, a status or rating note: ``later`` 1
-in the payload, see ``bot.desk.outgoing.Urgency``) or the daily digest (``later`` 2)
-while rows that matter more wait behind it in the same chat (a buyer's words, a new
-case's topic and card), the notice is put back at the end of the chat's queue instead
-of being sent, and the next row is claimed. A notice put back keeps its dedupe key and
-creation time; after :data:`MAX_WAIT` it goes at its turn whatever waits, so nothing
-is held for ever. Notices of one case waiting together (two reminders, a note and a
-reminder) go as one message, joined by blank lines, instead of piling up.
+the sender claims a notice for staff (a reminder, a status or rating note: ``later``
+1 in the payload, see ``bot.desk.outgoing.Urgency``) or the daily digest (``later``
+2) while rows that matter more wait behind it in the same chat (a buyer's words, a
+new case's topic and card), the notice is put back at the end of the chat's queue
+instead of being sent, and the next row is claimed. A notice put back keeps its
+dedupe key and creation time; after :data:`MAX_WAIT` it goes at its turn whatever
+waits, so nothing is held for ever. Notices of one case waiting together (two
+reminders, a note and a reminder) go as one message, joined by blank lines, instead
+of piling up.
 
 Both happen in the claim's transaction (``storage.repo.outbox.requeue`` and
-``fold``): a crash leaves every row as it was or moved whole. A row that may already
+``carry``: joined notices stay as rows marked carried, so their dedupe keys still
+hold): a crash leaves every row as it was or moved whole. A row that may already
 have reached Telegram (``maybe_sent``) is never moved or merged: it goes as it is.
 """
 
@@ -116,7 +118,8 @@ def _fold(session: Session, head: OutboxMessage, behind: list[OutboxMessage], no
         taken.pop()
     if not taken:
         return 0
-    outbox.fold(session, head, taken, {**head.payload, "text": JOINER.join(texts), "html": as_html})
+    payload = {**head.payload, "text": JOINER.join(texts), "html": as_html}
+    outbox.carry(session, head, taken, payload, now)
     return len(taken)
 
 

@@ -141,3 +141,12 @@ def test_a_crash_while_a_notice_is_put_back_leaves_the_queue_as_it_was(tmp_path:
         pass
     assert snapshot() == before
     assert _send_all(db) == ["слова", "reminder 1\n\nreminder 2"]
+
+
+def test_a_joined_notices_dedupe_key_still_refuses_a_second_enqueue(tmp_path: Path) -> None:
+    db, case, _other = _desk(tmp_path)
+    _notice(db, case, "reminder 1", Urgency.NOTICE, dedupe_key="sla:1")
+    _notice(db, case, "reminder 2", Urgency.NOTICE, dedupe_key="sla:2")
+    assert _send_all(db) == ["reminder 1\n\nreminder 2"]
+    _notice(db, case, "reminder 2", Urgency.NOTICE, dedupe_key="sla:2")  # a sweep re-run
+    assert _send_all(db) == []
