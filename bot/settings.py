@@ -54,6 +54,7 @@ DEFAULT_OZON_API_URL = "https://api-seller.ozon.ru"
 #: import makes one request per product (its description), so 3,000 products take
 #: about 10 minutes.
 DEFAULT_OZON_API_RPS = 5.0
+DEFAULT_OZON_POLL_S = 15.0
 #: Spellings of a yes/no setting (``CONTENT_WATCH``).
 SWITCH_ON = ("on", "true", "yes", "1")
 SWITCH_OFF = ("off", "false", "no", "0")
@@ -222,6 +223,8 @@ class Settings:
     ozon_api_key: str = ""
     ozon_api_url: str = DEFAULT_OZON_API_URL
     ozon_api_rps: float = DEFAULT_OZON_API_RPS
+    #: Seconds between two looks at sellers' Ozon buyer chats (``OZON_POLL_SECONDS``).
+    ozon_poll_seconds: float = DEFAULT_OZON_POLL_S
 
     def __repr__(self) -> str:  # the token must never reach a log
         return (
@@ -331,6 +334,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         raise SettingsError(f"CONTENT_WATCH must be on or off, not {watch!r}")
     # Ozon Seller API
     ozon_rps = _positive(get, "OZON_API_RPS", DEFAULT_OZON_API_RPS)
+    ozon_poll = _positive(get, "OZON_POLL_SECONDS", DEFAULT_OZON_POLL_S, "number of seconds")
     api_url = _root_url(get, "TELEGRAM_API_URL", DEFAULT_API_URL)
     ozon_url = _root_url(get, "OZON_API_URL", DEFAULT_OZON_API_URL)
     return Settings(
@@ -338,6 +342,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         ozon_api_key=get("OZON_API_KEY"),
         ozon_api_url=ozon_url,
         ozon_api_rps=ozon_rps,
+        ozon_poll_seconds=ozon_poll,
         content_watch=watch in SWITCH_ON,
         outbox_lease_seconds=lease,
         retention=retention,

@@ -14,6 +14,7 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from sellerdesk.bot.channels.ozon_chats import OzonChats
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk.answers import ContentSnapshot
 from sellerdesk.bot.service import DeskService
@@ -60,6 +61,7 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
     db = Database(settings.database_url)
     service = DeskService(settings, content, db)
     health: list[HealthServer] = []  # started in post_init when a port is set
+    channels: list[OzonChats] = []  # made in post_init
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         ctx = await asyncio.to_thread(service.prepare)
@@ -78,6 +80,12 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
         # The scheduler only ticks; what is due lives in the database (bot.schedule.sla).
         app.job_queue.run_repeating(
             _sla_tick, interval=settings.sla_tick_seconds, first=0, name="sla-sweep"
+        )
+        # Ozon buyer chats of the sellers that have them (a pass does nothing otherwise,
+        # so a reload adding an ``ozon`` section needs no restart).
+        channels.append(OzonChats(db, ctx, settings.ozon_api_url, settings.ozon_api_rps))
+        app.job_queue.run_repeating(
+            _ozon_tick, interval=settings.ozon_poll_seconds, first=1, name="ozon-chats"
         )
         # Command menus per chat and language; a refused one is logged, never fatal. Before the
         # health endpoint: it reports ready only once startup is done.
@@ -111,6 +119,8 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
 
     async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
         await service.stop_content_watch()
+        while channels:
+            await channels.pop().close()
         while health:
             await health.pop().stop()
         if service.sender is not None:
@@ -118,6 +128,13 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         db.dispose()
+
+    async def _ozon_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+        for channel in channels:
+            try:
+                await channel.tick()
+            except Exception:  # one failed pass must not stop the next ones
+                log.exception("Ozon chats pass failed")
 
     async def _sla_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         try:

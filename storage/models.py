@@ -72,6 +72,9 @@ ENTRY_ID_LEN = 128
 SETTING_NAME_LEN = 64
 #: Ozon order numbers are 8+4(+n) digits; 32 leaves room for other formats later.
 ORDER_LEN = 32
+#: Ozon's ids (uint64 as text, chat UUIDs) and the start of an answer kept to find it.
+OZON_ID_LEN = 64
+OZON_ANSWER_HEAD_LEN = 100
 
 
 class Base(DeclarativeBase):
@@ -421,6 +424,28 @@ class InboxUpdate(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+class OzonChatMessage(Base):
+    """A buyer's message in an Ozon buyer chat that the desk has taken up: the guard
+    against answering it twice (the chat is polled again, a push repeats it) and, while
+    ``state`` is ``answering``, the record that an answer may be on its way.
+
+    No text of the buyer is kept; ``answer_head`` is the start of the FAQ answer sent
+    (the seller's own text), to find it in the chat's history after a crash.
+    """
+
+    __tablename__ = "ozon_chat_messages"
+
+    seller_id: Mapped[str] = mapped_column(String(SELLER_ID_LEN), primary_key=True)
+    #: Ozon's uint64 message id, as the JSON string Ozon gives.
+    message_id: Mapped[str] = mapped_column(String(OZON_ID_LEN), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(OZON_ID_LEN))
+    #: ``answering`` (the answer may be on its way), ``answered``, ``staff`` (left for
+    #: people: not confident, or not text).
+    state: Mapped[str] = mapped_column(String(16))
+    answer_head: Mapped[str | None] = mapped_column(String(OZON_ANSWER_HEAD_LEN))
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class OutboxMessage(Base):

@@ -26,7 +26,7 @@ from sellerdesk.bot.reports.unanswered import find_gaps
 from sellerdesk.bot.schedule.deadlines import case_sla, deadline
 from sellerdesk.faq.content.model import Seller
 from sellerdesk.storage.repo import cases as cases_repo
-from sellerdesk.storage.repo import digests, sellers, stats
+from sellerdesk.storage.repo import sellers, stats
 from sellerdesk.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ class DigestSweep:
                 day = digest_day(seller, now, sellers.first_seen(session, seller.id))
                 if day is None:
                     continue
-                if not digests.claim_digest(session, seller.id, day.isoformat(), now):
+                if not sellers.claim_digest(session, seller.id, day.isoformat(), now):
                     continue
                 body = digest_text(seller, day, figures(session, seller, now))
                 # Every staff group of the seller gets the whole shop's figures.

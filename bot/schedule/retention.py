@@ -12,7 +12,8 @@ only delete the same rows:
   polled updates parked for as long as sent rows are kept;
 * the FAQ question log (masked questions, no Telegram ids);
 * rating comments (the ratings themselves stay, for statistics);
-* return requests' photo references (message ids in the buyer's chat).
+* return requests' photo references (message ids in the buyer's chat);
+* the ids of Ozon buyer messages taken up (no text of the buyer's is kept).
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ from datetime import datetime, timedelta
 
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.settings import Retention
-from sellerdesk.storage.repo import cases, outbox, questions, returns, updates
+from sellerdesk.storage.repo import cases, outbox, ozon, questions, returns, updates
 from sellerdesk.storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
+#: Days the ids of Ozon buyer messages taken up are kept: past Ozon's reply windows
+#: (48-72 h), after which the desk never answers a message anyway.
+OZON_IDS_DAYS = 7
 #: How often the deletions run.
 EVERY = timedelta(hours=1)
 
@@ -58,6 +62,7 @@ class RetentionSweep:
                 "questions": questions.purge_questions(session, before(keep.questions_days)),
                 "rating comments": cases.clear_rating_comments(session, before(keep.comments_days)),
                 "return photos": returns.clear_photos(session, before(keep.photos_days)),
+                "Ozon message ids": ozon.purge(session, before(OZON_IDS_DAYS)),
             }
         self._last = now
         if any(done.values()):

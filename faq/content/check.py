@@ -7,6 +7,7 @@ suggest instead of answering) and answers missing in a language the seller serve
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +95,7 @@ def check_content(root: Path) -> CheckReport:
     report.errors += shared_chat_problems(content)
     report.errors += placeholder_problems(content)
     for seller in content.sellers.values():
+        report.warnings += ozon_warnings(seller)
         report.warnings += ambiguity_warnings(seller)
         report.warnings += product_link_warnings(seller)
     return report
@@ -128,6 +130,22 @@ def product_link_warnings(seller: Seller) -> list[Problem]:
     path = (seller.path / "products.csv") if seller.path else Path("products.csv")
     first = next(p.line for p in seller.products if p.offer_id == bad[0])
     return [Problem(path, first or None, None, unlinkable_message(seller.id, bad, len(offers)))]
+
+
+def ozon_warnings(seller: Seller) -> list[Problem]:
+    """An ``ozon`` section whose key variable is not set where this runs."""
+    link = seller.ozon
+    if link is None or os.environ.get(link.api_key_env, "").strip():
+        return []
+    return [
+        Problem(
+            (seller.path / "seller.yaml") if seller.path else Path("seller.yaml"),
+            link.line or None,
+            "ozon.api_key_env",
+            f"{link.api_key_env} is not set here: the bot serves no Ozon chats for "
+            f"{seller.id} until it is set where the bot runs",
+        )
+    ]
 
 
 def foreign_groups(sellers: list[Seller]) -> list[tuple[Seller, SupportChat, list[Seller]]]:

@@ -30,6 +30,8 @@ from sellerdesk.faq.content.model import (
 )
 from sellerdesk.faq.content.products_file import load_products_file
 from sellerdesk.faq.content.seller_file import (
+    OZON_OPTIONAL,
+    OZON_REQUIRED,
     RETURNS_KEYS,
     SELLER_OPTIONAL,
     SELLER_REQUIRED,
@@ -133,6 +135,7 @@ def known_keys() -> dict[str, frozenset[str]]:
         "seller.sla": frozenset(SLA_KEYS),
         "seller.returns": frozenset(RETURNS_KEYS),
         "seller.support_chat": frozenset(SUPPORT_CHAT_REQUIRED + SUPPORT_CHAT_OPTIONAL),
+        "seller.ozon": frozenset(OZON_REQUIRED + OZON_OPTIONAL),
         "faq": frozenset({"entries"}),
         "faq.entry": frozenset(ENTRY_REQUIRED + ENTRY_OPTIONAL),
         "templates": frozenset({"templates"}),
@@ -145,6 +148,7 @@ def required_keys() -> dict[str, frozenset[str]]:
     return {
         "seller": frozenset(SELLER_REQUIRED),
         "seller.support_chat": frozenset(SUPPORT_CHAT_REQUIRED),
+        "seller.ozon": frozenset(OZON_REQUIRED),
         "faq": frozenset({"entries"}),
         "faq.entry": frozenset(ENTRY_REQUIRED),
         "templates": frozenset({"templates"}),

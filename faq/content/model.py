@@ -122,6 +122,22 @@ class SupportChat:
     line: int = 0
 
 
+@dataclass(frozen=True)
+class OzonLink:
+    """The seller's Ozon Seller API access (seller.yaml ``ozon``). The key itself never
+    appears in the files: ``api_key_env`` names the environment variable holding it."""
+
+    client_id: str
+    api_key_env: str
+    #: Buyer chats ("Чат с продавцом"): FAQ answers in the chat.
+    chats: bool = True
+    #: Product-page questions.
+    questions: bool = False
+    #: Confident answers to product questions go out without staff approval.
+    questions_auto: bool = False
+    line: int = 0
+
+
 #: Hour of the daily digest in the seller's time zone: before a working day starts.
 DEFAULT_DIGEST_HOUR = 9
 
@@ -147,6 +163,8 @@ class Seller:
     staff_language: str | None = None
     #: More staff groups, after ``support_chat_id`` (see :meth:`groups_for`).
     support_chats: tuple[SupportChat, ...] = ()
+    #: Ozon Seller API access, None when the seller serves no buyers inside Ozon.
+    ozon: OzonLink | None = None
     entries: tuple[Entry, ...] = ()
     products: tuple[Product, ...] = ()
     templates: tuple[Template, ...] = ()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +16,7 @@ from sellerdesk.faq.content.checker import (
 )
 from sellerdesk.faq.content.errors import Problem
 from sellerdesk.faq.content.model import (
+    OzonLink,
     Returns,
     Sla,
     SupportChat,
@@ -31,6 +33,7 @@ SELLER_OPTIONAL = (
     "digest_hour",
     "staff_language",
     "support_chats",
+    "ozon",
 )
 #: Languages the bot has its own texts in (cards, buttons, reminders).
 BOT_LANGUAGES = ("ru", "en", "zh")
@@ -38,6 +41,10 @@ SLA_KEYS = ("first_reply", "remind_after", "escalate_after")
 RETURNS_KEYS = ("decide_within",)
 SUPPORT_CHAT_REQUIRED = ("chat_id",)
 SUPPORT_CHAT_OPTIONAL = ("languages", "shared")
+OZON_REQUIRED = ("client_id", "api_key_env")
+OZON_OPTIONAL = ("chats", "questions", "questions_auto")
+#: What an environment variable's name may look like.
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 #: Hours of the day a digest may be sent at.
 _HOURS = range(24)
 
@@ -159,6 +166,36 @@ def _parse_support_chats(
     return tuple(groups)
 
 
+def _parse_ozon(c: Checker, node: Node) -> OzonLink | None:
+    keys = c.mapping(node, "ozon", OZON_REQUIRED, OZON_OPTIONAL)
+    if keys is None or any(k not in keys for k in OZON_REQUIRED):
+        return None
+    id_node = keys["client_id"][1]
+    client_id = c.string(id_node, "ozon.client_id")
+    if client_id is not None and not client_id.isdigit():
+        c.problem(id_node, "ozon.client_id", "expected the Client-Id: digits, as in the cabinet")
+        client_id = None
+    env_node = keys["api_key_env"][1]
+    env = c.string(env_node, "ozon.api_key_env")
+    if env is not None and not ENV_NAME.match(env):
+        c.problem(
+            env_node,
+            "ozon.api_key_env",
+            "expected the NAME of an environment variable holding the key (such as "
+            "OZON_API_KEY_MY_SHOP), never the key itself",
+        )
+        env = None
+    flags = {}
+    for flag in OZON_OPTIONAL:
+        if flag in keys:
+            value = c.boolean(keys[flag][1], f"ozon.{flag}")
+            if value is not None:
+                flags[flag] = value
+    if client_id is None or env is None:
+        return None
+    return OzonLink(client_id, env, line=node.start_mark.line + 1, **flags)
+
+
 def load_seller_file(path: Path, seller_id: str) -> tuple[dict[str, Any], list[Problem]]:
     """Read seller.yaml into the keyword arguments of :class:`Seller` (minus content)."""
     c = Checker(path)
@@ -211,6 +248,8 @@ def load_seller_file(path: Path, seller_id: str) -> tuple[dict[str, Any], list[P
         out["support_chats"] = _parse_support_chats(
             c, keys["support_chats"][1], out.get("support_chat_id"), out.get("languages", ())
         )
+    if "ozon" in keys:
+        out["ozon"] = _parse_ozon(c, keys["ozon"][1])
     if "staff_language" in keys:
         staff_language = _parse_staff_language(
             c, keys["staff_language"][1], out.get("languages", ())

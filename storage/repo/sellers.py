@@ -1,4 +1,5 @@
-"""Sellers the desk has served, and their case counters."""
+"""Sellers the desk has served, their case counters, and the claims of their daily
+digests."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import Executable, Update, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sellerdesk.storage.models import SellerSeen
+from sellerdesk.storage.models import DigestSent, SellerSeen
 from sellerdesk.storage.repo._sql import dialect_name, insert_ignore, table_of
 from sellerdesk.storage.types import utcnow
 
@@ -84,3 +86,19 @@ def first_seen(session: Session, seller_id: str) -> datetime | None:
     """When the desk first served ``seller_id``; None if never."""
     row = session.get(SellerSeen, seller_id)
     return row.first_seen_at if row is not None else None
+
+
+def claim_digest(session: Session, seller_id: str, day: str, now: datetime) -> bool:
+    """Claim the seller's digest of ``day``; True for exactly one caller ever.
+
+    The insert runs in a savepoint, so losing the race (the primary key refuses a
+    second row, whichever process wrote the first) leaves the caller's transaction
+    usable. Committed together with the digest's outbox row: both or neither.
+    """
+    try:
+        with session.begin_nested():
+            session.add(DigestSent(seller_id=seller_id, day=day, sent_at=now))
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

@@ -101,6 +101,7 @@ def test_the_schemas_know_exactly_the_loaders_keys() -> None:
     assert _properties(seller, "properties", "sla") == known["seller.sla"]
     assert _properties(seller, "properties", "returns") == known["seller.returns"]
     assert _properties(seller, "$defs", "support_chat") == known["seller.support_chat"]
+    assert _properties(seller, "properties", "ozon") == known["seller.ozon"]
     assert _properties(faq) == known["faq"]
     assert _properties(faq, "$defs", "entry") == known["faq.entry"]
     assert _properties(templates) == known["templates"]
@@ -108,6 +109,7 @@ def test_the_schemas_know_exactly_the_loaders_keys() -> None:
     required = required_keys()
     assert set(seller["required"]) == required["seller"]
     assert set(seller["$defs"]["support_chat"]["required"]) == required["seller.support_chat"]
+    assert set(seller["properties"]["ozon"]["required"]) == required["seller.ozon"]
     assert set(faq["$defs"]["entry"]["required"]) == required["faq.entry"]
     assert set(templates["$defs"]["template"]["required"]) == required["templates.template"]
 
@@ -126,6 +128,10 @@ BROKEN = [
     ("seller", "name: Shop\nsupport_chat_id: -1001\nlanguages: [russian]\n"),
     ("seller", "name: ''\nsupport_chat_id: -1001\nlanguages: [ru]\n"),
     ("seller", SELLER_OK + "support_chats: [{chat_id: 5}]\n"),  # a user id
+    ("seller", SELLER_OK + "ozon: {client_id: 12ab, api_key_env: OZON_KEY}\n"),
+    ("seller", SELLER_OK + "ozon: {client_id: '1', api_key_env: 0c9f-1e5a}\n"),  # a key
+    ("seller", SELLER_OK + "ozon: {client_id: '1'}\n"),
+    ("seller", SELLER_OK + "ozon: {client_id: '1', api_key_env: K, chat: true}\n"),
     ("seller", SELLER_OK + "support_chats: [{chat_id: '-1002'}]\n"),
     ("seller", SELLER_OK + "support_chats: [{languages: [ru]}]\n"),  # no chat_id
     ("seller", SELLER_OK + "support_chats: [{chat_id: -1002, langs: [ru]}]\n"),

@@ -1,0 +1,322 @@
+"""Ozon buyer chats ("Чат с продавцом"): the FAQ answers buyers inside Ozon.
+
+For each seller whose seller.yaml has an ``ozon`` section with ``chats`` on, every
+``OZON_POLL_SECONDS`` the desk lists the seller's buyer chats with unread messages
+(``/v3/chat/list``, every page) and reads the newest messages of those that changed
+(``/v3/chat/history``). Each buyer message not taken up before, written within Ozon's
+reply window, is asked of the seller's FAQ like a message in the bot's chat:
+
+* a confident answer (no hand-off entry, nothing left unanswered in the message) is
+  sent back into the chat (``/v1/chat/send/message``, in parts of at most 1,000
+  characters), and the chat is marked read once every buyer message in it is answered;
+* anything else is left for the seller's staff in Ozon's own chat window, unread, so
+  it stays where they look (staff topics for Ozon chats are the next step);
+* every question is logged like the bot chat's, so ``sellerdesk stats``, the digest
+  and ``faq gaps`` count Ozon buyers too.
+
+No message is answered twice and none is lost across restarts: a message is taken up
+in the database (``storage.repo.ozon``) before its answer goes, as ``answering``, and
+marked ``answered`` after. A message left ``answering`` (the process died mid-send, or
+Ozon's answer was lost) is settled on a later pass from the chat's history: the answer
+is there (done) or it is sent again. Two processes cannot both take one message.
+Ozon's own unread state is the cursor: an unread chat is looked at until its messages
+are answered or left for staff.
+
+A missing key variable, a key Ozon refuses, or a seller without the Premium Plus/Pro
+subscription chats need is one log line and one admin-chat note a day, and that
+seller's chats are not asked for again for :data:`PAUSE`; other sellers go on. 429
+and 5xx are retried by the client (``bot.channels.ozon_client``), then wait for the
+next pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sellerdesk.bot.channels.ozon_client import (
+    OzonApiError,
+    OzonAuthError,
+    OzonChatClient,
+    OzonDeniedError,
+    OzonRefusedError,
+    is_buyer,
+    message_text,
+    split_text,
+)
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.desk import outgoing
+from sellerdesk.bot.desk.cases import DeskContext
+from sellerdesk.bot.i18n.texts import text
+from sellerdesk.faq.content.model import Seller
+from sellerdesk.faq.matching.decision import Action
+from sellerdesk.storage.repo import ozon, questions
+from sellerdesk.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+#: Ozon's longest reply window (FBS/rFBS: 72 hours): older messages are not answered.
+REPLY_WINDOW = timedelta(hours=72)
+#: A seller whose key or subscription Ozon refused is not asked again for this long.
+PAUSE = timedelta(minutes=10)
+#: A message left ``answering`` this long is settled from the history (younger: its
+#: answer may still be on its way from another process).
+SETTLE_AFTER = timedelta(seconds=60)
+#: Questions are logged at most this long, as in the bot's chat.
+MAX_QUESTION_CHARS = 1000
+#: The start of an answer looked for in the history to settle an ``answering`` message.
+HEAD_CHARS = 50
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    question: str
+    action: Action
+    best: str | None
+    score: float | None
+    lang: str
+
+
+class OzonChats:
+    """The desk's side of Ozon buyer chats, for every seller that has them."""
+
+    def __init__(
+        self,
+        db: Database,
+        ctx: DeskContext,
+        api_url: str,
+        rps: float = 5.0,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.db = db
+        self.ctx = ctx
+        self.api_url = api_url
+        self.rps = rps
+        self.env = env if env is not None else os.environ
+        self._clients: dict[str, tuple[str, str, OzonChatClient]] = {}
+        self._paused: dict[str, float] = {}
+        self._last_seen: dict[tuple[str, str], str] = {}
+        self._lock = asyncio.Lock()
+
+    def wanted(self) -> bool:
+        """Whether any seller of the content has Ozon chats on."""
+        return any(s.ozon is not None and s.ozon.chats for s in self.ctx.content.sellers.values())
+
+    async def close(self) -> None:
+        for _, _, client in self._clients.values():
+            await client.close()
+        self._clients.clear()
+
+    async def tick(self) -> int:
+        """One pass over every seller's chats; returns how many answers were sent."""
+        if self._lock.locked():
+            return 0  # the last pass is still going: never two at once
+        async with self._lock:
+            sent = 0
+            for seller in list(self.ctx.content.sellers.values()):
+                if seller.ozon is None or not seller.ozon.chats:
+                    continue
+                if self._paused.get(seller.id, 0.0) > time.monotonic():
+                    continue
+                sent += await self._seller(seller)
+            return sent
+
+    async def _seller(self, seller: Seller) -> int:
+        assert seller.ozon is not None
+        key = self.env.get(seller.ozon.api_key_env, "").strip()
+        if not key:
+            log.error(
+                "Ozon chats of %s: %s is not set; set it where the bot runs",
+                seller.id,
+                seller.ozon.api_key_env,
+            )
+            await self._tell(seller, "admin_ozon_no_key", var=seller.ozon.api_key_env)
+            self._pause(seller)
+            return 0
+        client = await self._client(seller, key)
+        try:
+            sent = 0
+            for chat_id, last in await client.unread_chats():
+                if self._last_seen.get((seller.id, chat_id)) == last:
+                    continue  # nothing new since the last look: left for staff
+                sent += await self._chat(seller, client, chat_id)
+                self._last_seen[(seller.id, chat_id)] = last
+            return sent
+        except OzonAuthError as error:
+            log.error("Ozon chats of %s: %s; check ozon.client_id and the key", seller.id, error)
+            await self._tell(seller, "admin_ozon_key")
+        except OzonDeniedError as error:
+            log.error("Ozon chats of %s: %s (Premium Plus or Premium Pro?)", seller.id, error)
+            await self._tell(seller, "admin_ozon_denied")
+        except OzonApiError as error:
+            log.warning("Ozon chats of %s: %s; trying again on the next pass", seller.id, error)
+            return 0
+        self._pause(seller)
+        return 0
+
+    async def _client(self, seller: Seller, key: str) -> OzonChatClient:
+        assert seller.ozon is not None
+        known = self._clients.get(seller.id)
+        if known is not None and known[:2] == (seller.ozon.client_id, key):
+            return known[2]
+        if known is not None:
+            await known[2].close()
+        client = OzonChatClient(seller.ozon.client_id, key, self.api_url, rps=self.rps)
+        self._clients[seller.id] = (seller.ozon.client_id, key, client)
+        return client
+
+    def _pause(self, seller: Seller) -> None:
+        self._paused[seller.id] = time.monotonic() + PAUSE.total_seconds()
+
+    async def _chat(self, seller: Seller, client: OzonChatClient, chat_id: str) -> int:
+        messages = await client.recent(chat_id)
+        from_buyer = [m for m in messages if is_buyer(m)]
+        ids = [str(m.get("message_id")) for m in from_buyer]
+        known = await self.db.run(lambda: self._known(seller.id, ids))
+        now = utcnow()
+        sent = 0
+        for message in from_buyer:
+            message_id = str(message.get("message_id"))
+            state = known.get(message_id)
+            if state is None:
+                if _written_at(message) < now - REPLY_WINDOW:
+                    continue  # past Ozon's reply windows: nothing can be sent
+                sent += await self._new(seller, client, chat_id, message)
+            elif state[0] == ozon.ANSWERING and state[1] and state[2] < now - SETTLE_AFTER:
+                sent += await self._settle(seller, client, chat_id, message, messages, state[1])
+        # Read once every buyer message is answered; otherwise it stays unread for staff.
+        states = await self.db.run(lambda: self._known(seller.id, ids))
+        if ids and all(i in states and states[i][0] == ozon.ANSWERED for i in ids):
+            await client.read(chat_id, ids[-1])
+        return sent
+
+    def _known(self, seller_id: str, ids: list[str]) -> dict[str, tuple[str, str | None, datetime]]:
+        with self.db.transaction() as session:
+            return ozon.taken(session, seller_id, ids)
+
+    async def _new(
+        self, seller: Seller, client: OzonChatClient, chat_id: str, message: dict[str, Any]
+    ) -> int:
+        message_id = str(message.get("message_id"))
+        question = message_text(message)
+        found = await asyncio.to_thread(self._answer, seller, question) if question else None
+        answering = found is not None and found.action is Action.ANSWER
+
+        def take() -> bool:
+            with self.db.transaction() as session:
+                state = ozon.ANSWERING if answering else ozon.STAFF
+                head = found.text if found is not None and answering else None
+                if not ozon.take(session, seller.id, chat_id, message_id, state, head):
+                    return False
+                if found is not None:
+                    questions.log_question_id(
+                        session,
+                        seller_id=seller.id,
+                        question=found.question,
+                        action=found.action.value,
+                        best_entry=found.best,
+                        score=found.score,
+                        lang=found.lang,
+                    )
+                return True
+
+        if not await self.db.run(take) or not answering or found is None:
+            return 0
+        return await self._send(seller, client, chat_id, message_id, found.text)
+
+    def _answer(self, seller: Seller, question: str) -> Answer:
+        decision = self.ctx.faq.matcher(seller).decide(question)
+        lang = decision.lang if decision.lang in seller.languages else seller.default_language
+        best = decision.best
+        entry = seller.entry(best.ref) if best is not None and not best.is_product else None
+        action = decision.action
+        if action is Action.ANSWER and ((entry is not None and entry.handoff) or decision.rest):
+            action = Action.HANDOFF  # for a person: a hand-off entry, or a part unanswered
+        answer = ""
+        if action is Action.ANSWER and best is not None:
+            answer = self.ctx.faq.answer_text(seller, best.target, lang)
+        return Answer(
+            text=answer,
+            question=question[:MAX_QUESTION_CHARS],
+            action=action,
+            best=best.target if best is not None else None,
+            score=best.score if best is not None else None,
+            lang=lang,
+        )
+
+    async def _send(
+        self, seller: Seller, client: OzonChatClient, chat_id: str, message_id: str, answer: str
+    ) -> int:
+        try:
+            for part in split_text(answer):
+                await client.send(chat_id, part)
+        except OzonRefusedError as error:
+            # A closed reply window or a text Ozon will not take: trying again cannot
+            # help; the message is left for staff (who see it unread in Ozon).
+            log.warning("Ozon chat %s of %s: answer refused (%s)", chat_id, seller.id, error)
+            await self.db.run(lambda: self._set(seller.id, message_id, ozon.STAFF))
+            return 0
+        await self.db.run(lambda: self._set(seller.id, message_id, ozon.ANSWERED))
+        return 1
+
+    async def _settle(
+        self,
+        seller: Seller,
+        client: OzonChatClient,
+        chat_id: str,
+        message: dict[str, Any],
+        messages: list[dict[str, Any]],
+        head: str,
+    ) -> int:
+        """A message left ``answering``: done if its answer is in the chat after it,
+        else sent again (the FAQ asked again: it may have changed meanwhile)."""
+        message_id = str(message.get("message_id"))
+        after = [m for m in messages if not is_buyer(m) and int(m["message_id"]) > int(message_id)]
+        if any(message_text(m).startswith(head[:HEAD_CHARS].strip()) for m in after):
+            await self.db.run(lambda: self._set(seller.id, message_id, ozon.ANSWERED))
+            return 0
+        found = await asyncio.to_thread(self._answer, seller, message_text(message))
+        if found.action is not Action.ANSWER:
+            await self.db.run(lambda: self._set(seller.id, message_id, ozon.STAFF))
+            return 0
+        return await self._send(seller, client, chat_id, message_id, found.text)
+
+    def _set(self, seller_id: str, message_id: str, state: str) -> None:
+        with self.db.transaction() as session:
+            ozon.set_state(session, seller_id, message_id, state)
+
+    async def _tell(self, seller: Seller, key: str, **values: str) -> None:
+        """One note a day to the admin chat about the seller's Ozon chats."""
+        admin = self.ctx.admin_chat_id
+        if admin is None:
+            return
+        day = utcnow().strftime("%Y%m%d")
+        note = text(key, self.ctx.admin_language, shop=seller.name, **values)
+
+        def queue() -> None:
+            with self.db.transaction() as session:
+                outgoing.send_text(
+                    session,
+                    chat_id=admin,
+                    text=note,
+                    side=outgoing.Side.ADMIN,
+                    dedupe_key=f"ozon:{seller.id}:{key}:{day}",
+                )
+
+        await self.db.run(queue)
+
+
+def _written_at(message: dict[str, Any]) -> datetime:
+    raw = str(message.get("created_at") or "")
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return utcnow()  # no readable date: treat as new
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

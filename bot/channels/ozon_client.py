@@ -1,0 +1,199 @@
+"""The Ozon Seller API's buyer-chat methods, asynchronously, for the desk's own loop.
+
+Every call is a ``POST`` with JSON and the seller's ``Client-Id`` and ``Api-Key``
+headers. 429 and 5xx (and network errors) are tried again after ``retry-after`` or a
+growing pause, a few times; then :class:`OzonApiError`. 401, and 403 naming the key,
+are :class:`OzonAuthError` (a wrong or retired key); another 403 is
+:class:`OzonDeniedError` (the method needs Premium Plus or Premium Pro, or a role the
+key lacks); another 4xx is :class:`OzonRefusedError` (a closed reply window, a bad
+request). The key never reaches a log or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from sellerdesk.faq.content.ozon_catalog import backoff, retry_delay
+
+#: Seconds for one request.
+TIMEOUT_S = 15.0
+#: Tries of one call at most (429, 5xx, network errors).
+MAX_ATTEMPTS = 4
+#: Ozon's limit on a message's text.
+MESSAGE_CHARS = 1000
+#: Buyer chats, as ``chat_type`` names them.
+BUYER_CHAT = "Buyer_Seller"
+#: Chats asked for in one page of /v3/chat/list.
+PAGE = 100
+#: Pages followed at most in one look at the chat list.
+MAX_PAGES = 50
+
+
+class OzonApiError(Exception):
+    """The call did not go through; the message says why (never the key)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class OzonAuthError(OzonApiError):
+    """Ozon refused the Client-Id and Api-Key."""
+
+
+class OzonDeniedError(OzonApiError):
+    """The key works but may not use this method (no Premium Plus or Pro, or a role)."""
+
+
+class OzonRefusedError(OzonApiError):
+    """Ozon refused this request (a closed reply window, a text out of bounds...)."""
+
+
+def is_buyer(message: dict[str, Any]) -> bool:
+    """Whether a history message is the buyer's: ``user.type`` is ``customer`` in the
+    schema and ``Сustomer`` (a Cyrillic С) in Ozon's examples."""
+    kind = str((message.get("user") or {}).get("type") or "")
+    return kind.lower().replace("\u0441", "c") == "customer"
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """The text of a history message (``data`` is a list of Markdown strings)."""
+    data = message.get("data") or []
+    return "\n".join(str(part) for part in data if isinstance(part, str)).strip()
+
+
+def split_text(text: str, limit: int = MESSAGE_CHARS) -> list[str]:
+    """``text`` in parts Ozon takes (1 to ``limit`` characters), cut at line breaks,
+    else at spaces, else anywhere."""
+    parts: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+class OzonChatClient:
+    """One seller's access to the buyer-chat methods."""
+
+    def __init__(
+        self,
+        client_id: str,
+        api_key: str,
+        base_url: str,
+        *,
+        rps: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._interval = 1.0 / rps
+        self._next = 0.0
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"Client-Id": client_id, "Api-Key": api_key},
+            timeout=TIMEOUT_S,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:  # the key must never reach a log
+        return f"OzonChatClient(base_url={self.base_url!r})"
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _pace(self) -> None:
+        now = time.monotonic()
+        if now < self._next:
+            await self._sleep(self._next - now)
+            now = self._next
+        self._next = now + self._interval
+
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            await self._pace()
+            try:
+                response = await self._http.post(path, json=body)
+            except httpx.TransportError as error:
+                if attempt == MAX_ATTEMPTS:
+                    raise OzonApiError(
+                        f"{path}: cannot reach Ozon ({type(error).__name__})"
+                    ) from error
+                await self._sleep(backoff(attempt))
+                continue
+            status = response.status_code
+            if status == 429 or status >= 500:
+                if attempt == MAX_ATTEMPTS:
+                    raise OzonApiError(f"{path}: HTTP {status} after {attempt} tries", status)
+                await self._sleep(retry_delay(response, attempt))
+                continue
+            if status >= 400:
+                raise _refusal(path, response)
+            try:
+                answer = response.json()
+            except ValueError as error:
+                raise OzonApiError(f"{path}: the answer is not JSON", status) from error
+            if not isinstance(answer, dict):
+                raise OzonApiError(f"{path}: unexpected answer", status)
+            return answer
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def unread_chats(self) -> list[tuple[str, str]]:
+        """``(chat id, last message id)`` of each buyer chat with unread messages,
+        every page."""
+        found: list[tuple[str, str]] = []
+        cursor = ""
+        for _ in range(MAX_PAGES):
+            body: dict[str, Any] = {"filter": {"unread_only": True}, "limit": PAGE}
+            if cursor:
+                body["cursor"] = cursor
+            page = await self.post("/v3/chat/list", body)
+            for item in page.get("chats") or []:
+                chat = item.get("chat") or {}
+                if chat.get("chat_type") == BUYER_CHAT and chat.get("chat_id"):
+                    found.append((str(chat["chat_id"]), str(item.get("last_message_id") or "")))
+            cursor = str(page.get("cursor") or "")
+            if not page.get("has_next") or not cursor:
+                break
+        return list(dict(found).items())
+
+    async def recent(self, chat_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The chat's newest ``limit`` messages, oldest first."""
+        answer = await self.post(
+            "/v3/chat/history", {"chat_id": chat_id, "direction": "Backward", "limit": limit}
+        )
+        messages = [m for m in answer.get("messages") or [] if isinstance(m, dict)]
+        return sorted(messages, key=lambda m: int(str(m.get("message_id") or 0)))
+
+    async def send(self, chat_id: str, text: str) -> None:
+        await self.post("/v1/chat/send/message", {"chat_id": chat_id, "text": text})
+
+    async def read(self, chat_id: str, message_id: str) -> None:
+        await self.post("/v2/chat/read", {"chat_id": chat_id, "from_message_id": message_id})
+
+
+def _refusal(path: str, response: httpx.Response) -> OzonApiError:
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    said = str(body.get("message") or "")[:200] if isinstance(body, dict) else ""
+    if status == 401 or (status == 403 and "api-key" in said.lower()):
+        return OzonAuthError(f"{path}: Ozon refused the key (HTTP {status}: {said})", status)
+    if status == 403:
+        return OzonDeniedError(f"{path}: not allowed (HTTP 403: {said})", status)
+    return OzonRefusedError(f"{path}: HTTP {status}: {said}", status)

@@ -1,0 +1,199 @@
+"""Ozon buyer chats against the Ozon Seller API double: confident FAQ answers go back
+into the chat once, the rest stays unread for staff, and faults, restarts and refusals
+lose nothing and double nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from sellerdesk.bot.channels import ozon_chats
+from sellerdesk.bot.channels.ozon_chats import OzonChats
+from sellerdesk.bot.channels.ozon_client import split_text
+from sellerdesk.bot.database import Database
+from sellerdesk.bot.desk.answers import FaqAnswers
+from sellerdesk.bot.desk.cases import DeskContext
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.faq.content.model import Content, OzonLink
+from sellerdesk.storage.models import FaqQuestionLog, OutboxMessage
+from sellerdesk.storage.repo import ozon
+from testing.ozonapi import OzonApiDouble
+
+DEMO = Path(__file__).resolve().parents[3] / "examples" / "sellers"
+ADMIN_CHAT = -1009000000009
+KEY_VAR = "OZON_KEY_LOTUS"
+KNOWN = "Сколько идет доставка?"
+UNSURE = "Можно сшить платье по моим меркам для свадьбы?"
+
+
+@pytest.fixture
+def api() -> Iterator[OzonApiDouble]:
+    with OzonApiDouble() as double:
+        yield double
+
+
+def _content(api: OzonApiDouble, *more: tuple[str, str]) -> Content:
+    demo = load_content(DEMO)
+    lotus = replace(demo.sellers["lotus-wear"], ozon=OzonLink(api.client_id, KEY_VAR))
+    sellers = {lotus.id: lotus}
+    for seller_id, client_id in more:
+        sellers[seller_id] = replace(
+            lotus, id=seller_id, name=seller_id, ozon=OzonLink(client_id, f"KEY_{client_id}")
+        )
+    return Content(sellers=sellers, root=demo.root)
+
+
+def _desk(tmp_path: Path, api: OzonApiDouble, content: Content | None = None) -> OzonChats:
+    db = Database(f"sqlite:///{tmp_path / 'desk.db'}")
+    db.prepare()
+    ctx = DeskContext(
+        FaqAnswers(content or _content(api), "fuzzy"), alias_key=b"k", admin_chat_id=ADMIN_CHAT
+    )
+    return OzonChats(db, ctx, api.url, rps=1000, env={KEY_VAR: api.api_key})
+
+
+def _tick(chats: OzonChats) -> int:
+    async def run() -> int:
+        try:
+            return await chats.tick()
+        finally:
+            await chats.close()
+
+    return asyncio.run(run())
+
+
+def _answer(chats: OzonChats, question: str) -> str:
+    seller = chats.ctx.content.sellers["lotus-wear"]
+    return chats._answer(seller, question).text
+
+
+def test_a_known_question_is_answered_once_and_the_chat_read(
+    tmp_path: Path, api: OzonApiDouble
+) -> None:
+    chats = _desk(tmp_path, api)
+    api.buyer_writes("chat-1", KNOWN, order_number="12345678-0001")
+    assert _tick(chats) == 1
+    assert api.sent_in("chat-1") == split_text(_answer(chats, KNOWN))
+    assert api.chats["chat-1"].unread() == []
+    assert _tick(chats) == 0
+    assert len(api.sent_in("chat-1")) == len(split_text(_answer(chats, KNOWN)))
+    with chats.db.transaction() as session:
+        logged = session.scalars(select(FaqQuestionLog)).all()
+        assert [(q.question, q.action) for q in logged] == [(KNOWN, "answer")]
+
+
+def test_an_unsure_question_stays_unread_for_staff(tmp_path: Path, api: OzonApiDouble) -> None:
+    chats = _desk(tmp_path, api)
+    api.buyer_writes("chat-1", UNSURE)
+    assert _tick(chats) == 0
+    assert api.sent_in("chat-1") == [] and len(api.chats["chat-1"].unread()) == 1
+    # The buyer asks something the FAQ knows: answered; the chat stays unread, since
+    # the first question still waits for a person.
+    api.buyer_writes("chat-1", KNOWN)
+    assert _tick(chats) == 1 and _tick(chats) == 0
+    assert len(api.sent_in("chat-1")) == len(split_text(_answer(chats, KNOWN)))
+    assert len(api.chats["chat-1"].unread()) == 2
+
+
+def test_every_page_of_chats_and_faults_on_the_way_double_nothing(
+    tmp_path: Path, api: OzonApiDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chats = _desk(tmp_path, api)
+    for n in range(5):
+        api.buyer_writes(f"chat-{n}", KNOWN)
+    api.fail_next(429, retry_after=0.01)
+    api.fail_next(500)
+    assert _tick(chats) == 5
+    parts = len(split_text(_answer(chats, KNOWN)))
+    assert all(len(api.sent_in(f"chat-{n}")) == parts for n in range(5))
+    assert [p for p, _ in api.requests].count("/v3/chat/list") >= 3  # pages of 2
+
+
+def test_a_crash_mid_send_is_settled_from_the_history(
+    tmp_path: Path, api: OzonApiDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ozon_chats, "SETTLE_AFTER", timedelta(0))
+    chats = _desk(tmp_path, api)
+    answer = _answer(chats, KNOWN)
+    sent_first = api.buyer_writes("chat-1", KNOWN)
+    not_sent = api.buyer_writes("chat-2", KNOWN)
+    with chats.db.transaction() as session:
+        # The process died after taking both up: chat-1's answer had gone out, chat-2's
+        # had not.
+        ozon.take(session, "lotus-wear", "chat-1", sent_first, ozon.ANSWERING, answer)
+        ozon.take(session, "lotus-wear", "chat-2", not_sent, ozon.ANSWERING, answer)
+    for part in split_text(answer):
+        api._send_message({"chat_id": "chat-1", "text": part})
+    restarted = replace_desk(chats, tmp_path, api)
+    assert _tick(restarted) == 1
+    parts = len(split_text(answer))
+    assert len(api.sent_in("chat-1")) == parts and len(api.sent_in("chat-2")) == parts
+    with restarted.db.transaction() as session:
+        states = ozon.taken(session, "lotus-wear", [sent_first, not_sent])
+        assert {s for s, _, _ in states.values()} == {ozon.ANSWERED}
+
+
+def replace_desk(chats: OzonChats, tmp_path: Path, api: OzonApiDouble) -> OzonChats:
+    """A new process on the same database."""
+    return OzonChats(chats.db, chats.ctx, api.url, rps=1000, env={KEY_VAR: api.api_key})
+
+
+def test_a_closed_reply_window_leaves_the_message_for_staff(
+    tmp_path: Path, api: OzonApiDouble
+) -> None:
+    chats = _desk(tmp_path, api)
+    api.buyer_writes("chat-1", KNOWN)
+    api.close_window("chat-1")
+    assert _tick(chats) == 0
+    sends = [p for p, _ in api.requests].count("/v1/chat/send/message")
+    assert sends == 1 and _tick(chats) == 0
+    assert [p for p, _ in api.requests].count("/v1/chat/send/message") == 1  # not retried
+
+
+def test_no_premium_or_a_wrong_key_is_told_once_and_other_sellers_go_on(
+    tmp_path: Path, api: OzonApiDouble
+) -> None:
+    content = _content(api, ("other-shop", "999"))
+    chats = _desk(tmp_path, api, content)
+    chats.env = {KEY_VAR: api.api_key, "KEY_999": "wrong"}
+    api.buyer_writes("chat-1", KNOWN)
+    assert _tick(chats) == 1  # lotus-wear answered; other-shop's key refused
+    api.premium = False
+    api.buyer_writes("chat-2", KNOWN)
+    chats = replace_desk(chats, tmp_path, api)
+    chats.env = {KEY_VAR: api.api_key}  # other-shop's variable gone
+    assert _tick(chats) == 0
+    assert _tick(chats) == 0  # paused: not asked again meanwhile
+    with chats.db.transaction() as session:
+        notes = [
+            row.dedupe_key or ""
+            for row in session.scalars(select(OutboxMessage))
+            if row.chat_id == ADMIN_CHAT
+        ]
+    assert sorted(notes) == sorted(
+        [
+            notes_key("other-shop", "admin_ozon_key", notes),
+            notes_key("lotus-wear", "admin_ozon_denied", notes),
+            notes_key("other-shop", "admin_ozon_no_key", notes),
+        ]
+    )
+
+
+def notes_key(seller: str, key: str, notes: list[str]) -> str:
+    found = [n for n in notes if n.startswith(f"ozon:{seller}:{key}:")]
+    assert len(found) == 1, notes
+    return found[0]
+
+
+def test_long_answers_go_in_parts_ozon_takes() -> None:
+    text = ("Первая строка ответа.\n" * 80).strip()
+    parts = split_text(text)
+    assert all(1 <= len(p) <= 1000 for p in parts) and len(parts) == 2
+    assert "\n".join(parts) == text
+    assert split_text("x" * 2500) == ["x" * 1000, "x" * 1000, "x" * 500]
