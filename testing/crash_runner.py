@@ -18,7 +18,9 @@ The load benchmark runs the bot with it too. Environment:
 * ``SELLERDESK_NO_FOLDING=1``: every buyer text copied on its own, never folded (the
   baseline of ``bench.burst``);
 * ``TELEGRAM_GLOBAL_RATE``, ``TELEGRAM_CHAT_RATE``, ``TELEGRAM_GROUP_RATE`` (and the
-  burst settings, see :mod:`bot.settings`): the sender's pacing; unset, the defaults.
+  burst settings, see :mod:`bot.settings`): the sender's pacing; unset, the defaults;
+* ``OZON_API_URL``, ``OZON_POLL_SECONDS``, ``OZON_API_RPS``: the Ozon Seller API (a
+  double) for sellers with an ``ozon`` section (the key: the variable they name).
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ async def main(api_url: str, token: str, database_url: str, content_dir: str, le
         pacing=load_pacing(dict(os.environ)),
         webhook_listen="127.0.0.1",
         webhook_health_port=int(os.environ.get("SELLERDESK_HEALTH_PORT") or 0),
+        ozon_api_url=os.environ.get("OZON_API_URL", "http://127.0.0.1:9"),
+        ozon_poll_seconds=float(os.environ.get("OZON_POLL_SECONDS") or 15),
+        ozon_api_rps=float(os.environ.get("OZON_API_RPS") or 5),
     )
     if os.environ.get("SELLERDESK_NO_FOLDING"):  # the baseline of bench.burst
         from sellerdesk.bot.telegram_io.outbox import folding

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,6 +69,7 @@ class OzonApiDouble:
         self.chats: dict[str, Chat] = {}
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[tuple[str, str]] = []  # (chat_id, text) in order
+        self.sent_at: list[float] = []  # time.monotonic() of each of ``sent``
         self._failures: list[Failure] = []
         self._next_id = FIRST_MESSAGE_ID
         self._lock = threading.Condition()
@@ -239,6 +241,7 @@ class OzonApiDouble:
             return 400, _error(9, "The chat is closed for sending messages")
         chat.messages.append(Message(self._new_id(), SELLER, text, _now()))
         self.sent.append((chat.chat_id, text))
+        self.sent_at.append(time.monotonic())
         return 200, {"result": "success"}
 
     def _read(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -143,11 +143,12 @@ class OzonChats:
         client = await self._client(seller, key)
         try:
             sent = 0
-            for chat_id, last in await client.unread_chats():
-                if self._last_seen.get((seller.id, chat_id)) == last:
+            for chat in await client.unread_chats():
+                if self._last_seen.get((seller.id, chat.chat_id)) == chat.last_message_id:
                     continue  # nothing new since the last look: left for staff
-                sent += await self._chat(seller, client, chat_id)
-                self._last_seen[(seller.id, chat_id)] = last
+                messages = await client.messages_since(chat.chat_id, chat.first_unread_id)
+                sent += await self._chat(seller, client, chat.chat_id, messages)
+                self._last_seen[(seller.id, chat.chat_id)] = chat.last_message_id
             return sent
         except OzonAuthError as error:
             log.error("Ozon chats of %s: %s; check ozon.client_id and the key", seller.id, error)
@@ -175,8 +176,13 @@ class OzonChats:
     def _pause(self, seller: Seller) -> None:
         self._paused[seller.id] = time.monotonic() + PAUSE.total_seconds()
 
-    async def _chat(self, seller: Seller, client: OzonChatClient, chat_id: str) -> int:
-        messages = await client.recent(chat_id)
+    async def _chat(
+        self,
+        seller: Seller,
+        client: OzonChatClient,
+        chat_id: str,
+        messages: list[dict[str, Any]],
+    ) -> int:
         from_buyer = [m for m in messages if is_buyer(m)]
         ids = [str(m.get("message_id")) for m in from_buyer]
         known = await self.db.run(lambda: self._known(seller.id, ids))

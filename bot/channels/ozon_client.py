@@ -14,24 +14,37 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from sellerdesk.faq.content.ozon_catalog import backoff, retry_delay
+from sellerdesk.faq.content.ozon_catalog import RETRY_AFTER_MAX_S, retry_delay
 
 #: Seconds for one request.
 TIMEOUT_S = 15.0
 #: Tries of one call at most (429, 5xx, network errors).
 MAX_ATTEMPTS = 4
+#: Seconds before the first retry after a 5xx or a network error, doubling after: a
+#: pass over a seller's chats waits for it, so it starts short.
+BACKOFF_S = 0.25
 #: Ozon's limit on a message's text.
 MESSAGE_CHARS = 1000
 #: Buyer chats, as ``chat_type`` names them.
 BUYER_CHAT = "Buyer_Seller"
 #: Chats asked for in one page of /v3/chat/list.
 PAGE = 100
-#: Pages followed at most in one look at the chat list.
+#: Pages followed at most in one look at the chat list or a chat's history.
 MAX_PAGES = 50
+#: Messages asked for in one page of /v3/chat/history.
+HISTORY_PAGE = 100
+
+
+@dataclass(frozen=True)
+class UnreadChat:
+    chat_id: str
+    last_message_id: str
+    first_unread_id: str
 
 
 class OzonApiError(Exception):
@@ -132,13 +145,15 @@ class OzonChatClient:
                     raise OzonApiError(
                         f"{path}: cannot reach Ozon ({type(error).__name__})"
                     ) from error
-                await self._sleep(backoff(attempt))
+                await self._sleep(_backoff(attempt))
                 continue
             status = response.status_code
             if status == 429 or status >= 500:
                 if attempt == MAX_ATTEMPTS:
                     raise OzonApiError(f"{path}: HTTP {status} after {attempt} tries", status)
-                await self._sleep(retry_delay(response, attempt))
+                said = response.headers.get("Retry-After")
+                pause = retry_delay(response, attempt) if said else _backoff(attempt)
+                await self._sleep(min(pause, RETRY_AFTER_MAX_S))
                 continue
             if status >= 400:
                 raise _refusal(path, response)
@@ -151,10 +166,9 @@ class OzonChatClient:
             return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def unread_chats(self) -> list[tuple[str, str]]:
-        """``(chat id, last message id)`` of each buyer chat with unread messages,
-        every page."""
-        found: list[tuple[str, str]] = []
+    async def unread_chats(self) -> list[UnreadChat]:
+        """Each buyer chat with unread messages, every page."""
+        found: dict[str, UnreadChat] = {}
         cursor = ""
         for _ in range(MAX_PAGES):
             body: dict[str, Any] = {"filter": {"unread_only": True}, "limit": PAGE}
@@ -164,25 +178,66 @@ class OzonChatClient:
             for item in page.get("chats") or []:
                 chat = item.get("chat") or {}
                 if chat.get("chat_type") == BUYER_CHAT and chat.get("chat_id"):
-                    found.append((str(chat["chat_id"]), str(item.get("last_message_id") or "")))
+                    chat_id = str(chat["chat_id"])
+                    found[chat_id] = UnreadChat(
+                        chat_id,
+                        str(item.get("last_message_id") or ""),
+                        str(item.get("first_unread_message_id") or ""),
+                    )
             cursor = str(page.get("cursor") or "")
             if not page.get("has_next") or not cursor:
                 break
-        return list(dict(found).items())
+        return list(found.values())
 
-    async def recent(self, chat_id: str, limit: int = 50) -> list[dict[str, Any]]:
-        """The chat's newest ``limit`` messages, oldest first."""
-        answer = await self.post(
-            "/v3/chat/history", {"chat_id": chat_id, "direction": "Backward", "limit": limit}
-        )
-        messages = [m for m in answer.get("messages") or [] if isinstance(m, dict)]
-        return sorted(messages, key=lambda m: int(str(m.get("message_id") or 0)))
+    async def messages_since(self, chat_id: str, first: str) -> list[dict[str, Any]]:
+        """The chat's messages from ``first`` (the first unread) on, oldest first, every
+        page; without ``first``, the newest :data:`HISTORY_PAGE`."""
+        if not first.isdigit() or first == "0":
+            answer = await self.post(
+                "/v3/chat/history",
+                {"chat_id": chat_id, "direction": "Backward", "limit": HISTORY_PAGE},
+            )
+            return _in_order(answer.get("messages"))
+        found: dict[int, dict[str, Any]] = {}
+        start = first
+        for _ in range(MAX_PAGES):
+            answer = await self.post(
+                "/v3/chat/history",
+                {
+                    "chat_id": chat_id,
+                    "direction": "Forward",
+                    "from_message_id": start,
+                    "limit": HISTORY_PAGE,
+                },
+            )
+            page = _in_order(answer.get("messages"))
+            new = [m for m in page if int(str(m.get("message_id"))) not in found]
+            for message in new:
+                found[int(str(message.get("message_id")))] = message
+            if not answer.get("has_next") or not new:
+                break
+            start = str(max(found))
+        return [found[k] for k in sorted(found)]
 
     async def send(self, chat_id: str, text: str) -> None:
         await self.post("/v1/chat/send/message", {"chat_id": chat_id, "text": text})
 
     async def read(self, chat_id: str, message_id: str) -> None:
         await self.post("/v2/chat/read", {"chat_id": chat_id, "from_message_id": message_id})
+
+
+def _backoff(attempt: int) -> float:
+    return float(BACKOFF_S * 2 ** (attempt - 1))
+
+
+def _in_order(messages: Any) -> list[dict[str, Any]]:
+    """History messages with a numeric id, oldest first."""
+    if not isinstance(messages, list):
+        return []
+    usable = [
+        m for m in messages if isinstance(m, dict) and str(m.get("message_id") or "").isdigit()
+    ]
+    return sorted(usable, key=lambda m: int(str(m["message_id"])))
 
 
 def _refusal(path: str, response: httpx.Response) -> OzonApiError:

@@ -197,3 +197,14 @@ def test_long_answers_go_in_parts_ozon_takes() -> None:
     assert all(1 <= len(p) <= 1000 for p in parts) and len(parts) == 2
     assert "\n".join(parts) == text
     assert split_text("x" * 2500) == ["x" * 1000, "x" * 1000, "x" * 500]
+
+
+def test_a_long_unread_run_is_read_page_by_page(tmp_path: Path, api: OzonApiDouble) -> None:
+    """More buyer messages than one history page between two looks: none is missed."""
+    chats = _desk(tmp_path, api)
+    ids = [api.buyer_writes("chat-1", KNOWN) for _ in range(130)]
+    assert _tick(chats) == 130
+    with chats.db.transaction() as session:
+        states = ozon.taken(session, "lotus-wear", ids)
+    assert len(states) == 130 and {s for s, _, _ in states.values()} == {ozon.ANSWERED}
+    assert api.chats["chat-1"].unread() == []
