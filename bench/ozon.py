@@ -2,7 +2,7 @@
 with injected 429 and 5xx and one SIGKILL of the bot.
 
     python -m bench.ozon [--messages 1000] [--chats 100] [--rate 10] [--poll 1]
-                         [--faults] [--kill]
+                         [--faults] [--kill] [--push]
 
 The bot runs as its own process (``testing.crash_runner``: polling Telegram's double,
 SQLite, the fuzzy matcher, the demo seller with an ``ozon`` section) against the Ozon
@@ -13,6 +13,9 @@ the demo FAQ answers, are written into ``--chats`` chats at ``--rate`` a second.
 answered once, lost (no answer), doubled (more sends than the answer's parts), and the
 time from the buyer's message to its answer in the chat (p50, p95, max), with the
 poll interval as the baseline: an answer cannot come sooner than the next look.
+``--push``: the bot serves Ozon's push endpoint and the double pushes each message
+(``TYPE_NEW_MESSAGE``) as it is written; with a long ``--poll`` the answers then come
+from the pushes.
 Loopback only.
 """
 
@@ -22,6 +25,7 @@ import argparse
 import random
 import shutil
 import signal
+import socket
 import statistics
 import tempfile
 import threading
@@ -62,6 +66,12 @@ def _questions(content_dir: Path) -> dict[str, str]:
     return found
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def run(args: argparse.Namespace) -> dict[str, float]:
     with (
         BotApiDouble() as api,
@@ -84,6 +94,10 @@ def run(args: argparse.Namespace) -> dict[str, float]:
             "OZON_POLL_SECONDS": str(args.poll),
             "OZON_API_RPS": "50",
         }
+        if args.push:
+            port = _free_port()
+            env["OZON_PUSH_PORT"] = str(port)
+            ozon.push_url = f"http://127.0.0.1:{port}/ozon/push"
         db_url = f"sqlite:///{Path(folder) / 'desk.db'}"
         proc = start_crash_runner(api.url, api.token, db_url, root, 60.0, env)
         rng = random.Random(7)
@@ -174,15 +188,19 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=1.0, help="OZON_POLL_SECONDS")
     parser.add_argument("--faults", action="store_true", help="inject 429 and 500")
     parser.add_argument("--kill", action="store_true", help="SIGKILL the bot halfway")
+    parser.add_argument(
+        "--push", action="store_true", help="the double pushes each message to the bot"
+    )
     args = parser.parse_args()
     r = run(args)
     print(
-        "| messages | chats | poll s | faults | kill | answered once | lost | doubled "
+        "| messages | chats | poll s | push | faults | kill | answered once | lost | doubled "
         "| p50 s | p95 s | max s |"
     )
-    print("| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     print(
-        f"| {r['messages']:.0f} | {args.chats} | {args.poll:g} | {'yes' if args.faults else 'no'} "
+        f"| {r['messages']:.0f} | {args.chats} | {args.poll:g} | {'yes' if args.push else 'no'} "
+        f"| {'yes' if args.faults else 'no'} "
         f"| {'yes' if args.kill else 'no'} | {r['answered']:.0f} | {r['lost']:.0f} "
         f"| {r['doubled']:.0f} | {r['p50']:.2f} | {r['p95']:.2f} | {r['max']:.2f} |"
     )

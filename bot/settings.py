@@ -225,6 +225,10 @@ class Settings:
     ozon_api_rps: float = DEFAULT_OZON_API_RPS
     #: Seconds between two looks at sellers' Ozon buyer chats (``OZON_POLL_SECONDS``).
     ozon_poll_seconds: float = DEFAULT_OZON_POLL_S
+    #: Port and path of the Ozon push endpoint (``OZON_PUSH_PORT``, 0: none;
+    #: ``OZON_PUSH_PATH``), on ``webhook_listen``.
+    ozon_push_port: int = 0
+    ozon_push_path: str = "/ozon/push"
 
     def __repr__(self) -> str:  # the token must never reach a log
         return (
@@ -319,7 +323,11 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         photos_days=_positive(get, "RETENTION_PHOTOS_DAYS", keep.photos_days, "number of days"),
     )
     ports: dict[str, int] = {}
-    for key, default in (("WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT), ("WEBHOOK_HEALTH_PORT", 0)):
+    for key, default in (
+        ("WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT),
+        ("WEBHOOK_HEALTH_PORT", 0),
+        ("OZON_PUSH_PORT", 0),
+    ):
         value = get(key, str(default))
         try:
             ports[key] = int(value)
@@ -343,6 +351,8 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         ozon_api_url=ozon_url,
         ozon_api_rps=ozon_rps,
         ozon_poll_seconds=ozon_poll,
+        ozon_push_port=ports["OZON_PUSH_PORT"],
+        ozon_push_path=get("OZON_PUSH_PATH", "/ozon/push") or "/ozon/push",
         content_watch=watch in SWITCH_ON,
         outbox_lease_seconds=lease,
         retention=retention,

@@ -15,6 +15,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from sellerdesk.bot.channels.ozon_chats import OzonChats
+from sellerdesk.bot.channels.ozon_push import OzonPushServer
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk.answers import ContentSnapshot
 from sellerdesk.bot.service import DeskService
@@ -62,6 +63,7 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
     service = DeskService(settings, content, db)
     health: list[HealthServer] = []  # started in post_init when a port is set
     channels: list[OzonChats] = []  # made in post_init
+    push_servers: list[OzonPushServer] = []  # started in post_init when a port is set
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         ctx = await asyncio.to_thread(service.prepare)
@@ -83,7 +85,17 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
         )
         # Ozon buyer chats of the sellers that have them (a pass does nothing otherwise,
         # so a reload adding an ``ozon`` section needs no restart).
-        channels.append(OzonChats(db, ctx, settings.ozon_api_url, settings.ozon_api_rps))
+        ozon_chats = OzonChats(db, ctx, settings.ozon_api_url, settings.ozon_api_rps)
+        channels.append(ozon_chats)
+        if settings.ozon_push_port:
+            push = OzonPushServer(
+                settings.webhook_listen,
+                settings.ozon_push_port,
+                settings.ozon_push_path,
+                ozon_chats.wake,
+            )
+            await push.start()
+            push_servers.append(push)
         app.job_queue.run_repeating(
             _ozon_tick, interval=settings.ozon_poll_seconds, first=1, name="ozon-chats"
         )
@@ -119,6 +131,8 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
 
     async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
         await service.stop_content_watch()
+        while push_servers:
+            await push_servers.pop().stop()
         while channels:
             await channels.pop().close()
         while health:

@@ -19,8 +19,9 @@ The load benchmark runs the bot with it too. Environment:
   baseline of ``bench.burst``);
 * ``TELEGRAM_GLOBAL_RATE``, ``TELEGRAM_CHAT_RATE``, ``TELEGRAM_GROUP_RATE`` (and the
   burst settings, see :mod:`bot.settings`): the sender's pacing; unset, the defaults;
-* ``OZON_API_URL``, ``OZON_POLL_SECONDS``, ``OZON_API_RPS``: the Ozon Seller API (a
-  double) for sellers with an ``ozon`` section (the key: the variable they name).
+* ``OZON_API_URL``, ``OZON_POLL_SECONDS``, ``OZON_API_RPS``, ``OZON_PUSH_PORT``: the
+  Ozon Seller API (a double) for sellers with an ``ozon`` section (the key: the
+  variable they name), and the push endpoint.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ async def main(api_url: str, token: str, database_url: str, content_dir: str, le
         ozon_api_url=os.environ.get("OZON_API_URL", "http://127.0.0.1:9"),
         ozon_poll_seconds=float(os.environ.get("OZON_POLL_SECONDS") or 15),
         ozon_api_rps=float(os.environ.get("OZON_API_RPS") or 5),
+        ozon_push_port=int(os.environ.get("OZON_PUSH_PORT") or 0),
     )
     if os.environ.get("SELLERDESK_NO_FOLDING"):  # the baseline of bench.burst
         from sellerdesk.bot.telegram_io.outbox import folding

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -71,6 +73,11 @@ class OzonApiDouble:
         self.sent: list[tuple[str, str]] = []  # (chat_id, text) in order
         self.sent_at: list[float] = []  # time.monotonic() of each of ``sent``
         self._failures: list[Failure] = []
+        #: Where to push TYPE_NEW_MESSAGE when a buyer writes (the seller's push URL).
+        self.push_url: str | None = None
+        #: The ``seller_id`` the pushes carry.
+        self.seller_id = client_id
+        self.pushed: list[int] = []  # the HTTP status of each push
         self._next_id = FIRST_MESSAGE_ID
         self._lock = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -98,7 +105,38 @@ class OzonApiDouble:
             message = Message(self._new_id(), CUSTOMER, text, _now(), order_number)
             chat.messages.append(message)
             self._lock.notify_all()
-            return str(message.message_id)
+        if self.push_url:
+            push = {
+                "message_type": "TYPE_NEW_MESSAGE",
+                "chat_id": chat_id,
+                "chat_type": "Buyer_Seller",
+                "message_id": str(message.message_id),
+                "created_at": message.created_at,
+                "user": {"id": "1", "type": "Customer"},
+                "data": [text],
+                "seller_id": self.seller_id,
+            }
+            threading.Thread(target=self._push, args=(push,), daemon=True).start()
+        return str(message.message_id)
+
+    def _push(self, body: dict[str, Any]) -> None:
+        assert self.push_url is not None
+        request = urllib.request.Request(
+            self.push_url,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError:
+            status = 0
+        with self._lock:
+            self.pushed.append(status)
+            self._lock.notify_all()
 
     def fail_next(self, status: int, count: int = 1, retry_after: float | None = None) -> None:
         """The next ``count`` requests answer ``status`` (429 with ``retry-after``)."""

@@ -104,29 +104,55 @@ class OzonChats:
         self._paused: dict[str, float] = {}
         self._last_seen: dict[tuple[str, str], str] = {}
         self._lock = asyncio.Lock()
+        self._woken: set[str] = set()
+        self._woken_task: asyncio.Task[None] | None = None
 
     def wanted(self) -> bool:
         """Whether any seller of the content has Ozon chats on."""
         return any(s.ozon is not None and s.ozon.chats for s in self.ctx.content.sellers.values())
 
     async def close(self) -> None:
+        if self._woken_task is not None:
+            self._woken_task.cancel()
         for _, _, client in self._clients.values():
             await client.close()
         self._clients.clear()
 
-    async def tick(self) -> int:
-        """One pass over every seller's chats; returns how many answers were sent."""
-        if self._lock.locked():
+    async def tick(self, only: set[str] | None = None, wait: bool = False) -> int:
+        """One pass over the chats of every seller (of ``only``); returns how many
+        answers were sent. A timed pass while another runs does nothing; with ``wait``
+        (a push) it runs after it."""
+        if self._lock.locked() and not wait:
             return 0  # the last pass is still going: never two at once
         async with self._lock:
             sent = 0
             for seller in list(self.ctx.content.sellers.values()):
                 if seller.ozon is None or not seller.ozon.chats:
                     continue
+                if only is not None and seller.id not in only:
+                    continue
                 if self._paused.get(seller.id, 0.0) > time.monotonic():
                     continue
                 sent += await self._seller(seller)
             return sent
+
+    async def wake(self, client_id: str | None) -> None:
+        """A push said a buyer wrote: a pass over that seller's chats (the seller whose
+        ``client_id`` it is; every seller with Ozon chats when none is) starts now, or
+        right after the one running."""
+        sellers = [s for s in self.ctx.content.sellers.values() if s.ozon and s.ozon.chats]
+        named = {s.id for s in sellers if s.ozon and s.ozon.client_id == client_id}
+        self._woken |= named or {s.id for s in sellers}
+        if self._woken_task is None or self._woken_task.done():
+            self._woken_task = asyncio.get_running_loop().create_task(self._woken_passes())
+
+    async def _woken_passes(self) -> None:
+        while self._woken:
+            woken, self._woken = self._woken, set()
+            try:
+                await self.tick(only=woken, wait=True)
+            except Exception:  # a failed pass must not stop the next pushes
+                log.exception("Ozon chats pass after a push failed")
 
     async def _seller(self, seller: Seller) -> int:
         assert seller.ozon is not None
