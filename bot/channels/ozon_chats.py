@@ -38,6 +38,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sellerdesk.bot.channels.ozon_client import (
@@ -54,7 +55,8 @@ from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.i18n.texts import text
-from sellerdesk.faq.content.model import Seller
+from sellerdesk.faq.content.errors import Problem as ContentProblem
+from sellerdesk.faq.content.model import Content, OzonLink, Seller
 from sellerdesk.faq.matching.decision import Action
 from sellerdesk.storage.repo import ozon, questions
 from sellerdesk.storage.types import utcnow
@@ -352,3 +354,43 @@ def _written_at(message: dict[str, Any]) -> datetime:
     except ValueError:
         return utcnow()  # no readable date: treat as new
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+async def online_problems(
+    content: Content, api_url: str, env: Mapping[str, str] | None = None
+) -> list[ContentProblem]:
+    """``faq check --online``: for each seller with Ozon chats on, whether its key
+    variable is set, Ozon takes the key, and (when the seller has a chat to try it on)
+    the subscription lets the key read chats. Each problem names the ``ozon`` line."""
+    env = env if env is not None else os.environ
+    found: list[ContentProblem] = []
+    for seller in content.sellers.values():
+        link = seller.ozon
+        if link is None or not link.chats:
+            continue
+        path = (seller.path / "seller.yaml") if seller.path else Path("seller.yaml")
+
+        def problem(message: str, link: OzonLink = link, path: Path = path) -> ContentProblem:
+            return ContentProblem(path, link.line or None, "ozon", message)
+
+        key = env.get(link.api_key_env, "").strip()
+        if not key:
+            found.append(problem(f"{link.api_key_env} is not set: no key to ask Ozon with"))
+            continue
+        client = OzonChatClient(link.client_id, key, api_url)
+        try:
+            page = await client.post("/v3/chat/list", {"filter": {}, "limit": 1})
+            chats = [c.get("chat") or {} for c in page.get("chats") or []]
+            if chats and chats[0].get("chat_id"):
+                await client.post("/v3/chat/history", {"chat_id": chats[0]["chat_id"], "limit": 1})
+        except OzonAuthError as error:
+            found.append(problem(f"Ozon refused the Client-Id and key ({error})"))
+        except OzonDeniedError as error:
+            found.append(
+                problem(f"the key may not read chats: Premium Plus or Premium Pro? ({error})")
+            )
+        except OzonApiError as error:
+            found.append(problem(f"could not ask Ozon: {error}"))
+        finally:
+            await client.close()
+    return found

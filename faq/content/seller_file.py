@@ -166,7 +166,7 @@ def _parse_support_chats(
     return tuple(groups)
 
 
-def _parse_ozon(c: Checker, node: Node) -> OzonLink | None:
+def _parse_ozon(c: Checker, node: Node, line: int) -> OzonLink | None:
     keys = c.mapping(node, "ozon", OZON_REQUIRED, OZON_OPTIONAL)
     if keys is None or any(k not in keys for k in OZON_REQUIRED):
         return None
@@ -193,7 +193,7 @@ def _parse_ozon(c: Checker, node: Node) -> OzonLink | None:
                 flags[flag] = value
     if client_id is None or env is None:
         return None
-    return OzonLink(client_id, env, line=node.start_mark.line + 1, **flags)
+    return OzonLink(client_id, env, line=line, **flags)
 
 
 def load_seller_file(path: Path, seller_id: str) -> tuple[dict[str, Any], list[Problem]]:
@@ -249,7 +249,7 @@ def load_seller_file(path: Path, seller_id: str) -> tuple[dict[str, Any], list[P
             c, keys["support_chats"][1], out.get("support_chat_id"), out.get("languages", ())
         )
     if "ozon" in keys:
-        out["ozon"] = _parse_ozon(c, keys["ozon"][1])
+        out["ozon"] = _parse_ozon(c, keys["ozon"][1], keys["ozon"][0].start_mark.line + 1)
     if "staff_language" in keys:
         staff_language = _parse_staff_language(
             c, keys["staff_language"][1], out.get("languages", ())

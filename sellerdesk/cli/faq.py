@@ -31,17 +31,25 @@ if TYPE_CHECKING:
 
 
 def _online(content: Content) -> list[str]:
-    """Ask Telegram whether the bot can work in every staff group (``--online``)."""
+    """Ask Telegram whether the bot can work in every staff group, and Ozon whether
+    each seller's key may read its buyer chats (``--online``)."""
     import asyncio
 
     from telegram import Bot
     from telegram.error import TelegramError
 
+    from sellerdesk.bot.channels import ozon_chats
     from sellerdesk.bot.telegram_io.chat_check import online_problems
 
     settings = load_settings()
+    found = [
+        str(p) for p in asyncio.run(ozon_chats.online_problems(content, settings.ozon_api_url))
+    ]
     if not settings.token:
-        return ["--online needs TELEGRAM_BOT_TOKEN (the bot asks Telegram about its groups)"]
+        return [
+            "--online needs TELEGRAM_BOT_TOKEN (the bot asks Telegram about its groups)",
+            *found,
+        ]
 
     async def ask() -> list[str]:
         bot = Bot(settings.token, base_url=f"{settings.api_url}/bot")
@@ -49,9 +57,9 @@ def _online(content: Content) -> list[str]:
             return [str(p) for p in await online_problems(bot, content)]
 
     try:
-        return asyncio.run(ask())
+        return [*asyncio.run(ask()), *found]
     except (TelegramError, TimeoutError) as error:
-        return [f"could not ask Telegram: {error}"]
+        return [f"could not ask Telegram: {error}", *found]
 
 
 def cmd_faq_check(args: argparse.Namespace) -> int:

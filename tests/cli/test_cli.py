@@ -154,3 +154,31 @@ def test_check_online_names_each_group_the_bot_cannot_work_in(
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
     assert main(["faq", "check", "--online", str(folder.parent)]) == 1
     assert "needs TELEGRAM_BOT_TOKEN" in capsys.readouterr().out
+
+
+def test_check_online_asks_ozon_about_each_sellers_key_and_subscription(
+    write_seller: WriteSeller, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testing.botapi import BotApiDouble
+    from testing.ozonapi import OzonApiDouble
+
+    with BotApiDouble() as api, OzonApiDouble() as ozon:
+        seller = SELLER_YAML + f'ozon:\n  client_id: "{ozon.client_id}"\n  api_key_env: KEY_T\n'
+        folder = write_seller(seller=seller)
+        api.add_group(-1001000000001, "Support")
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", api.token)
+        monkeypatch.setenv("TELEGRAM_API_URL", api.url)
+        monkeypatch.setenv("OZON_API_URL", ozon.url)
+        monkeypatch.delenv("KEY_T", raising=False)
+        assert main(["faq", "check", "--online", str(folder.parent)]) == 1
+        assert "seller.yaml:4: ozon: KEY_T is not set" in capsys.readouterr().out
+        monkeypatch.setenv("KEY_T", "wrong")
+        assert main(["faq", "check", "--online", str(folder.parent)]) == 1
+        assert "Ozon refused the Client-Id and key" in capsys.readouterr().out
+        monkeypatch.setenv("KEY_T", ozon.api_key)
+        ozon.buyer_writes("chat-1", "Где мой заказ?")
+        ozon.premium = False
+        assert main(["faq", "check", "--online", str(folder.parent)]) == 1
+        assert "Premium Plus or Premium Pro?" in capsys.readouterr().out
+        ozon.premium = True
+        assert main(["faq", "check", "--online", str(folder.parent)]) == 0
