@@ -175,8 +175,10 @@ class OzonChats:
                 if self._last_seen.get((seller.id, chat.chat_id)) == chat.last_message_id:
                     continue  # nothing new since the last look: left for staff
                 messages = await client.messages_since(chat.chat_id, chat.first_unread_id)
-                sent += await self._chat(seller, client, chat.chat_id, messages)
-                self._last_seen[(seller.id, chat.chat_id)] = chat.last_message_id
+                answered, settled = await self._chat(seller, client, chat.chat_id, messages)
+                sent += answered
+                if settled:  # an answer still unsettled brings the chat back next pass
+                    self._last_seen[(seller.id, chat.chat_id)] = chat.last_message_id
             return sent
         except OzonAuthError as error:
             log.error("Ozon chats of %s: %s; check ozon.client_id and the key", seller.id, error)
@@ -210,7 +212,9 @@ class OzonChats:
         client: OzonChatClient,
         chat_id: str,
         messages: list[dict[str, Any]],
-    ) -> int:
+    ) -> tuple[int, bool]:
+        """Answer the chat's new buyer messages; returns how many answers went, and
+        whether every buyer message is settled (answered, or left for staff)."""
         from_buyer = [m for m in messages if is_buyer(m)]
         ids = [str(m.get("message_id")) for m in from_buyer]
         known = await self.db.run(lambda: self._known(seller.id, ids))
@@ -229,7 +233,8 @@ class OzonChats:
         states = await self.db.run(lambda: self._known(seller.id, ids))
         if ids and all(i in states and states[i][0] == ozon.ANSWERED for i in ids):
             await client.read(chat_id, ids[-1])
-        return sent
+        settled = all(i not in states or states[i][0] != ozon.ANSWERING for i in ids)
+        return sent, settled
 
     def _known(self, seller_id: str, ids: list[str]) -> dict[str, tuple[str, str | None, datetime]]:
         with self.db.transaction() as session:
