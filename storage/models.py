@@ -543,6 +543,8 @@ class FaqQuestionLog(Base):
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     buyer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    #: Where the buyer asked: ``telegram`` (the bot's chat) or ``ozon_chat``.
+    channel: Mapped[str] = mapped_column(String(16), default="telegram", server_default="telegram")
 
 
 class ReturnRequest(Base):

@@ -263,6 +263,7 @@ class OzonChats:
                         best_entry=found.best,
                         score=found.score,
                         lang=found.lang,
+                        channel=questions.OZON_CHAT,
                     )
                 return True
 

@@ -12,7 +12,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -66,6 +66,9 @@ class SellerStats:
     first_reply_p90_s: float | None
     first_replies: int
     ratings: dict[int, int]
+    #: Channel -> (questions, settled by the FAQ), when buyers asked anywhere but the
+    #: bot's own chat (an Ozon chat).
+    channels: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def rating_count(self) -> int:
@@ -90,6 +93,10 @@ class SellerStats:
             "ratings": {str(k): v for k, v in sorted(self.ratings.items())},
             "rating_count": self.rating_count,
             "rating_mean": None if self.rating_mean is None else round(self.rating_mean, 2),
+            "channels": {
+                name: {"questions": asked, "deflected": settled}
+                for name, (asked, settled) in sorted(self.channels.items())
+            },
         }
 
 
@@ -97,6 +104,7 @@ def seller_stats(session: Session, seller_id: str, since: datetime, until: datet
     """The figures of one seller over ``[since, until)``."""
     figures = case_figures(session, seller_id, since, until)
     deflection = questions.deflection(session, since, until, seller_id)
+    per_channel = questions.deflection_by_channel(session, since, until, seller_id)
     times = figures.first_reply_seconds
     return SellerStats(
         seller_id=seller_id,
@@ -110,7 +118,16 @@ def seller_stats(session: Session, seller_id: str, since: datetime, until: datet
         first_reply_p90_s=percentile(times, 0.9),
         first_replies=len(times),
         ratings=figures.ratings,
+        channels=(
+            {name: (d.total, d.deflected) for name, d in per_channel.items()}
+            if set(per_channel) - {questions.TELEGRAM}
+            else {}
+        ),
     )
+
+
+#: How ``sellerdesk stats`` names each channel.
+CHANNEL_NAMES = {"telegram": "bot chat", "ozon_chat": "Ozon chats"}
 
 
 def duration(seconds: float | None) -> str:
@@ -138,6 +155,10 @@ def format_stats(stats: SellerStats) -> str:
             f"{stats.cases_open_now} open now",
             f"  FAQ: {stats.questions} questions, {stats.deflected} settled without a case "
             f"(deflection {stats.deflection_rate:.0%})",
+            *(
+                f"    {CHANNEL_NAMES.get(name, name)}: {asked} questions, {settled} settled"
+                for name, (asked, settled) in sorted(stats.channels.items())
+            ),
             f"  first staff reply: median {duration(stats.first_reply_median_s)}, "
             f"p90 {duration(stats.first_reply_p90_s)} ({stats.first_replies} cases)",
             f"  ratings: {stats.rating_count}"

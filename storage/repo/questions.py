@@ -55,6 +55,11 @@ class ActionDayCount:
     count: int
 
 
+#: Channels a question was asked in.
+TELEGRAM = "telegram"
+OZON_CHAT = "ozon_chat"
+
+
 @dataclass(frozen=True)
 class Deflection:
     """How many questions the FAQ settled without a person."""
@@ -120,11 +125,14 @@ def log_question_id(
     lang: str | None = None,
     now: datetime | None = None,
     buyer_id: int | None = None,
+    channel: str = TELEGRAM,
 ) -> int:
     """:func:`log_question`, returning only the new row's id: what a buyer's answer
-    needs (for its buttons), without building an object of the session for it."""
+    needs (for its buttons), without building an object of the session for it.
+    ``channel``: where the buyer asked (:data:`TELEGRAM`, :data:`OZON_CHAT`)."""
     values = _log_values(seller_id, question, action, best_entry, score, lang, now)
     values["buyer_id"] = buyer_id
+    values["channel"] = channel
     row_id: int = session.execute(_INSERT, values).scalar_one()
     return row_id
 
@@ -146,6 +154,7 @@ def _log_values(
         "score": score,
         "lang": clip(lang, LANG_LEN),
         "at": now or utcnow(),
+        "channel": TELEGRAM,
         "outcome": None,
     }
 
@@ -199,6 +208,27 @@ def deflection(
         elif outcome == QuestionOutcome.NOT_HELPED:
             not_helped += count
     return Deflection(total=total, handed_off=handed_off, not_helped=not_helped)
+
+
+def deflection_by_channel(
+    session: Session, since: datetime, until: datetime, seller_id: str | None = None
+) -> dict[str, Deflection]:
+    """:func:`deflection` per channel the questions were asked in."""
+    stmt = select(
+        FaqQuestionLog.channel, FaqQuestionLog.action, FaqQuestionLog.outcome, func.count()
+    ).where(FaqQuestionLog.at >= since, FaqQuestionLog.at < until)
+    if seller_id is not None:
+        stmt = stmt.where(FaqQuestionLog.seller_id == seller_id)
+    stmt = stmt.group_by(FaqQuestionLog.channel, FaqQuestionLog.action, FaqQuestionLog.outcome)
+    counts: dict[str, list[int]] = {}
+    for channel, action, outcome, count in session.execute(stmt):
+        total = counts.setdefault(channel, [0, 0, 0])
+        total[0] += count
+        if action == HANDOFF_ACTION:
+            total[1] += count
+        elif outcome == QuestionOutcome.NOT_HELPED:
+            total[2] += count
+    return {channel: Deflection(*numbers) for channel, numbers in counts.items()}
 
 
 #: Matcher actions that left the buyer without an answer: a list of guesses, or staff.

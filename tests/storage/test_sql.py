@@ -15,6 +15,7 @@ def _values(question: str) -> dict[str, object]:
     return {
         "seller_id": "shop",
         "buyer_id": None,
+        "channel": "telegram",
         "question": question,
         "action": "answer",
         "best_entry": "sizes",

@@ -1,6 +1,6 @@
 """Buyers' messages in Ozon buyer chats the desk has taken up (answered, being
 answered, or left for staff), so none is answered twice across polls, pushes and
-restarts.
+restarts; and the channel of each logged question (the bot's chat or an Ozon chat).
 
 Written by hand in the style of 0001 (types spelled out, so this file never changes
 when the models do).
@@ -36,8 +36,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seller_id", "message_id", name=op.f("pk_ozon_chat_messages")),
     )
     op.create_index(op.f("ix_ozon_chat_messages_handled_at"), "ozon_chat_messages", ["handled_at"])
+    with op.batch_alter_table("faq_question_log") as batch:
+        batch.add_column(
+            sa.Column("channel", sa.String(length=16), nullable=False, server_default="telegram")
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("faq_question_log") as batch:
+        batch.drop_column("channel")
     op.drop_index(op.f("ix_ozon_chat_messages_handled_at"), table_name="ozon_chat_messages")
     op.drop_table("ozon_chat_messages")

@@ -219,3 +219,22 @@ def test_a_long_unread_run_is_read_page_by_page(tmp_path: Path, api: OzonApiDoub
         states = ozon.taken(session, "lotus-wear", ids)
     assert len(states) == 130 and {s for s, _, _ in states.values()} == {ozon.ANSWERED}
     assert api.chats["chat-1"].unread() == []
+
+
+def test_stats_count_ozon_questions_apart(tmp_path: Path, api: OzonApiDouble) -> None:
+    from datetime import UTC, datetime
+
+    from sellerdesk.bot.reports.stats import format_stats, seller_stats
+    from sellerdesk.storage.repo import questions
+
+    chats = _desk(tmp_path, api)
+    api.buyer_writes("chat-1", KNOWN)
+    api.buyer_writes("chat-2", UNSURE)
+    assert _tick(chats) == 1
+    with chats.db.transaction() as session:
+        questions.log_question_id(session, seller_id="lotus-wear", question="q", action="answer")
+        now = datetime.now(UTC)
+        stats = seller_stats(session, "lotus-wear", now - timedelta(days=1), now)
+    assert stats.channels == {"ozon_chat": (2, 1), "telegram": (1, 1)}
+    assert stats.questions == 3
+    assert "    Ozon chats: 2 questions, 1 settled" in format_stats(stats)
