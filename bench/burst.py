@@ -33,6 +33,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.load import Recorder
@@ -53,6 +54,26 @@ SECOND_GROUP = -1001000000002
 
 def _line(buyer: int, n: int) -> str:
     return f"и ещё {buyer % 1000}-{n}"
+
+
+def _in_parallel(write: Callable[[int, int], None], buyers: list[int]) -> None:
+    """``write(buyer, n)`` for every buyer at once, each in its own thread."""
+    threads = [threading.Thread(target=write, args=(buyer, n)) for n, buyer in enumerate(buyers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _percentiles(waits: list[float]) -> dict[str, float]:
+    """p50, p95 and max of sorted ``waits`` (NaN when there are none)."""
+    if not waits:
+        return {"p50": float("nan"), "p95": float("nan"), "max": float("nan")}
+    return {
+        "p50": statistics.median(waits),
+        "p95": waits[int(0.95 * (len(waits) - 1))],
+        "max": waits[-1],
+    }
 
 
 def run(args: argparse.Namespace, folding: bool) -> dict[str, float]:
@@ -95,13 +116,7 @@ def run(args: argparse.Namespace, folding: bool) -> dict[str, float]:
                     sent_at[text] = time.monotonic()
                     api.user_sends_text(buyer, text)
 
-            threads = [
-                threading.Thread(target=burst, args=(buyer, n)) for n, buyer in enumerate(buyers)
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            _in_parallel(burst, buyers)
             expected = set(sent_at)
             shown: dict[str, float] = {}
             sends = 0
@@ -131,9 +146,7 @@ def run(args: argparse.Namespace, folding: bool) -> dict[str, float]:
         "lines": len(expected),
         "shown": len(shown),
         "sends": sends,
-        "p50": statistics.median(waits) if waits else float("nan"),
-        "p95": waits[int(0.95 * (len(waits) - 1))] if waits else float("nan"),
-        "max": waits[-1] if waits else float("nan"),
+        **_percentiles(waits),
         "429": sum(limit.hits for limit in limits),
     }
 
@@ -190,13 +203,7 @@ def run_new_cases(args: argparse.Namespace, folding: bool, groups: int) -> dict[
                         sent_at[text] = time.monotonic()
                     api.user_sends_text(buyer, text)
 
-            threads = [
-                threading.Thread(target=write, args=(buyer, n)) for n, buyer in enumerate(buyers)
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            _in_parallel(write, buyers)
             expected = set(sent_at)
             shown: dict[str, float] = {}
             deadline = time.monotonic() + SETTLE_S
@@ -226,9 +233,7 @@ def run_new_cases(args: argparse.Namespace, folding: bool, groups: int) -> dict[
         "lines": len(expected),
         "shown": len(shown),
         "sends": len(into_groups),
-        "p50": statistics.median(waits) if waits else float("nan"),
-        "p95": waits[int(0.95 * (len(waits) - 1))] if waits else float("nan"),
-        "max": waits[-1] if waits else float("nan"),
+        **_percentiles(waits),
         "429": sum(limit.hits for limit in limits),
     }
 

@@ -19,7 +19,21 @@ from typing import Any
 
 import httpx
 
-from sellerdesk.faq.content.ozon_catalog import RETRY_AFTER_MAX_S, retry_delay
+from sellerdesk.faq.content.ozon_catalog import (
+    RETRY_AFTER_MAX_S,
+    OzonApiError,
+    OzonAuthError,
+    ozon_message,
+    retry_delay,
+)
+
+__all__ = [
+    "OzonApiError",
+    "OzonAuthError",
+    "OzonChatClient",
+    "OzonDeniedError",
+    "OzonRefusedError",
+]
 
 #: Seconds for one request.
 TIMEOUT_S = 15.0
@@ -45,18 +59,6 @@ class UnreadChat:
     chat_id: str
     last_message_id: str
     first_unread_id: str
-
-
-class OzonApiError(Exception):
-    """The call did not go through; the message says why (never the key)."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class OzonAuthError(OzonApiError):
-    """Ozon refused the Client-Id and Api-Key."""
 
 
 class OzonDeniedError(OzonApiError):
@@ -242,11 +244,7 @@ def _in_order(messages: Any) -> list[dict[str, Any]]:
 
 def _refusal(path: str, response: httpx.Response) -> OzonApiError:
     status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    said = str(body.get("message") or "")[:200] if isinstance(body, dict) else ""
+    said = ozon_message(response)[:200]
     if status == 401 or (status == 403 and "api-key" in said.lower()):
         return OzonAuthError(f"{path}: Ozon refused the key (HTTP {status}: {said})", status)
     if status == 403:

@@ -30,7 +30,7 @@ from sellerdesk.bot.staff_chats import (
     tell_admins_fixed,
     tell_admins_foreign,
 )
-from sellerdesk.faq.content.check import foreign_groups
+from sellerdesk.faq.content.check import chat_owners, foreign_groups
 from sellerdesk.faq.content.errors import Problem as ContentProblem
 from sellerdesk.faq.content.model import Content, Seller
 
@@ -152,8 +152,6 @@ async def online_problems(bot: Bot, content: Content) -> list[ContentProblem]:
     """``faq check --online``: each staff group the bot cannot work in, as a problem of
     the seller.yaml line naming it (``support_chat_id``, or the ``support_chats``
     entry)."""
-    from sellerdesk.faq.content.check import chat_owners
-
     found: list[ContentProblem] = []
     async with asyncio.timeout(CHECK_TIMEOUT_S * 3):
         for chat_id, sellers in chat_owners(list(content.sellers.values())).items():

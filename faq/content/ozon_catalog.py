@@ -116,7 +116,7 @@ def backoff(attempt: int) -> float:
     return float(min(BACKOFF_BASE_S * 2 ** (attempt - 1), BACKOFF_MAX_S))
 
 
-def _ozon_message(response: httpx.Response) -> str:
+def ozon_message(response: httpx.Response) -> str:
     """Ozon's own explanation (``{"code": ..., "message": ...}``), if the body has one."""
     try:
         body = response.json()
@@ -197,7 +197,7 @@ class OzonClient:
             status = response.status_code
             if status in (401, 403):
                 raise OzonAuthError(
-                    f"Ozon refused the API keys (HTTP {status}: {_ozon_message(response)}); "
+                    f"Ozon refused the API keys (HTTP {status}: {ozon_message(response)}); "
                     "check OZON_CLIENT_ID and OZON_API_KEY (seller cabinet: Settings > Seller "
                     "API) and that the key may read products",
                     status,
@@ -206,13 +206,13 @@ class OzonClient:
                 if attempt == self.max_attempts:
                     raise OzonApiError(
                         f"{path}: HTTP {status} after {attempt} attempts "
-                        f"({_ozon_message(response)}); try again later",
+                        f"({ozon_message(response)}); try again later",
                         status,
                     )
                 self._sleep(retry_delay(response, attempt))
                 continue
             if status >= 400:
-                raise OzonApiError(f"{path}: HTTP {status}: {_ozon_message(response)}", status)
+                raise OzonApiError(f"{path}: HTTP {status}: {ozon_message(response)}", status)
             try:
                 body = response.json()
             except ValueError as exc:

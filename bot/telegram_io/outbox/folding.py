@@ -76,10 +76,17 @@ def _case_run(session: Session, head: OutboxMessage, now: datetime) -> list[Outb
     return run
 
 
-def _zone(session: Session, case_id: int, ctx: DeskContext) -> ZoneInfo:
-    case = cases_repo.get_case(session, case_id)
+def _zone(session: Session, head: OutboxMessage, ctx: DeskContext) -> ZoneInfo:
+    """The time zone of the seller of ``head``'s case (UTC when unknown)."""
+    assert head.case_id is not None
+    case = cases_repo.get_case(session, head.case_id)
     seller = ctx.seller(case.seller_id) if case is not None else None
     return ZoneInfo(seller.timezone) if seller is not None else ZoneInfo("UTC")
+
+
+def _stamped(row: OutboxMessage, zone: ZoneInfo, text: str) -> str:
+    """``text`` as a folded line: the time ``row`` was written, then the text."""
+    return f"{row.created_at.astimezone(zone):%H:%M}{SEPARATOR}{text}"
 
 
 def carrying_card(row: OutboxMessage) -> bool:
@@ -104,13 +111,11 @@ def fold_into_card(session: Session, head: OutboxMessage, ctx: DeskContext, now:
     run = _case_run(session, head, now)
     if not run:
         return 0
-    assert head.case_id is not None
-    zone = _zone(session, head.case_id, ctx)
+    zone = _zone(session, head, ctx)
     text = str(head.payload["text"])
     taken: list[OutboxMessage] = []
     for row in run:
-        stamp = f"{row.created_at.astimezone(zone):%H:%M}{SEPARATOR}"
-        line = f"\n{stamp}{html.escape(str(row.payload['text']), quote=False)}"
+        line = "\n" + _stamped(row, zone, html.escape(str(row.payload["text"]), quote=False))
         if len(text) + len(line) > MESSAGE_CHARS:
             break
         text += line
@@ -130,18 +135,17 @@ def fold_waiting(session: Session, head: OutboxMessage, ctx: DeskContext, now: d
     run = _case_run(session, head, now)
     if not run:
         return 0
-    assert head.case_id is not None
-    zone = _zone(session, head.case_id, ctx)
     # Staff read each buyer line with its time; a buyer reads staff's lines as the
     # paragraphs of one answer.
     to_buyer = head.payload.get("side") == Side.BUYER.value
+    zone = None if to_buyer else _zone(session, head, ctx)
     joiner = BUYER_JOINER if to_buyer else "\n"
     lines: list[str] = []
     taken: list[OutboxMessage] = []
     for row in [head, *run]:
         line = str(row.payload["text"])
-        if not to_buyer:
-            line = f"{row.created_at.astimezone(zone):%H:%M}{SEPARATOR}{line}"
+        if zone is not None:
+            line = _stamped(row, zone, line)
         if len(joiner.join([*lines, line])) > MESSAGE_CHARS:
             break
         lines.append(line)

@@ -23,7 +23,7 @@ BUYER_CHAT = 5001
 NO_SELLERS = cast(DeskContext, SimpleNamespace(seller=lambda seller_id: None))
 
 
-def _desk(tmp_path: Path) -> tuple[Database, int, int]:
+def two_cases(tmp_path: Path) -> tuple[Database, int, int]:
     db = Database(f"sqlite:///{tmp_path / 'desk.db'}")
     db.prepare()
     with db.transaction() as session:
@@ -59,7 +59,7 @@ def _claim_and_fold(db: Database) -> tuple[OutboxMessage, int, list[OutboxMessag
 
 
 def test_plain_texts_of_one_case_fold_until_something_else_waits(tmp_path: Path) -> None:
-    db, case, other_case = _desk(tmp_path)
+    db, case, other_case = two_cases(tmp_path)
     for n, text in enumerate(["первое", "второе", "третье"], start=1):
         _copy(db, case, n, text)
     _copy(db, case, 4, None)  # a photo: its own copy, and the fold stops before it
@@ -78,7 +78,7 @@ def test_plain_texts_of_one_case_fold_until_something_else_waits(tmp_path: Path)
 def test_a_case_folds_past_another_cases_rows(tmp_path: Path) -> None:
     """Several buyers writing at once interleave in the group's queue; each case's
     texts fold together, the other case's rows keep their own order."""
-    db, case, other_case = _desk(tmp_path)
+    db, case, other_case = two_cases(tmp_path)
     _copy(db, case, 1, "a1")
     _copy(db, other_case, 2, "b1")
     _copy(db, case, 3, "a2")
@@ -92,12 +92,12 @@ def test_a_case_folds_past_another_cases_rows(tmp_path: Path) -> None:
 def test_a_reply_keeps_its_own_copy_and_a_fold_stays_under_telegrams_limit(
     tmp_path: Path,
 ) -> None:
-    db, case, _ = _desk(tmp_path)
+    db, case, _ = two_cases(tmp_path)
     _copy(db, case, 1, "раз")
     _copy(db, case, 2, "ответ на фото", reply_ref=(BUYER_CHAT, 1))
     head, carried, _ = _claim_and_fold(db)
     assert carried == 0 and "folded_text" not in head.payload
-    db2, case2, _ = _desk(tmp_path / "long")
+    db2, case2, _ = two_cases(tmp_path / "long")
     for n in range(1, 4):
         _copy(db2, case2, n, "x" * 2000)
     head, carried, rest = _claim_and_fold(db2)
@@ -108,7 +108,7 @@ def test_a_reply_keeps_its_own_copy_and_a_fold_stays_under_telegrams_limit(
 def test_staff_texts_to_a_buyer_fold_as_paragraphs(tmp_path: Path) -> None:
     """Staff's short messages waiting for the buyer's paced private chat: one message,
     each of staff's messages a paragraph, in order, no times."""
-    db, case, _other = _desk(tmp_path)
+    db, case, _other = two_cases(tmp_path)
     with db.transaction() as session:
         for n, text in enumerate(["Здравствуйте!", "Заказ в пути.", "Будет завтра."], 1):
             outgoing.copy_messages(
@@ -130,7 +130,7 @@ def test_staff_texts_to_a_buyer_fold_as_paragraphs(tmp_path: Path) -> None:
 def test_a_new_cases_card_carries_the_lines_written_before_it_went(tmp_path: Path) -> None:
     """The card shows the first question; lines the buyer wrote while it waited join
     it, each with its time, escaped: the case opens in two sends."""
-    db, case, other_case = _desk(tmp_path)
+    db, case, other_case = two_cases(tmp_path)
     with db.transaction() as session:
         outgoing.send_text(
             session,

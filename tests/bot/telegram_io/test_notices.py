@@ -13,23 +13,11 @@ from sellerdesk.bot.desk import outgoing
 from sellerdesk.bot.desk.outgoing import Side, Urgency
 from sellerdesk.bot.telegram_io.outbox import notices
 from sellerdesk.storage.models import Direction, OutboxMessage, OutboxStatus
-from sellerdesk.storage.repo import buyers, cases, outbox
+from sellerdesk.storage.repo import outbox
 from sellerdesk.storage.types import utcnow
+from tests.bot.telegram_io.test_folding import BUYER_CHAT, GROUP, two_cases
 
-GROUP = -1001000000001
-BUYER_CHAT = 5001
 LEASE = timedelta(seconds=30)
-
-
-def _desk(tmp_path: Path) -> tuple[Database, int, int]:
-    db = Database(f"sqlite:///{tmp_path / 'desk.db'}")
-    db.prepare()
-    with db.transaction() as session:
-        buyer = buyers.get_or_create_buyer(session, BUYER_CHAT)
-        one, _ = cases.open_case(session, buyer_id=buyer.id, seller_id="shop")
-        other = buyers.get_or_create_buyer(session, BUYER_CHAT + 1)
-        two, _ = cases.open_case(session, buyer_id=other.id, seller_id="shop")
-        return db, one.id, two.id
 
 
 def _notice(db: Database, case_id: int | None, text: str, later: Urgency, **extra: object) -> None:
@@ -75,7 +63,7 @@ def _send_all(db: Database, now_shift: timedelta = timedelta()) -> list[str]:
 
 
 def test_buyers_words_go_before_notices_and_the_digest_last(tmp_path: Path) -> None:
-    db, case, other = _desk(tmp_path)
+    db, case, other = two_cases(tmp_path)
     _notice(db, None, "digest", Urgency.DIGEST)
     _notice(db, case, "reminder", Urgency.NOTICE)
     _words(db, other, 1, "где мой заказ")
@@ -87,7 +75,7 @@ def test_buyers_words_go_before_notices_and_the_digest_last(tmp_path: Path) -> N
 
 
 def test_a_cases_waiting_notices_go_as_one_message(tmp_path: Path) -> None:
-    db, case, other = _desk(tmp_path)
+    db, case, other = two_cases(tmp_path)
     _notice(db, case, "reminder 1", Urgency.NOTICE)
     _notice(db, other, "other case's note", Urgency.NOTICE)
     _notice(db, case, "<b>reminder</b> 2", Urgency.NOTICE, html=True)
@@ -99,7 +87,7 @@ def test_a_cases_waiting_notices_go_as_one_message(tmp_path: Path) -> None:
 
 
 def test_a_notice_passed_over_for_long_goes_at_its_turn(tmp_path: Path) -> None:
-    db, case, other = _desk(tmp_path)
+    db, case, other = two_cases(tmp_path)
     _notice(db, case, "reminder", Urgency.NOTICE)
     _words(db, other, 1, "слова покупателя")
     later = notices.MAX_WAIT[Urgency.NOTICE] + timedelta(seconds=1)
@@ -107,7 +95,7 @@ def test_a_notice_passed_over_for_long_goes_at_its_turn(tmp_path: Path) -> None:
 
 
 def test_feedback_to_staff_and_rows_maybe_sent_keep_their_place(tmp_path: Path) -> None:
-    db, case, other = _desk(tmp_path)
+    db, case, other = two_cases(tmp_path)
     _notice(db, case, "claimed by Olga", Urgency.NOW)
     _words(db, other, 1, "слова")
     assert _send_all(db) == ["claimed by Olga", "слова"]
@@ -121,7 +109,7 @@ def test_feedback_to_staff_and_rows_maybe_sent_keep_their_place(tmp_path: Path) 
 
 
 def test_a_crash_while_a_notice_is_put_back_leaves_the_queue_as_it_was(tmp_path: Path) -> None:
-    db, case, other = _desk(tmp_path)
+    db, case, other = two_cases(tmp_path)
     _notice(db, case, "reminder 1", Urgency.NOTICE)
     _notice(db, case, "reminder 2", Urgency.NOTICE)
     _words(db, other, 1, "слова")
@@ -144,7 +132,7 @@ def test_a_crash_while_a_notice_is_put_back_leaves_the_queue_as_it_was(tmp_path:
 
 
 def test_a_joined_notices_dedupe_key_still_refuses_a_second_enqueue(tmp_path: Path) -> None:
-    db, case, _other = _desk(tmp_path)
+    db, case, _other = two_cases(tmp_path)
     _notice(db, case, "reminder 1", Urgency.NOTICE, dedupe_key="sla:1")
     _notice(db, case, "reminder 2", Urgency.NOTICE, dedupe_key="sla:2")
     assert _send_all(db) == ["reminder 1\n\nreminder 2"]

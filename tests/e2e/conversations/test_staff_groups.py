@@ -4,7 +4,6 @@ use sends its cases to ``support_chat_id`` with one note to the admin chat."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from sellerdesk.faq.content.loader import load_content
@@ -20,6 +19,7 @@ from tests.e2e.harness import (
     run_desk,
     settings_for,
 )
+from tests.faq.content.test_support_chats import demo_with, other_shop
 
 #: The Chinese-speaking team's group, and a second group sharing the other languages.
 ZH_GROUP = -1001000000002
@@ -27,14 +27,6 @@ MORE_GROUP = -1001000000003
 ZH_STAFF = 700000103
 ZH_BUYER = 5002
 SECOND_BUYER = 5003
-
-
-def _content(tmp_path: Path, groups: str) -> Path:
-    root = tmp_path / "sellers"
-    shutil.copytree(DEMO, root)
-    seller_file = root / "lotus-wear" / "seller.yaml"
-    seller_file.write_text(seller_file.read_text("utf-8") + groups, "utf-8")
-    return root
 
 
 TWO_TEAMS = f"""support_chats:
@@ -76,7 +68,7 @@ def _api() -> BotApiDouble:
 
 
 def test_cases_open_by_language_and_load_and_stay_in_their_group(tmp_path: Path) -> None:
-    content = _content(tmp_path, TWO_TEAMS)
+    content = demo_with(tmp_path, TWO_TEAMS)
     with _api() as api:
 
         async def scenario(desk: Desk) -> None:
@@ -114,7 +106,7 @@ def test_cases_open_by_language_and_load_and_stay_in_their_group(tmp_path: Path)
 
 
 def test_a_group_the_bot_cannot_use_sends_its_cases_to_the_main_group(tmp_path: Path) -> None:
-    content = _content(tmp_path, f"support_chats:\n  - chat_id: {ZH_GROUP}\n    languages: [zh]\n")
+    content = demo_with(tmp_path, f"support_chats:\n  - chat_id: {ZH_GROUP}\n    languages: [zh]\n")
     with _api() as api:
         api.set_bot_rights(ZH_GROUP, status="left")
 
@@ -132,15 +124,8 @@ def test_a_group_the_bot_cannot_use_sends_its_cases_to_the_main_group(tmp_path: 
 
 
 def test_another_sellers_group_is_not_used_without_shared(tmp_path: Path) -> None:
-    content = _content(tmp_path, f"support_chats:\n  - chat_id: {ZH_GROUP}\n    languages: [zh]\n")
-    other = content / "other-shop"
-    other.mkdir()
-    (other / "seller.yaml").write_text(
-        f"name: Other Shop\nsupport_chat_id: {ZH_GROUP}\nlanguages: [zh]\n", "utf-8"
-    )
-    (other / "faq.yaml").write_text(
-        "entries:\n  - id: hello\n    questions: [你好吗]\n    answer: 你好\n", "utf-8"
-    )
+    content = demo_with(tmp_path, f"support_chats:\n  - chat_id: {ZH_GROUP}\n    languages: [zh]\n")
+    other_shop(content, ZH_GROUP, name="Other Shop")
     with _api() as api:
 
         async def scenario(desk: Desk) -> None:

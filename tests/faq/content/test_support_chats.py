@@ -19,7 +19,8 @@ ZH = -1001000000002
 MORE = -1001000000003
 
 
-def _content(tmp_path: Path, groups: str) -> Path:
+def demo_with(tmp_path: Path, groups: str) -> Path:
+    """The demo content under ``tmp_path`` with ``groups`` added to its seller.yaml."""
     root = tmp_path / "sellers"
     shutil.copytree(DEMO, root)
     seller_file = root / "lotus-wear" / "seller.yaml"
@@ -33,7 +34,7 @@ def _line_of(root: Path, needle: str) -> int:
 
 
 def test_groups_load_with_their_languages_and_lines(tmp_path: Path) -> None:
-    root = _content(
+    root = demo_with(
         tmp_path,
         f"support_chats:\n  - chat_id: {ZH}\n    languages: [zh]\n  - chat_id: {MORE}\n",
     )
@@ -62,7 +63,7 @@ def test_groups_load_with_their_languages_and_lines(tmp_path: Path) -> None:
 def test_a_bad_group_names_the_file_and_line(
     tmp_path: Path, entry: str, needle: str | None, words: str
 ) -> None:
-    root = _content(tmp_path, "support_chats:\n" + entry)
+    root = demo_with(tmp_path, "support_chats:\n" + entry)
     with pytest.raises(ContentError) as raised:
         load_content(root)
     problems = raised.value.problems
@@ -76,11 +77,12 @@ def test_a_bad_group_names_the_file_and_line(
     assert problem.line == max(i for i, line in enumerate(lines, 1) if wanted in line)
 
 
-def _other_shop(root: Path, chat_id: int, extra: str = "") -> None:
+def other_shop(root: Path, chat_id: int, extra: str = "", name: str = "Other") -> None:
+    """A second seller, ``other-shop``, whose staff group is ``chat_id``."""
     other = root / "other-shop"
     other.mkdir()
     (other / "seller.yaml").write_text(
-        f"name: Other\nsupport_chat_id: {chat_id}\nlanguages: [zh]\n{extra}", "utf-8"
+        f"name: {name}\nsupport_chat_id: {chat_id}\nlanguages: [zh]\n{extra}", "utf-8"
     )
     (other / "faq.yaml").write_text(
         "entries:\n  - id: hi\n    questions: [你好吗]\n    answer: 你好\n", "utf-8"
@@ -88,8 +90,8 @@ def _other_shop(root: Path, chat_id: int, extra: str = "") -> None:
 
 
 def test_faq_check_refuses_another_sellers_group_unless_shared(tmp_path: Path) -> None:
-    root = _content(tmp_path, f"support_chats:\n  - chat_id: {ZH}\n    languages: [zh]\n")
-    _other_shop(root, ZH, "staff: [42]\n")
+    root = demo_with(tmp_path, f"support_chats:\n  - chat_id: {ZH}\n    languages: [zh]\n")
+    other_shop(root, ZH, "staff: [42]\n")
     report = check_content(root)
     foreign = [p for p in report.errors if "staff group of other-shop" in p.message]
     assert len(foreign) == 1
@@ -98,6 +100,6 @@ def test_faq_check_refuses_another_sellers_group_unless_shared(tmp_path: Path) -
     # On purpose: no complaint about the group (the demo seller lists its staff).
     shared = tmp_path / "shared"
     shared.mkdir()
-    root = _content(shared, f"support_chats:\n  - chat_id: {ZH}\n    shared: true\n")
-    _other_shop(root, ZH, "staff: [42]\n")
+    root = demo_with(shared, f"support_chats:\n  - chat_id: {ZH}\n    shared: true\n")
+    other_shop(root, ZH, "staff: [42]\n")
     assert check_content(root).errors == []
