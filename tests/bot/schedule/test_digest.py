@@ -111,3 +111,24 @@ def test_no_digest_for_a_day_the_desk_started_after_the_hour(tmp_path: Path) -> 
         assert DigestSweep(db, ctx).tick(NOW + 24 * H) == 1
     finally:
         db.dispose()
+
+
+def test_every_staff_group_of_the_seller_gets_the_digest(tmp_path: Path) -> None:
+    from sellerdesk.faq.content.model import SupportChat
+
+    db, ctx = _desk(tmp_path)
+    seller = ctx.content.sellers[SELLER]
+    more = replace(seller, support_chats=(SupportChat(-1001000000002, ("zh",)),))
+    ctx = DeskContext(
+        faq=FaqAnswers(Content(sellers={SELLER: more}, root=ctx.content.root), "fuzzy"),
+        alias_key=b"k",
+    )
+    try:
+        _seed(db)
+        assert DigestSweep(db, ctx).tick(NOW) == 1
+        assert DigestSweep(db, ctx).tick(NOW) == 0  # once a day, in each group
+        digests = _digests(db)
+        assert sorted(row.chat_id for row in digests) == sorted(more.staff_chat_ids)
+        assert len({row.payload["text"] for row in digests}) == 1  # the whole shop's figures
+    finally:
+        db.dispose()

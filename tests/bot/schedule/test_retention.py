@@ -104,3 +104,21 @@ def test_retention_periods_are_settings() -> None:
     assert (keep.sent_days, keep.questions_days, keep.comments_days) == (10, 400, 365)
     # Update ids guard against doubles: never kept less than two days.
     assert load_settings({"RETENTION_UPDATES_DAYS": "0.5"}, Path("-")).retention.updates_days == 2
+
+
+def test_ozon_message_ids_go_after_a_week(tmp_path: Path) -> None:
+    from sellerdesk.bot.schedule.retention import OZON_IDS_DAYS
+    from sellerdesk.storage.repo import ozon
+
+    db = Database(f"sqlite:///{tmp_path / 'desk.db'}")
+    db.prepare()
+    try:
+        with db.transaction() as session:
+            edge = _days(OZON_IDS_DAYS)
+            for message_id, at in (("1", edge - H), ("2", edge + H)):
+                ozon.take(session, "shop", "chat", message_id, ozon.ANSWERED, now=at)
+        assert RetentionSweep(db, KEEP).tick(NOW) == 1
+        with db.transaction() as session:
+            assert list(ozon.taken(session, "shop", ["1", "2"])) == ["2"]
+    finally:
+        db.dispose()
