@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from telegram.ext import filters
 
+from sellerdesk.bot.channels.telegram_business import BusinessChats
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk.admin import AdminConversation
 from sellerdesk.bot.desk.answers import ContentSnapshot, FaqAnswers, LiveContent
@@ -76,6 +77,7 @@ class DeskService:
             tuple[BuyerConversation, StaffConversation, AdminConversation, SlaSweep] | None
         ) = None
         self._digest: DigestSweep | None = None
+        self._business: BusinessChats | None = None
         #: Deletes sent messages' texts and old update ids (rides the deadline tick).
         self.retention = RetentionSweep(db, settings.retention)
 
@@ -107,6 +109,7 @@ class DeskService:
             SlaSweep(self.db, ctx),
         )
         self._digest = DigestSweep(self.db, ctx)
+        self._business = BusinessChats(self.db, ctx, self._sides[0])
         with self.db.transaction() as session:
             self.support_chat_filter.add_chat_ids(
                 {c.staff_chat_id for c in cases_repo.list_open_cases(session) if c.staff_chat_id}
@@ -142,6 +145,13 @@ class DeskService:
     @property
     def sla(self) -> SlaSweep:
         return self._prepared()[3]
+
+    @property
+    def business(self) -> BusinessChats:
+        """Buyers writing to sellers' own Telegram Business accounts."""
+        if self._business is None:
+            raise RuntimeError("the desk is not prepared")
+        return self._business
 
     async def sla_tick(self) -> int:
         """One deadline sweep (the scheduler's job); wakes the sender for what it queued."""

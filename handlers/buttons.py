@@ -24,7 +24,9 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
             return
         result = PressResult()
         if pressed is not None and query.message is not None:
-            if query.message.chat.type == ChatType.PRIVATE:
+            if pressed.business is not None:
+                result = await service.call(service.business.press, pressed)
+            elif query.message.chat.type == ChatType.PRIVATE:
                 result = await service.call(service.buyers.press, pressed)
             elif pressed.chat_id in service.support_chat_filter.chat_ids:
                 result = await service.call(service.staff.press, pressed)

@@ -99,6 +99,31 @@ def _kind(message: Message) -> Kind:
     return Kind.MEDIA if media else Kind.OTHER
 
 
+#: Media kinds the desk can send anew by file id, in the order a message is read for them.
+SENDABLE_MEDIA = (
+    "photo",
+    "video",
+    "animation",
+    "document",
+    "audio",
+    "voice",
+    "video_note",
+    "sticker",
+)
+
+
+def _media(message: Message) -> tuple[str, str] | None:
+    """The message's file as ``(kind, file_id)`` (the largest photo size)."""
+    for kind in SENDABLE_MEDIA:
+        item = getattr(message, kind, None)
+        if not item:
+            continue
+        if kind == "photo":
+            item = item[-1]
+        return kind, item.file_id
+    return None
+
+
 def _reply_to(message: Message) -> tuple[int | None, str, bool]:
     """The replied-to message, its text, and whether the bot sent it. In a forum topic
     every message "replies" to the topic's creation message: that is no reply."""
@@ -149,9 +174,11 @@ def incoming(update: Update) -> Incoming | None:
         reply_to_bot=reply_to_bot,
         media_group_id=message.media_group_id,
         formatted=any(e.type not in FOUND_AGAIN for e in message.entities or ()),
-        edited=update.edited_message is not None,
+        edited=update.edited_message is not None or update.edited_business_message is not None,
         command=command,
         args=args,
+        media=_media(message),
+        business=message.business_connection_id,
     )
 
 
@@ -178,4 +205,5 @@ def press(update: Update) -> Press | None:
         thread_id=thread_id,
         reply_to=reply_to,
         reply_body=reply_body,
+        business=pressed.business_connection_id if isinstance(pressed, Message) else None,
     )

@@ -29,7 +29,7 @@ from sellerdesk.bot.telegram_io.pacing import Pacer
 from sellerdesk.bot.telegram_io.polling import POLL_TIMEOUT_S, DurablePoller
 from sellerdesk.bot.telegram_io.webhook import WebhookServer
 from sellerdesk.faq.content.model import Content
-from sellerdesk.handlers import admin, buttons, buyer, staff
+from sellerdesk.handlers import admin, business, buttons, buyer, staff
 from sellerdesk.storage.repo import sellers
 
 log = logging.getLogger("sellerdesk")
@@ -173,6 +173,7 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
     )
     # Note: order matters. Buyer commands, then buyer messages; staff likewise; the
     # handlers' filters keep the two kinds of chat apart.
+    business.register(app, service)
     buyer.register(app, service)
     staff.register(app, service)
     admin.register(app, service)

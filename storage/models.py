@@ -325,6 +325,10 @@ class Case(Base):
     #: offers as a draft FAQ entry. Personal data (staff may name the buyer or the
     #: order): cleared when the buyer is forgotten.
     first_answer: Mapped[str | None] = mapped_column(Text)
+    #: Where the buyer's side of the case is written to when it is not the bot's private
+    #: chat with them: a Telegram Business chat's key (see :class:`BusinessChat`). It
+    #: follows the buyer: the chat they last wrote the case from.
+    buyer_chat_id: Mapped[int | None] = mapped_column(BigInteger)
 
     # Joined: relaying to the buyer always needs their chat id, one row, no extra query.
     buyer: Mapped[Buyer] = relationship(lazy="joined", innerjoin=True)
@@ -446,6 +450,49 @@ class OzonChatMessage(Base):
     state: Mapped[str] = mapped_column(String(16))
     answer_head: Mapped[str | None] = mapped_column(String(OZON_ANSWER_HEAD_LEN))
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+#: Chat keys of Telegram Business chats start here: above every Telegram chat id (at
+#: most 52 bits), below 2**63. The desk treats each business chat as a chat of its own
+#: (its outbox order, its pacing, its message mapping) whose key is this plus the
+#: :class:`BusinessChat` row id.
+BUSINESS_CHAT_BASE = 1 << 60
+BUSINESS_ID_LEN = 64
+
+
+class BusinessConnection(Base):
+    """A Telegram Business account connected to the bot: the seller's own account,
+    whose private chats with buyers the bot answers in (``business_connection`` updates).
+    """
+
+    __tablename__ = "business_connections"
+
+    connection_id: Mapped[str] = mapped_column(String(BUSINESS_ID_LEN), primary_key=True)
+    #: The account's owner (the seller's person), whose own messages silence the bot.
+    owner_id: Mapped[int] = mapped_column(BigInteger)
+    #: The seller whose seller.yaml names this account; NULL: none does (ignored).
+    seller_id: Mapped[str | None] = mapped_column(String(SELLER_ID_LEN))
+    can_reply: Mapped[bool] = mapped_column(Boolean)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BusinessChat(Base):
+    """One buyer's private chat with a connected business account: its key in the desk
+    (``BUSINESS_CHAT_BASE + id``) and whether a person of the account is writing in it."""
+
+    __tablename__ = "business_chats"
+    __table_args__ = (UniqueConstraint("connection_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[str] = mapped_column(String(BUSINESS_ID_LEN))
+    #: The buyer's Telegram id (the chat's id in Telegram).
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    #: The account's person wrote here: the bot says nothing until then.
+    quiet_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The buyer's last message: the chat's row goes with the retention sweep after it.
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class OutboxMessage(Base):

@@ -15,7 +15,7 @@ reply window, is asked of the seller's FAQ like a message in the bot's chat:
   and ``faq gaps`` count Ozon buyers too.
 
 No message is answered twice and none is lost across restarts: a message is taken up
-in the database (``storage.repo.ozon``) before its answer goes, as ``answering``, and
+in the database (``storage.repo.channels``) before its answer goes, as ``answering``, and
 marked ``answered`` after. A message left ``answering`` (the process died mid-send, or
 Ozon's answer was lost) is settled on a later pass from the chat's history: the answer
 is there (done) or it is sent again. Two processes cannot both take one message.
@@ -58,7 +58,7 @@ from sellerdesk.bot.i18n.texts import text
 from sellerdesk.faq.content.errors import Problem as ContentProblem
 from sellerdesk.faq.content.model import Content, OzonLink, Seller
 from sellerdesk.faq.matching.decision import Action
-from sellerdesk.storage.repo import ozon, questions
+from sellerdesk.storage.repo import channels, questions
 from sellerdesk.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -227,18 +227,18 @@ class OzonChats:
                 if _written_at(message) < now - REPLY_WINDOW:
                     continue  # past Ozon's reply windows: nothing can be sent
                 sent += await self._new(seller, client, chat_id, message)
-            elif state[0] == ozon.ANSWERING and state[1] and state[2] < now - SETTLE_AFTER:
+            elif state[0] == channels.ANSWERING and state[1] and state[2] < now - SETTLE_AFTER:
                 sent += await self._settle(seller, client, chat_id, message, messages, state[1])
         # Read once every buyer message is answered; otherwise it stays unread for staff.
         states = await self.db.run(lambda: self._known(seller.id, ids))
-        if ids and all(i in states and states[i][0] == ozon.ANSWERED for i in ids):
+        if ids and all(i in states and states[i][0] == channels.ANSWERED for i in ids):
             await client.read(chat_id, ids[-1])
-        settled = all(i not in states or states[i][0] != ozon.ANSWERING for i in ids)
+        settled = all(i not in states or states[i][0] != channels.ANSWERING for i in ids)
         return sent, settled
 
     def _known(self, seller_id: str, ids: list[str]) -> dict[str, tuple[str, str | None, datetime]]:
         with self.db.transaction() as session:
-            return ozon.taken(session, seller_id, ids)
+            return channels.taken(session, seller_id, ids)
 
     async def _new(
         self, seller: Seller, client: OzonChatClient, chat_id: str, message: dict[str, Any]
@@ -250,9 +250,9 @@ class OzonChats:
 
         def take() -> bool:
             with self.db.transaction() as session:
-                state = ozon.ANSWERING if answering else ozon.STAFF
+                state = channels.ANSWERING if answering else channels.STAFF
                 head = found.text if found is not None and answering else None
-                if not ozon.take(session, seller.id, chat_id, message_id, state, head):
+                if not channels.take(session, seller.id, chat_id, message_id, state, head):
                     return False
                 if found is not None:
                     questions.log_question_id(
@@ -301,9 +301,9 @@ class OzonChats:
             # A closed reply window or a text Ozon will not take: trying again cannot
             # help; the message is left for staff (who see it unread in Ozon).
             log.warning("Ozon chat %s of %s: answer refused (%s)", chat_id, seller.id, error)
-            await self.db.run(lambda: self._set(seller.id, message_id, ozon.STAFF))
+            await self.db.run(lambda: self._set(seller.id, message_id, channels.STAFF))
             return 0
-        await self.db.run(lambda: self._set(seller.id, message_id, ozon.ANSWERED))
+        await self.db.run(lambda: self._set(seller.id, message_id, channels.ANSWERED))
         return 1
 
     async def _settle(
@@ -320,17 +320,17 @@ class OzonChats:
         message_id = str(message.get("message_id"))
         after = [m for m in messages if not is_buyer(m) and int(m["message_id"]) > int(message_id)]
         if any(message_text(m).startswith(head[:HEAD_CHARS].strip()) for m in after):
-            await self.db.run(lambda: self._set(seller.id, message_id, ozon.ANSWERED))
+            await self.db.run(lambda: self._set(seller.id, message_id, channels.ANSWERED))
             return 0
         found = await asyncio.to_thread(self._answer, seller, message_text(message))
         if found.action is not Action.ANSWER:
-            await self.db.run(lambda: self._set(seller.id, message_id, ozon.STAFF))
+            await self.db.run(lambda: self._set(seller.id, message_id, channels.STAFF))
             return 0
         return await self._send(seller, client, chat_id, message_id, found.text)
 
     def _set(self, seller_id: str, message_id: str, state: str) -> None:
         with self.db.transaction() as session:
-            ozon.set_state(session, seller_id, message_id, state)
+            channels.set_state(session, seller_id, message_id, state)
 
     async def _tell(self, seller: Seller, key: str, **values: str) -> None:
         """One note a day to the admin chat about the seller's Ozon chats."""

@@ -181,14 +181,17 @@ class AdminConversation:
                 # Media keep their caption; the signature goes just before them.
                 body = text("platform_signed", lang, text=msg.body or "📎")
                 cases.buyer_note(session, case, "platform_signed", text="📎")
+                target = cases.buyer_chat(case)
+                assert target is not None  # (checked above)
                 outgoing.copy_messages(
                     session,
-                    chat_id=case.buyer.telegram_id,
+                    chat_id=target,
                     from_chat_id=msg.chat_id,
                     message_ids=[msg.message_id],
                     side=Side.BUYER,
                     case_id=case.id,
                     record=Direction.TO_BUYER,
+                    content=outgoing.Content(msg.body, msg.media),
                 )
             # The seller's staff read what the platform told their buyer.
             cases.staff_note(session, case, seller, "staff_platform_said", text=body)

@@ -164,6 +164,11 @@ class BuyerChat:
                 case_id=case.id,
                 record=None,
             )
+        # The case answers where the buyer last wrote it from (the bot's chat, or the
+        # seller's Telegram Business account).
+        cases_repo.set_buyer_chat(
+            w.session, case, None if w.chat_id == w.buyer.telegram_id else w.chat_id
+        )
         cases.relay_to_staff(
             w.session,
             case,
@@ -174,6 +179,7 @@ class BuyerChat:
             media_group_id=msg.media_group_id,
             reply_to=msg.reply_to,
             plain=msg.kind is Kind.TEXT and not msg.formatted,
+            media=msg.media,
         )
 
     def _open_from_press(
@@ -197,6 +203,7 @@ class BuyerChat:
             lang=lang,
             near=near,
             answered=answered,
+            chat_id=press.chat_id,
         )
         if press.reply_to is not None:
             cases.relay_to_staff(

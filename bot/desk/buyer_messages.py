@@ -33,9 +33,15 @@ COMMENT_WINDOW_S = 30 * 60
 class BuyerMessages(BuyerChat):
     """Messages from buyers' private chats."""
 
-    def message(self, msg: Incoming, *, final: bool = True) -> None:
+    def message(
+        self, msg: Incoming, *, final: bool = True, home: str | None = None, quiet: bool = False
+    ) -> None:
         """Any message from a buyer: a rating comment, a message for their case, or a
         question for the FAQ (which may open a case).
+
+        ``home``: the seller whose Telegram Business account the buyer wrote to
+        (``msg.chat_id`` is then that chat's key); ``quiet``: a person of that account
+        is writing in the chat, so the bot only passes the buyer's words to an open case.
 
         Raises:
             NotMappedYet: unless ``final``, for an edit of a message whose copy to the
@@ -53,13 +59,17 @@ class BuyerMessages(BuyerChat):
                 self._edited(w, msg, final)
                 return
             flooding = self._flood_check(w, msg)
-            lang = self._lang(buyer, self._seller(buyer), msg.user_lang)
-            if self.returns.message(session, buyer, msg, lang, pending=state.returns_pending):
+            shop = self.ctx.seller(home) if home else self._seller(buyer)
+            lang = self._lang(buyer, shop, msg.user_lang)
+            # The return flow and rating comments live in the bot's own chat.
+            if home is None and self.returns.message(
+                session, buyer, msg, lang, pending=state.returns_pending
+            ):
                 return
-            if self._comment(w, msg):
+            if home is None and self._comment(w, msg):
                 return
             case = self._replied_case(w, msg)
-            seller = self.ctx.seller(case.seller_id) if case else self._seller(buyer)
+            seller = self.ctx.seller(case.seller_id) if case else shop
             if seller is None:
                 self._say(w, "no_seller", self._lang(buyer, None, msg.user_lang))
                 return
@@ -85,9 +95,12 @@ class BuyerMessages(BuyerChat):
                     and msg.reply_to is None
                     and case.admin_id is None
                     and not flooding
+                    and not quiet
                 ):
                     self._answer_in_case(w, case, seller, msg)
                 return
+            if quiet:
+                return  # a person of the business account is answering this buyer
             lang = self._lang(buyer, seller, msg.user_lang)
             if msg.kind is Kind.TEXT and (talk := small_talk(msg.body)) is not None:
                 # A greeting, thanks or an emoji: a short reply, never a case.
@@ -100,7 +113,13 @@ class BuyerMessages(BuyerChat):
                 if not self._may_open_case(w, lang):
                     return
                 case, _ = cases.open_case(
-                    session, self.ctx, seller, buyer, subject=msg.body or None, lang=lang
+                    session,
+                    self.ctx,
+                    seller,
+                    buyer,
+                    subject=msg.body or None,
+                    lang=lang,
+                    chat_id=msg.chat_id,
                 )
                 self._relay(w, case, seller, msg)
             elif msg.kind is Kind.CONTACT:
@@ -308,6 +327,7 @@ class BuyerMessages(BuyerChat):
             near=near,
             answered=answered,
             carries=(msg.chat_id, msg.message_id) if carry else None,
+            chat_id=msg.chat_id,
         )
         if created and carry and case.admin_id is None:
             cases.carried_to_staff(w.session, case, seller, utcnow())

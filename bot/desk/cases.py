@@ -39,7 +39,7 @@ from sellerdesk.storage.models import (
     Direction,
     OutboxKind,
 )
-from sellerdesk.storage.repo import buyers, cases, outbox, questions, reminders
+from sellerdesk.storage.repo import buyers, cases, channels, outbox, questions, reminders
 from sellerdesk.storage.repo import returns as returns_repo
 from sellerdesk.storage.types import utcnow
 
@@ -291,7 +291,7 @@ def buyer_note(
 ) -> None:
     """A bot message to the case's buyer in their language, mapped to the case so a
     reply to it continues the case."""
-    chat_id = case.buyer.telegram_id
+    chat_id = buyer_chat(case)
     if chat_id is None:  # the buyer was forgotten: nobody to tell
         return
     outgoing.send_text(
@@ -306,6 +306,14 @@ def buyer_note(
     )
 
 
+def buyer_chat(case: Case) -> int | None:
+    """Where the case's buyer side is written: the Telegram Business chat the buyer
+    wrote it from, else the bot's chat with them; None once the buyer is forgotten."""
+    if case.buyer.telegram_id is None:
+        return None
+    return case.buyer_chat_id or case.buyer.telegram_id
+
+
 def open_case(
     session: Session,
     ctx: DeskContext,
@@ -317,9 +325,13 @@ def open_case(
     near: Sequence[Candidate] = (),
     answered: str | None = None,
     carries: tuple[int, int] | None = None,
+    chat_id: int | None = None,
     now: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Open the buyer's case with the seller, or return the one already open.
+
+    ``chat_id``: the buyer's chat it starts from, when that is not the bot's chat with
+    them (a Telegram Business chat).
 
     ``carries``: ``(chat_id, message_id)`` of the buyer's message that is the whole of
     ``subject``; a new case's card then stands for its copy (one send less into the
@@ -346,6 +358,7 @@ def open_case(
         # to relay and still needs its deadline.
         staff_chat_id=ctx.staff_group(session, seller, lang),
         start_reply_clock=True,
+        buyer_chat_id=chat_id if chat_id != buyer.telegram_id else None,
         now=now,
     )
     if not created:
@@ -452,10 +465,14 @@ def relay_to_staff(
     media_group_id: str | None = None,
     reply_to: int | None = None,
     plain: bool = False,
+    media: tuple[str, str] | None = None,
     now: datetime | None = None,
 ) -> None:
     """Copy a buyer's message into the case's topic and start the reply clock (and its
     reminder schedule) unless it is running.
+
+    ``media``: the message's file (kind, file id), sent anew when the message is in a
+    Telegram Business chat, where no copy can come from.
 
     ``plain``: the message is text without formatting of its own, which the sender may
     fold with the case's next waiting texts while the group's allowance is spent.
@@ -477,6 +494,7 @@ def relay_to_staff(
         media_group_id=media_group_id,
         reply_to=reply_to,
         text=body if plain and body.strip() and media_group_id is None else None,
+        content=outgoing.Content(body, media),
         now=now,
     )
     if cases.record_buyer_message(session, case.id, now):
@@ -494,6 +512,7 @@ def relay_to_buyer(
     reply_to: int | None = None,
     body: str = "",
     plain: bool = False,
+    media: tuple[str, str] | None = None,
     now: datetime | None = None,
 ) -> bool:
     """Copy a staff message to the buyer under the shop's name; stops the reply clock.
@@ -506,13 +525,13 @@ def relay_to_buyer(
     Returns False when the buyer was forgotten and nothing can be sent.
     """
     now = now or utcnow()
-    buyer_chat = case.buyer.telegram_id
-    if buyer_chat is None:
+    target = buyer_chat(case)
+    if target is None:
         return False
     _copy(
         session,
         case,
-        target_chat=buyer_chat,
+        target_chat=target,
         source_chat=staff_chat_id,
         message_id=message_id,
         side=Side.BUYER,
@@ -520,6 +539,7 @@ def relay_to_buyer(
         media_group_id=media_group_id,
         reply_to=reply_to,
         text=body if plain and body.strip() and media_group_id is None else None,
+        content=outgoing.Content(body, media),
         now=now,
     )
     if case.kind is CaseKind.RETURN and returns_repo.undecided(session, case.id):
@@ -545,8 +565,28 @@ def _copy(
     reply_to: int | None,
     now: datetime,
     text: str | None = None,
+    content: outgoing.Content | None = None,
 ) -> None:
     reply_ref = (source_chat, reply_to) if reply_to is not None else None
+    business = channels.is_business_chat(target_chat) or channels.is_business_chat(source_chat)
+    if business:
+        # No copy reaches into or out of a business chat: the message is sent anew from
+        # its content, album items one by one.
+        if content is None or not (content.body.strip() or content.media):
+            return
+        outgoing.copy_messages(
+            session,
+            chat_id=target_chat,
+            from_chat_id=source_chat,
+            message_ids=[message_id],
+            side=side,
+            case_id=case.id,
+            record=record,
+            reply_ref=reply_ref,
+            content=content,
+            now=now,
+        )
+        return
     if media_group_id is None:
         outgoing.copy_messages(
             session,

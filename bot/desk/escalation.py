@@ -119,7 +119,7 @@ def missed_deadline(
     cases.staff_note(
         session, case, seller, "staff_escalated", number=str(case.number), dedupe_key=f"{key}:staff"
     )
-    buyer_chat = case.buyer.telegram_id
+    buyer_chat = cases.buyer_chat(case)
     if buyer_chat is not None and ctx.admin_chat_id is not None:
         outgoing.send_text(
             session,

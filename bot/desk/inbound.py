@@ -51,6 +51,12 @@ class Incoming:
     #: For commands: the command without the slash and the bot name, and its arguments.
     command: str | None = None
     args: str = ""
+    #: The file of a media message: its kind (``photo``, ``document``...) and Telegram
+    #: file id, to send it anew where a copy cannot go (a Telegram Business chat).
+    media: tuple[str, str] | None = None
+    #: The Telegram Business connection the message came through (the seller's own
+    #: account); None for the bot's own chats.
+    business: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class Press:
     #: answers): Telegram supplies it, so it cannot be forged like callback data.
     reply_to: int | None = None
     reply_body: str = ""
+    #: The Telegram Business connection of the pressed message, if it is in one.
+    business: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,11 @@ references, resolved then:
   counterpart in the target chat, found through the message mapping once the copy
   exists.
 
+A buyer's Telegram Business chat (the seller's own account) has a key of its own
+above every Telegram id (``storage.repo.channels``): its rows carry the business
+connection and the buyer's Telegram id, and copies to or from it carry the message's
+content, since copyMessage cannot reach into or out of a business chat.
+
 Rows that need no such reference (an FAQ answer, a greeting: no case, no
 ``reply_ref``, nothing delayed) are handed straight to this process's sender when a
 :class:`Handoff` is set on the transaction: stored already claimed by it and sent as
@@ -29,7 +34,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sellerdesk.storage.models import Direction, OutboxKind, OutboxMessage, OutboxStatus
-from sellerdesk.storage.repo import outbox
+from sellerdesk.storage.repo import channels, outbox
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +68,18 @@ class Handoff:
     #: after its next send to one of those chats, when a row waiting behind it may have
     #: become due.
     queued: Callable[[set[int]], None]
+
+
+@dataclass(frozen=True)
+class Content:
+    """A message's content, to send it anew where a copy cannot go: its text or caption
+    and its file (kind and Telegram file id), if any."""
+
+    body: str
+    media: tuple[str, str] | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {"body": self.body, "media": list(self.media) if self.media else None}
 
 
 class Side(StrEnum):
@@ -176,10 +193,14 @@ def copy_messages(
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
     text: str | None = None,
+    content: Content | None = None,
     now: datetime | None = None,
 ) -> None:
     """Queue a copy (copyMessage, or copyMessages for an album): never a forward, so
     neither side sees who wrote it.
+
+    ``content``: what the message holds, for a copy to or from a Telegram Business
+    chat, which is sent anew from it (see the module).
 
     ``text``: the message's text when it is plain (no formatting only a copy keeps):
     while the chat's allowance is spent, the sender may fold it with the case's next
@@ -192,6 +213,10 @@ def copy_messages(
     }
     if text is not None:
         payload["text"] = text
+    if content is not None and (
+        channels.is_business_chat(chat_id) or channels.is_business_chat(from_chat_id)
+    ):
+        payload["content"] = content.payload()
     _enqueue(
         session,
         OutboxKind.COPY_MESSAGE,
@@ -243,6 +268,12 @@ def _enqueue(
         payload["reply_ref"] = list(reply_ref)
     if record is not None:
         payload["record"] = record.value
+    if channels.is_business_chat(chat_id):
+        # A Telegram Business chat: sent on behalf of the seller's account, to the
+        # buyer's Telegram id; the key stays the row's chat (its order, its pacing).
+        route = channels.business_route(session, chat_id)
+        if route is not None:
+            payload["business"], payload["to"] = route
     handoff: Handoff | None = session.info.get(HANDOFF_KEY)
     direct = handoff is not None and case_id is None and reply_ref is None and not_before is None
     row = outbox.enqueue(

@@ -133,13 +133,14 @@ class StaffConversation:
                 reply_to=msg.reply_to,
                 body=msg.body,
                 plain=msg.kind is Kind.TEXT and not msg.formatted,
+                media=msg.media,
             )
 
     def _edited(self, session: Session, case: Case, msg: Incoming) -> None:
         """A relayed staff message was edited: the buyer gets the new wording as a reply
         to their copy (copies are separate messages; editing them would need one call
         per message kind, and the buyer would not notice a silent change)."""
-        buyer_chat = case.buyer.telegram_id
+        buyer_chat = cases.buyer_chat(case)
         if buyer_chat is None or not cases.is_open(case) or not msg.body.strip():
             return
         prefix = text("edited_prefix", pick_language(case.lang))
@@ -250,7 +251,7 @@ class StaffConversation:
             cases.staff_note(session, case, seller, "staff_case_closed", number=str(case.number))
             return
         body = template.text_in(case.lang, seller.languages)
-        buyer_chat = case.buyer.telegram_id
+        buyer_chat = cases.buyer_chat(case)
         if buyer_chat is None:
             return
         outgoing.send_text(

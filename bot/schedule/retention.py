@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.settings import Retention
-from sellerdesk.storage.repo import cases, outbox, ozon, questions, returns, updates
+from sellerdesk.storage.repo import cases, channels, outbox, questions, returns, updates
 from sellerdesk.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,10 @@ class RetentionSweep:
                 "questions": questions.purge_questions(session, before(keep.questions_days)),
                 "rating comments": cases.clear_rating_comments(session, before(keep.comments_days)),
                 "return photos": returns.clear_photos(session, before(keep.photos_days)),
-                "Ozon message ids": ozon.purge(session, before(OZON_IDS_DAYS)),
+                "Ozon message ids": channels.purge(session, before(OZON_IDS_DAYS)),
+                # A buyer's business chat (their Telegram id) goes with the sent messages
+                # of the chat, unless an open case still writes to it.
+                "business chats": channels.purge_business_chats(session, before(keep.sent_days)),
             }
         self._last = now
         if any(done.values()):

@@ -30,6 +30,8 @@ from sellerdesk.faq.content.model import (
 )
 from sellerdesk.faq.content.products_file import load_products_file
 from sellerdesk.faq.content.seller_file import (
+    BUSINESS_OPTIONAL,
+    BUSINESS_REQUIRED,
     OZON_OPTIONAL,
     OZON_REQUIRED,
     RETURNS_KEYS,
@@ -136,6 +138,7 @@ def known_keys() -> dict[str, frozenset[str]]:
         "seller.returns": frozenset(RETURNS_KEYS),
         "seller.support_chat": frozenset(SUPPORT_CHAT_REQUIRED + SUPPORT_CHAT_OPTIONAL),
         "seller.ozon": frozenset(OZON_REQUIRED + OZON_OPTIONAL),
+        "seller.telegram_business": frozenset(BUSINESS_REQUIRED + BUSINESS_OPTIONAL),
         "faq": frozenset({"entries"}),
         "faq.entry": frozenset(ENTRY_REQUIRED + ENTRY_OPTIONAL),
         "templates": frozenset({"templates"}),
@@ -149,6 +152,7 @@ def required_keys() -> dict[str, frozenset[str]]:
         "seller": frozenset(SELLER_REQUIRED),
         "seller.support_chat": frozenset(SUPPORT_CHAT_REQUIRED),
         "seller.ozon": frozenset(OZON_REQUIRED),
+        "seller.telegram_business": frozenset(BUSINESS_REQUIRED),
         "faq": frozenset({"entries"}),
         "faq.entry": frozenset(ENTRY_REQUIRED),
         "templates": frozenset({"templates"}),

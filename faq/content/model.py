@@ -138,6 +138,28 @@ class OzonLink:
     line: int = 0
 
 
+#: Minutes the bot keeps quiet in a Telegram Business chat after a person of the account
+#: wrote there.
+DEFAULT_BUSINESS_QUIET_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class BusinessLink:
+    """The seller's own Telegram account, connected to the bot as a Telegram Business
+    chatbot (seller.yaml ``telegram_business``): the bot answers buyers who write to it."""
+
+    #: The account's Telegram user id, or its username without "@" (lower case).
+    account: int | str
+    quiet_minutes: int = DEFAULT_BUSINESS_QUIET_MINUTES
+    line: int = 0
+
+    def owns(self, user_id: int, username: str | None) -> bool:
+        """Whether the account ``user_id`` (``username``) is this one."""
+        if isinstance(self.account, int):
+            return self.account == user_id
+        return username is not None and username.lower() == self.account
+
+
 #: Hour of the daily digest in the seller's time zone: before a working day starts.
 DEFAULT_DIGEST_HOUR = 9
 
@@ -165,6 +187,8 @@ class Seller:
     support_chats: tuple[SupportChat, ...] = ()
     #: Ozon Seller API access, None when the seller serves no buyers inside Ozon.
     ozon: OzonLink | None = None
+    #: The seller's own Telegram account the bot answers for, None when not connected.
+    telegram_business: BusinessLink | None = None
     entries: tuple[Entry, ...] = ()
     products: tuple[Product, ...] = ()
     templates: tuple[Template, ...] = ()

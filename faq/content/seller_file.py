@@ -16,6 +16,8 @@ from sellerdesk.faq.content.checker import (
 )
 from sellerdesk.faq.content.errors import Problem
 from sellerdesk.faq.content.model import (
+    DEFAULT_BUSINESS_QUIET_MINUTES,
+    BusinessLink,
     OzonLink,
     Returns,
     Sla,
@@ -34,6 +36,7 @@ SELLER_OPTIONAL = (
     "staff_language",
     "support_chats",
     "ozon",
+    "telegram_business",
 )
 #: Languages the bot has its own texts in (cards, buttons, reminders).
 BOT_LANGUAGES = ("ru", "en", "zh")
@@ -43,6 +46,10 @@ SUPPORT_CHAT_REQUIRED = ("chat_id",)
 SUPPORT_CHAT_OPTIONAL = ("languages", "shared")
 OZON_REQUIRED = ("client_id", "api_key_env")
 OZON_OPTIONAL = ("chats", "questions", "questions_auto")
+BUSINESS_REQUIRED = ("account",)
+BUSINESS_OPTIONAL = ("quiet_minutes",)
+#: A Telegram username (5-32 characters) after an "@".
+USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
 #: What an environment variable's name may look like.
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 #: Hours of the day a digest may be sent at.
@@ -196,6 +203,39 @@ def _parse_ozon(c: Checker, node: Node, line: int) -> OzonLink | None:
     return OzonLink(client_id, env, line=line, **flags)
 
 
+def _parse_business(c: Checker, node: Node, line: int) -> BusinessLink | None:
+    keys = c.mapping(node, "telegram_business", BUSINESS_REQUIRED, BUSINESS_OPTIONAL)
+    if keys is None or "account" not in keys:
+        return None
+    account_node = keys["account"][1]
+    raw = getattr(account_node, "value", None)
+    account: int | str | None = None
+    if isinstance(raw, str) and raw.isdigit() and int(raw) > 0:
+        account = int(raw)
+    elif isinstance(raw, str) and USERNAME.match(raw):
+        account = raw[1:].lower()
+    else:
+        c.problem(
+            account_node,
+            "telegram_business.account",
+            "expected the account's Telegram user id (digits) or its @username",
+        )
+    quiet = DEFAULT_BUSINESS_QUIET_MINUTES
+    if "quiet_minutes" in keys:
+        value = c.integer(keys["quiet_minutes"][1], "telegram_business.quiet_minutes")
+        if value is not None and not 0 <= value <= 24 * 60:
+            c.problem(
+                keys["quiet_minutes"][1],
+                "telegram_business.quiet_minutes",
+                "expected minutes from 0 to 1440 (a day)",
+            )
+        elif value is not None:
+            quiet = value
+    if account is None:
+        return None
+    return BusinessLink(account, quiet, line=line)
+
+
 def load_seller_file(path: Path, seller_id: str) -> tuple[dict[str, Any], list[Problem]]:
     """Read seller.yaml into the keyword arguments of :class:`Seller` (minus content)."""
     c = Checker(path)
@@ -250,6 +290,10 @@ def load_seller_file(path: Path, seller_id: str) -> tuple[dict[str, Any], list[P
         )
     if "ozon" in keys:
         out["ozon"] = _parse_ozon(c, keys["ozon"][1], keys["ozon"][0].start_mark.line + 1)
+    if "telegram_business" in keys:
+        out["telegram_business"] = _parse_business(
+            c, keys["telegram_business"][1], keys["telegram_business"][0].start_mark.line + 1
+        )
     if "staff_language" in keys:
         staff_language = _parse_staff_language(
             c, keys["staff_language"][1], out.get("languages", ())

@@ -96,6 +96,7 @@ def open_case(
     kind: CaseKind = CaseKind.QUESTION,
     staff_chat_id: int | None = None,
     start_reply_clock: bool = False,
+    buyer_chat_id: int | None = None,
     now: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Open a numbered case for the buyer with the seller, or return the one already open.
@@ -126,6 +127,7 @@ def open_case(
         "staff_chat_id": staff_chat_id,
         "opened_at": now,
         "awaiting_reply_since": now if start_reply_clock else None,
+        "buyer_chat_id": buyer_chat_id,
         **_NEW_CASE_EMPTY,
     }
     # Race-safe without a savepoint: if another transaction opened the case first,
@@ -224,6 +226,13 @@ def open_cases_by_chat(session: Session, seller_id: str, chat_ids: Iterable[int]
         .group_by(Case.staff_chat_id)
     )
     return {chat: count for chat, count in session.execute(stmt).tuples() if chat is not None}
+
+
+def set_buyer_chat(session: Session, case: Case, chat_id: int | None) -> None:
+    """Write the case's buyer side to ``chat_id`` from now on (None: the bot's chat)."""
+    if case.buyer_chat_id != chat_id:
+        _update(session, case.id, {"buyer_chat_id": chat_id})
+        case.buyer_chat_id = chat_id
 
 
 def set_topic(session: Session, case_id: int, staff_chat_id: int, thread_id: int | None) -> None:

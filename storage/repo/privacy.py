@@ -12,7 +12,9 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from sellerdesk.storage.models import (
+    BUSINESS_CHAT_BASE,
     RETURN_FLOW_STEPS,
+    BusinessChat,
     Case,
     CaseEvent,
     CaseEventKind,
@@ -32,7 +34,8 @@ from sellerdesk.storage.types import utcnow
 def forget_buyer(session: Session, telegram_id: int, now: datetime | None = None) -> bool:
     """Erase what ties the desk's records to the person with ``telegram_id``.
 
-    Removed: the Telegram id, username and first name; the buyer's case subjects,
+    Removed: the Telegram id, username and first name; their chats with sellers'
+    Telegram Business accounts; the buyer's case subjects,
     order numbers, rating comments and first staff answers; return requests' order
     numbers, products, comments and photo ids; event details; the message mappings (they
     hold the buyer's chat id), every outbox row to the buyer or about their cases
@@ -59,16 +62,22 @@ def forget_buyer(session: Session, telegram_id: int, now: datetime | None = None
         # Closing also stops the clock and cancels the case's reminders.
         cases_repo.close_case(session, case_id, actor="system", now=now)
 
+    # The buyer's chats: the bot's own, and their chats with sellers' business accounts.
+    business = list(
+        session.scalars(select(BusinessChat.id).where(BusinessChat.user_id == telegram_id))
+    )
+    chats = [telegram_id, *(BUSINESS_CHAT_BASE + row_id for row_id in business)]
     session.execute(
         delete(CaseMessage).where(
-            or_(CaseMessage.case_id.in_(case_ids), CaseMessage.buyer_chat_id == telegram_id)
+            or_(CaseMessage.case_id.in_(case_ids), CaseMessage.buyer_chat_id.in_(chats))
         )
     )
     session.execute(
         delete(OutboxMessage).where(
-            or_(OutboxMessage.case_id.in_(case_ids), OutboxMessage.chat_id == telegram_id)
+            or_(OutboxMessage.case_id.in_(case_ids), OutboxMessage.chat_id.in_(chats))
         )
     )
+    session.execute(delete(BusinessChat).where(BusinessChat.user_id == telegram_id))
     session.execute(delete(FaqQuestionLog).where(FaqQuestionLog.buyer_id == buyer.id))
     update_rows(
         session,

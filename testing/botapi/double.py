@@ -63,7 +63,7 @@ from types import TracebackType
 from typing import Any, TypeVar, cast
 from urllib.parse import unquote
 
-from testing.botapi.incoming import UserActions
+from testing.botapi.business import BusinessActions
 from testing.botapi.model import (
     ApiError,
     Call,
@@ -145,7 +145,7 @@ class _Response:
         return cls.json(error.error_code, error.envelope())
 
 
-class BotApiDouble(UserActions):
+class BotApiDouble(BusinessActions):
     """The Bot API over HTTP on localhost, with fault injection and assertions.
 
     ``token`` is the only token accepted; its numeric prefix is the bot's user id.

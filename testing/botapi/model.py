@@ -255,6 +255,9 @@ class ChatRecord:
     topics: dict[int, TopicRecord] = field(default_factory=dict)
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     last_message_id: int = 0
+    #: A Telegram Business chat: the connection it is seen through (its id is the
+    #: buyer's, as is the bot's own private chat with them, but its messages are others).
+    business: str | None = None
 
     def next_message_id(self) -> int:
         """Message ids grow by one per chat, shared by both directions and service messages."""
@@ -467,6 +470,10 @@ class StoredMessage:
                     data["caption_entities"] = self.entities
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
             data["reply_markup"] = {"inline_keyboard": self.reply_markup["inline_keyboard"]}
+        if self.chat.business is not None:
+            data["business_connection_id"] = self.chat.business
+            if self.from_bot:
+                data["sender_business_bot"] = self.sender.json()
         return data
 
     def _reply_target(self) -> StoredMessage | None:

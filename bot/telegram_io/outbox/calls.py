@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Bot, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -14,28 +16,52 @@ from sellerdesk.storage.models import OutboxKind
 NOT_MODIFIED = "TOPIC_NOT_MODIFIED"
 
 
+#: The Bot API call that sends each media kind anew by file id, and whether it takes a caption.
+MEDIA_SENDERS = {
+    "photo": ("send_photo", True),
+    "video": ("send_video", True),
+    "animation": ("send_animation", True),
+    "document": ("send_document", True),
+    "audio": ("send_audio", True),
+    "voice": ("send_voice", True),
+    "video_note": ("send_video_note", False),
+    "sticker": ("send_sticker", False),
+}
+#: Telegram's limit on a caption, in characters.
+CAPTION_CHARS = 1024
+
+
 async def call(bot: Bot, job: Job) -> list[int]:
-    """Make the row's call; returns the ids of the messages it created."""
+    """Make the row's call; returns the ids of the messages it created.
+
+    A row for a Telegram Business chat goes to the buyer's Telegram id (``to``) on
+    behalf of the business connection (``business``)."""
     p = job.payload
+    to = p.get("to", job.chat_id)
+    business = p.get("business")
     if job.kind == OutboxKind.SEND_TEXT:
         message = await bot.send_message(
-            job.chat_id,
+            to,
             p["text"],
             parse_mode=ParseMode.HTML if p.get("html") else None,
             message_thread_id=job.thread_id,
             reply_parameters=reply_parameters(job),
             reply_markup=keyboard(p.get("buttons")),
+            business_connection_id=business,
         )
         return [message.message_id]
     if job.kind == OutboxKind.COPY_MESSAGE and "folded_text" in p:
         # Plain texts of one case folded into one message (see outbox.folding).
         message = await bot.send_message(
-            job.chat_id,
+            to,
             p["folded_text"],
             message_thread_id=job.thread_id,
             reply_parameters=reply_parameters(job),
+            business_connection_id=business,
         )
         return [message.message_id]
+    if job.kind == OutboxKind.COPY_MESSAGE and p.get("content") is not None:
+        return await send_content(bot, job, to, business)
     if job.kind == OutboxKind.COPY_MESSAGE:
         ids = list(p["message_ids"])
         if len(ids) == 1:
@@ -70,6 +96,42 @@ async def call(bot: Bot, job: Job) -> list[int]:
         if NOT_MODIFIED not in error.message:
             raise
     return []
+
+
+async def send_content(bot: Bot, job: Job, to: int, business: str | None) -> list[int]:
+    """A message sent anew from its content (a copy to or from a business chat):
+    its file by file id with the text as caption, or its text. A caption over
+    Telegram's limit goes as a text after the file."""
+    content = job.payload["content"]
+    body = str(content.get("body") or "")
+    media = content.get("media")
+    common: dict[str, Any] = {
+        "message_thread_id": job.thread_id,
+        "business_connection_id": business,
+    }
+    ids: list[int] = []
+    if media and media[0] in MEDIA_SENDERS:
+        method, captioned = MEDIA_SENDERS[media[0]]
+        caption = body if captioned and 0 < len(body) <= CAPTION_CHARS else None
+        sent = await getattr(bot, method)(
+            to,
+            media[1],
+            reply_parameters=reply_parameters(job),
+            **common,
+            **({"caption": caption} if caption else {}),
+        )
+        ids.append(sent.message_id)
+        if caption is not None or not body.strip():
+            return ids
+    if body.strip():
+        sent = await bot.send_message(
+            to,
+            outgoing.fit_message(body, html=False),
+            reply_parameters=None if ids else reply_parameters(job),
+            **common,
+        )
+        ids.append(sent.message_id)
+    return ids
 
 
 def reply_parameters(job: Job) -> ReplyParameters | None:

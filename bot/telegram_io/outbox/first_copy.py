@@ -52,6 +52,11 @@ class FirstCopy:
         """
         if job.kind not in (OutboxKind.SEND_TEXT, OutboxKind.COPY_MESSAGE) or not sent:
             return sent
+        if job.payload.get("business"):
+            # In a Telegram Business chat the bot may edit the account owner's own
+            # messages too, so a probe could take one of them for a copy: the repeat
+            # stays (a message may show twice, never vanish).
+            return sent
         top = min(sent)
         try:
             bottom, known, stray = await self.db.run(self._probe_range, job, top)

@@ -22,7 +22,7 @@ from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.faq.content.loader import load_content
 from sellerdesk.faq.content.model import Content, OzonLink
 from sellerdesk.storage.models import FaqQuestionLog, OutboxMessage
-from sellerdesk.storage.repo import ozon
+from sellerdesk.storage.repo import channels
 from testing.ozonapi import OzonApiDouble
 
 DEMO = Path(__file__).resolve().parents[3] / "examples" / "sellers"
@@ -125,8 +125,8 @@ def test_a_crash_mid_send_is_settled_from_the_history(
     with chats.db.transaction() as session:
         # The process died after taking both up: chat-1's answer had gone out, chat-2's
         # had not.
-        ozon.take(session, "lotus-wear", "chat-1", sent_first, ozon.ANSWERING, answer)
-        ozon.take(session, "lotus-wear", "chat-2", not_sent, ozon.ANSWERING, answer)
+        channels.take(session, "lotus-wear", "chat-1", sent_first, channels.ANSWERING, answer)
+        channels.take(session, "lotus-wear", "chat-2", not_sent, channels.ANSWERING, answer)
     for part in split_text(answer):
         api._send_message({"chat_id": "chat-1", "text": part})
     restarted = replace_desk(chats, tmp_path, api)
@@ -146,8 +146,8 @@ def test_a_crash_mid_send_is_settled_from_the_history(
     parts = len(split_text(answer))
     assert len(api.sent_in("chat-1")) == parts and len(api.sent_in("chat-2")) == parts
     with restarted.db.transaction() as session:
-        states = ozon.taken(session, "lotus-wear", [sent_first, not_sent])
-        assert {s for s, _, _ in states.values()} == {ozon.ANSWERED}
+        states = channels.taken(session, "lotus-wear", [sent_first, not_sent])
+        assert {s for s, _, _ in states.values()} == {channels.ANSWERED}
 
 
 def replace_desk(chats: OzonChats, tmp_path: Path, api: OzonApiDouble) -> OzonChats:
@@ -216,8 +216,8 @@ def test_a_long_unread_run_is_read_page_by_page(tmp_path: Path, api: OzonApiDoub
     ids = [api.buyer_writes("chat-1", KNOWN) for _ in range(130)]
     assert _tick(chats) == 130
     with chats.db.transaction() as session:
-        states = ozon.taken(session, "lotus-wear", ids)
-    assert len(states) == 130 and {s for s, _, _ in states.values()} == {ozon.ANSWERED}
+        states = channels.taken(session, "lotus-wear", ids)
+    assert len(states) == 130 and {s for s, _, _ in states.values()} == {channels.ANSWERED}
     assert api.chats["chat-1"].unread() == []
 
 

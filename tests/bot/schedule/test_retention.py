@@ -108,7 +108,7 @@ def test_retention_periods_are_settings() -> None:
 
 def test_ozon_message_ids_go_after_a_week(tmp_path: Path) -> None:
     from sellerdesk.bot.schedule.retention import OZON_IDS_DAYS
-    from sellerdesk.storage.repo import ozon
+    from sellerdesk.storage.repo import channels
 
     db = Database(f"sqlite:///{tmp_path / 'desk.db'}")
     db.prepare()
@@ -116,9 +116,9 @@ def test_ozon_message_ids_go_after_a_week(tmp_path: Path) -> None:
         with db.transaction() as session:
             edge = _days(OZON_IDS_DAYS)
             for message_id, at in (("1", edge - H), ("2", edge + H)):
-                ozon.take(session, "shop", "chat", message_id, ozon.ANSWERED, now=at)
+                channels.take(session, "shop", "chat", message_id, channels.ANSWERED, now=at)
         assert RetentionSweep(db, KEEP).tick(NOW) == 1
         with db.transaction() as session:
-            assert list(ozon.taken(session, "shop", ["1", "2"])) == ["2"]
+            assert list(channels.taken(session, "shop", ["1", "2"])) == ["2"]
     finally:
         db.dispose()

@@ -102,6 +102,8 @@ def test_the_schemas_know_exactly_the_loaders_keys() -> None:
     assert _properties(seller, "properties", "returns") == known["seller.returns"]
     assert _properties(seller, "$defs", "support_chat") == known["seller.support_chat"]
     assert _properties(seller, "properties", "ozon") == known["seller.ozon"]
+    business = _properties(seller, "properties", "telegram_business")
+    assert business == known["seller.telegram_business"]
     assert _properties(faq) == known["faq"]
     assert _properties(faq, "$defs", "entry") == known["faq.entry"]
     assert _properties(templates) == known["templates"]
@@ -110,6 +112,8 @@ def test_the_schemas_know_exactly_the_loaders_keys() -> None:
     assert set(seller["required"]) == required["seller"]
     assert set(seller["$defs"]["support_chat"]["required"]) == required["seller.support_chat"]
     assert set(seller["properties"]["ozon"]["required"]) == required["seller.ozon"]
+    business_required = set(seller["properties"]["telegram_business"]["required"])
+    assert business_required == required["seller.telegram_business"]
     assert set(faq["$defs"]["entry"]["required"]) == required["faq.entry"]
     assert set(templates["$defs"]["template"]["required"]) == required["templates.template"]
 
@@ -132,6 +136,9 @@ BROKEN = [
     ("seller", SELLER_OK + "ozon: {client_id: '1', api_key_env: 0c9f-1e5a}\n"),  # a key
     ("seller", SELLER_OK + "ozon: {client_id: '1'}\n"),
     ("seller", SELLER_OK + "ozon: {client_id: '1', api_key_env: K, chat: true}\n"),
+    ("seller", SELLER_OK + "telegram_business: {account: shop}\n"),  # no @, not digits
+    ("seller", SELLER_OK + "telegram_business: {account: '@shop', quiet_minutes: 2000}\n"),
+    ("seller", SELLER_OK + "telegram_business: {quiet_minutes: 5}\n"),
     ("seller", SELLER_OK + "support_chats: [{chat_id: '-1002'}]\n"),
     ("seller", SELLER_OK + "support_chats: [{languages: [ru]}]\n"),  # no chat_id
     ("seller", SELLER_OK + "support_chats: [{chat_id: -1002, langs: [ru]}]\n"),
