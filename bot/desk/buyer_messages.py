@@ -18,7 +18,7 @@ from sellerdesk.faq.matching.decision import Action, Decision
 from sellerdesk.faq.matching.matcher import MAX_QUESTION_CHARS
 from sellerdesk.faq.matching.normalize import normalize
 from sellerdesk.storage.models import Case, CaseKind, CaseStatus, Direction
-from sellerdesk.storage.repo import buyers, outbox, questions, updates
+from sellerdesk.storage.repo import buyers, channels, outbox, questions, updates
 from sellerdesk.storage.repo import cases as cases_repo
 from sellerdesk.storage.types import utcnow
 
@@ -166,6 +166,11 @@ class BuyerMessages(BuyerChat):
             score=best.score if best else None,
             lang=decision.lang,
             buyer_id=w.buyer.id,
+            channel=(
+                questions.TELEGRAM_BUSINESS
+                if channels.is_business_chat(w.chat_id)
+                else questions.TELEGRAM
+            ),
         )
 
     def _flood_check(self, w: Where, msg: Incoming) -> bool:

@@ -127,7 +127,11 @@ def seller_stats(session: Session, seller_id: str, since: datetime, until: datet
 
 
 #: How ``sellerdesk stats`` names each channel.
-CHANNEL_NAMES = {"telegram": "bot chat", "ozon_chat": "Ozon chats"}
+CHANNEL_NAMES = {
+    "telegram": "bot chat",
+    "ozon_chat": "Ozon chats",
+    "tg_business": "shop's Telegram account",
+}
 
 
 def duration(seconds: float | None) -> str:

@@ -58,6 +58,8 @@ class ActionDayCount:
 #: Channels a question was asked in.
 TELEGRAM = "telegram"
 OZON_CHAT = "ozon_chat"
+#: A chat of the seller's own Telegram account (Telegram Business).
+TELEGRAM_BUSINESS = "tg_business"
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,8 @@ def log_question_id(
 ) -> int:
     """:func:`log_question`, returning only the new row's id: what a buyer's answer
     needs (for its buttons), without building an object of the session for it.
-    ``channel``: where the buyer asked (:data:`TELEGRAM`, :data:`OZON_CHAT`)."""
+    ``channel``: where the buyer asked (:data:`TELEGRAM`, :data:`OZON_CHAT`,
+    :data:`TELEGRAM_BUSINESS`)."""
     values = _log_values(seller_id, question, action, best_entry, score, lang, now)
     values["buyer_id"] = buyer_id
     values["channel"] = channel

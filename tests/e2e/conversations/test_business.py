@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sellerdesk.faq.content.loader import load_content
-from sellerdesk.storage.models import BusinessChat
+from sellerdesk.storage.models import BusinessChat, FaqQuestionLog
 from testing.botapi import BotApiDouble, StoredMessage
 from tests.e2e.conversations.test_case_flows import HANDOFF, shows_handoff
 from tests.e2e.harness import (
@@ -99,6 +99,10 @@ def test_a_buyer_of_the_business_account_is_answered_and_served_in_that_chat(
             assert api.messages_in(BUYER)[1:] == []  # nothing went to the bot's own chat
 
         run_desk(api, settings_for(api, tmp_path), scenario, content_dir=content)
+        with open_db(settings_for(api, tmp_path)) as session:
+            # Statistics tell the shop's account apart from the bot's chat.
+            logged = {row.channel for row in session.query(FaqQuestionLog)}
+            assert logged == {"tg_business"}
 
 
 def test_a_person_writing_from_the_account_silences_the_bot_in_that_chat(tmp_path: Path) -> None:
@@ -126,7 +130,7 @@ def test_a_person_writing_from_the_account_silences_the_bot_in_that_chat(tmp_pat
             api.owner_writes_business(conn, other, "Я сам отвечу, минуту")
             await desk.in_topic(topic.thread_id, lambda m: "Я сам отвечу" in (m.text or ""))
             api.buyer_writes_business(conn, other, "Жду")
-            await desk.in_topic(topic.thread_id, lambda m: m.text == "Жду" or "· Жду" in (m.text or ""))
+            await desk.in_topic(topic.thread_id, lambda m: (m.text or "").endswith("Жду"))
 
         run_desk(api, settings_for(api, tmp_path), scenario, content_dir=content)
         assert len(api.business_messages(next(iter(api._business_connections)), BUYER)) == 1
