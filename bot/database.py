@@ -12,7 +12,13 @@ from typing import ParamSpec, TypeVar
 from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from sellerdesk.bot.desk.outgoing import HANDED_KEY, HANDOFF_KEY, QUEUED_KEY, Handoff
+from sellerdesk.bot.desk.outgoing import (
+    AFTER_COMMIT_KEY,
+    HANDED_KEY,
+    HANDOFF_KEY,
+    QUEUED_KEY,
+    Handoff,
+)
 from sellerdesk.storage import migrate
 from sellerdesk.storage.db import make_engine, may_retry, session_factory, unit_of_work
 from sellerdesk.storage.models import Base
@@ -99,6 +105,8 @@ class Database:
                 attempt.committing = True
         handed = info.pop(HANDED_KEY, None)
         queued = info.pop(QUEUED_KEY, None)
+        for after in info.pop(AFTER_COMMIT_KEY, None) or ():
+            after()
         if handoff is not None:
             if handed:
                 handoff.deliver(handed)

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from telegram.ext import filters
 
+from sellerdesk.bot.channels.ozon_questions import OzonQuestions
 from sellerdesk.bot.channels.telegram_business import BusinessChats
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk.admin import AdminConversation
@@ -78,6 +79,8 @@ class DeskService:
         ) = None
         self._digest: DigestSweep | None = None
         self._business: BusinessChats | None = None
+        #: Ozon product questions, when the application runs them (set by its wiring).
+        self.ozon_questions: OzonQuestions | None = None
         #: Deletes sent messages' texts and old update ids (rides the deadline tick).
         self.retention = RetentionSweep(db, settings.retention)
 

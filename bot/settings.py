@@ -55,6 +55,8 @@ DEFAULT_OZON_API_URL = "https://api-seller.ozon.ru"
 #: about 10 minutes.
 DEFAULT_OZON_API_RPS = 5.0
 DEFAULT_OZON_POLL_S = 15.0
+#: Seconds between looks at sellers' Ozon product questions (no push exists for them).
+DEFAULT_OZON_QUESTIONS_POLL_S = 60.0
 #: Spellings of a yes/no setting (``CONTENT_WATCH``).
 SWITCH_ON = ("on", "true", "yes", "1")
 SWITCH_OFF = ("off", "false", "no", "0")
@@ -225,6 +227,9 @@ class Settings:
     ozon_api_rps: float = DEFAULT_OZON_API_RPS
     #: Seconds between two looks at sellers' Ozon buyer chats (``OZON_POLL_SECONDS``).
     ozon_poll_seconds: float = DEFAULT_OZON_POLL_S
+    #: Seconds between two looks at sellers' Ozon product questions
+    #: (``OZON_QUESTIONS_POLL_SECONDS``).
+    ozon_questions_poll_seconds: float = DEFAULT_OZON_QUESTIONS_POLL_S
     #: Port and path of the Ozon push endpoint (``OZON_PUSH_PORT``, 0: none;
     #: ``OZON_PUSH_PATH``), on ``webhook_listen``.
     ozon_push_port: int = 0
@@ -343,6 +348,9 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
     # Ozon Seller API
     ozon_rps = _positive(get, "OZON_API_RPS", DEFAULT_OZON_API_RPS)
     ozon_poll = _positive(get, "OZON_POLL_SECONDS", DEFAULT_OZON_POLL_S, "number of seconds")
+    questions_poll = _positive(
+        get, "OZON_QUESTIONS_POLL_SECONDS", DEFAULT_OZON_QUESTIONS_POLL_S, "number of seconds"
+    )
     api_url = _root_url(get, "TELEGRAM_API_URL", DEFAULT_API_URL)
     ozon_url = _root_url(get, "OZON_API_URL", DEFAULT_OZON_API_URL)
     return Settings(
@@ -351,6 +359,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path = Path(".env
         ozon_api_url=ozon_url,
         ozon_api_rps=ozon_rps,
         ozon_poll_seconds=ozon_poll,
+        ozon_questions_poll_seconds=questions_poll,
         ozon_push_port=ports["OZON_PUSH_PORT"],
         ozon_push_path=get("OZON_PUSH_PATH", "/ozon/push") or "/ozon/push",
         content_watch=watch in SWITCH_ON,

@@ -9,9 +9,13 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
+from sellerdesk.bot.channels.ozon_questions import BUTTON
 from sellerdesk.bot.desk.inbound import PressResult
 from sellerdesk.bot.service import DeskService
 from sellerdesk.handlers.common import press
+
+#: Callback data of the buttons under an Ozon product question's draft.
+OZON_QUESTION_BUTTON = f"{BUTTON}:"
 
 
 def register(app: Application, service: DeskService) -> None:  # type: ignore[type-arg]
@@ -24,7 +28,10 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
             return
         result = PressResult()
         if pressed is not None and query.message is not None:
-            if pressed.business is not None:
+            questions = service.ozon_questions
+            if pressed.data.startswith(OZON_QUESTION_BUTTON) and questions is not None:
+                result = await service.call(questions.press, pressed)
+            elif pressed.business is not None:
                 result = await service.call(service.business.press, pressed)
             elif query.message.chat.type == ChatType.PRIVATE:
                 result = await service.call(service.buyers.press, pressed)

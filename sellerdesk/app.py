@@ -16,6 +16,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from sellerdesk.bot.channels.ozon_chats import OzonChats
 from sellerdesk.bot.channels.ozon_push import OzonPushServer
+from sellerdesk.bot.channels.ozon_questions import OzonQuestions
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk.answers import ContentSnapshot
 from sellerdesk.bot.service import DeskService
@@ -63,6 +64,7 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
     service = DeskService(settings, content, db)
     health: list[HealthServer] = []  # started in post_init when a port is set
     channels: list[OzonChats] = []  # made in post_init
+    question_passes: list[OzonQuestions] = []  # made in post_init
     push_servers: list[OzonPushServer] = []  # started in post_init when a port is set
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
@@ -87,6 +89,12 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
         # so a reload adding an ``ozon`` section needs no restart).
         ozon_chats = OzonChats(db, ctx, settings.ozon_api_url, settings.ozon_api_rps)
         channels.append(ozon_chats)
+        # Ozon product questions share the chats' clients; staff's presses and replies
+        # on their drafts reach them through the service and the staff side.
+        questions = OzonQuestions(db, ctx, ozon_chats, settings.ozon_questions_poll_seconds)
+        question_passes.append(questions)
+        service.ozon_questions = questions
+        service.staff.reply_hooks.append(questions.staff_reply)
         if settings.ozon_push_port:
             push = OzonPushServer(
                 settings.webhook_listen,
@@ -149,6 +157,11 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
                 await channel.tick()
             except Exception:  # one failed pass must not stop the next ones
                 log.exception("Ozon chats pass failed")
+        for questions in question_passes:
+            try:
+                await questions.tick()
+            except Exception:
+                log.exception("Ozon questions pass failed")
 
     async def _sla_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         try:

@@ -452,6 +452,41 @@ class OzonChatMessage(Base):
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class OzonQuestion(Base):
+    """A product question from Ozon the desk has taken up, and its answer's fate.
+
+    Holds no buyer data (Ozon's question id, the product, the answer: the seller's own
+    text); the question's text is shown to staff once and not kept here.
+    """
+
+    __tablename__ = "ozon_questions"
+    __table_args__ = (
+        UniqueConstraint("seller_id", "question_id"),
+        Index(
+            "ix_ozon_questions_staff_chat_id_staff_message_id", "staff_chat_id", "staff_message_id"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_id: Mapped[str] = mapped_column(String(SELLER_ID_LEN))
+    question_id: Mapped[str] = mapped_column(String(OZON_ID_LEN))
+    sku: Mapped[int] = mapped_column(BigInteger)
+    offer_id: Mapped[str | None] = mapped_column(String(OFFER_ID_LEN))
+    #: ``draft``, ``approved``, ``answering``, ``answered``, ``rejected``, ``failed``
+    #: (see ``storage.repo.channels``).
+    state: Mapped[str] = mapped_column(String(16))
+    #: The answer to publish: the FAQ's, or the one staff wrote.
+    answer: Mapped[str | None] = mapped_column(Text)
+    #: The FAQ entry or product the draft came from.
+    entry: Mapped[str | None] = mapped_column(String(ENTRY_ID_LEN))
+    #: The draft's message in the staff group (replies to it are answers).
+    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 #: Chat keys of Telegram Business chats start here: above every Telegram chat id (at
 #: most 52 bits), below 2**63. The desk treats each business chat as a chat of its own
 #: (its outbox order, its pacing, its message mapping) whose key is this plus the

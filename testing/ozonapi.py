@@ -4,7 +4,10 @@ free loopback port.
 Built from the shapes in Ozon's documentation (the desk's notes in
 docs/ozon-chats.md): ``POST /v3/chat/list`` (cursor pages, ``unread_only``),
 ``/v3/chat/history`` (``Forward``/``Backward`` from a message, ``limit``),
-``/v1/chat/send/message`` (1-1,000 characters), ``/v2/chat/read``. Every request needs
+``/v1/chat/send/message`` (1-1,000 characters), ``/v2/chat/read``; product questions:
+``/v1/question/list`` (``filter.status``, ``last_id`` pages), ``/v1/question/answer/create``
+(2-3,000 characters; the question becomes ``PROCESSED``), ``/v1/question/answer/list``;
+and ``/v3/product/info/list`` (SKU to offer id). Every request needs
 the ``Client-Id`` and ``Api-Key`` headers: missing ones answer 401 code 16, a wrong key
 403 code 7. Tests can take Premium away (the chat methods answer 403), close a chat's
 reply window, and make the next requests fail with 429 (``retry-after``) or 5xx.
@@ -54,6 +57,15 @@ class Chat:
 
 
 @dataclass
+class Question:
+    question_id: str
+    sku: int
+    text: str
+    status: str = "NEW"
+    answers: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Failure:
     status: int
     count: int
@@ -69,6 +81,14 @@ class OzonApiDouble:
         self.premium = True
         self.page_size = 2  # small pages, so pollers must follow the cursor
         self.chats: dict[str, Chat] = {}
+        self.questions: dict[str, Question] = {}
+        #: The seller's catalog as Ozon knows it: SKU -> offer id.
+        self.products: dict[int, str] = {}
+        #: Published answers in order: (question id, text).
+        self.answered: list[tuple[str, str]] = []
+        #: The next answer/create calls publish the answer and then fail with 500, as
+        #: a reply lost on the way would.
+        self.lose_answer_replies = 0
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[tuple[str, str]] = []  # (chat_id, text) in order
         self.sent_at: list[float] = []  # time.monotonic() of each of ``sent``
@@ -138,6 +158,18 @@ class OzonApiDouble:
             self.pushed.append(status)
             self._lock.notify_all()
 
+    def buyer_asks(self, sku: int, text: str) -> str:
+        """A buyer asks a product question; returns its id."""
+        with self._lock:
+            question_id = f"q-{len(self.questions) + 1:04d}-{sku}"
+            self.questions[question_id] = Question(question_id, sku, text)
+            self._lock.notify_all()
+            return question_id
+
+    def answers_to(self, question_id: str) -> list[str]:
+        with self._lock:
+            return list(self.questions[question_id].answers)
+
     def fail_next(self, status: int, count: int = 1, retry_after: float | None = None) -> None:
         """The next ``count`` requests answer ``status`` (429 with ``retry-after``)."""
         with self._lock:
@@ -200,10 +232,14 @@ class OzonApiDouble:
                 "/v3/chat/history": self._chat_history,
                 "/v1/chat/send/message": self._send_message,
                 "/v2/chat/read": self._read,
+                "/v1/question/list": self._question_list,
+                "/v1/question/answer/create": self._answer_create,
+                "/v1/question/answer/list": self._answer_list,
+                "/v3/product/info/list": self._product_info,
             }.get(path)
             if handler is None:
                 return 404, _error(5, "Not Found"), {}
-            if path != "/v3/chat/list" and not self.premium:
+            if path not in ("/v3/chat/list", "/v3/product/info/list") and not self.premium:
                 return 403, _error(7, "Доступ запрещён: нужна подписка Premium Plus"), {}
             try:
                 status, answer = handler(body)
@@ -281,6 +317,70 @@ class OzonApiDouble:
         self.sent.append((chat.chat_id, text))
         self.sent_at.append(time.monotonic())
         return 200, {"result": "success"}
+
+    def _question_list(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        status = str((body.get("filter") or {}).get("status") or "ALL")
+        found = [q for q in self.questions.values() if status == "ALL" or q.status == status]
+        start = int(body.get("last_id") or 0)
+        page = found[start : start + self.page_size]
+        end = start + len(page)
+        return 200, {
+            "questions": [
+                {
+                    "id": q.question_id,
+                    "sku": q.sku,
+                    "text": q.text,
+                    "author_name": "Покупатель",
+                    "status": q.status,
+                    "published_at": _now(),
+                    "answers_count": len(q.answers),
+                    "product_url": f"https://www.ozon.ru/product/{q.sku}/",
+                    "question_link": f"https://www.ozon.ru/product/{q.sku}/questions/",
+                }
+                for q in page
+            ],
+            "last_id": str(end) if end < len(found) else "",
+        }
+
+    def _answer_create(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        question = self.questions[str(body["question_id"])]
+        text = str(body["text"])
+        if int(body["sku"]) != question.sku:
+            return 400, _error(3, "sku does not match the question")
+        if not 2 <= len(text) <= 3000:
+            return 400, _error(3, "text must be 2 to 3000 characters")
+        question.answers.append(text)
+        question.status = "PROCESSED"
+        self.answered.append((question.question_id, text))
+        if self.lose_answer_replies > 0:
+            self.lose_answer_replies -= 1
+            return 500, _error(13, "Internal error")
+        return 200, {"answer_id": f"a-{len(self.answered)}"}
+
+    def _answer_list(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        question = self.questions[str(body["question_id"])]
+        return 200, {
+            "answers": [
+                {
+                    "id": f"a-{i}",
+                    "text": t,
+                    "question_id": question.question_id,
+                    "sku": question.sku,
+                }
+                for i, t in enumerate(question.answers, 1)
+            ],
+            "last_id": "",
+        }
+
+    def _product_info(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        wanted = [int(s) for s in body.get("sku") or []]
+        return 200, {
+            "items": [
+                {"id": 1000 + sku, "offer_id": self.products[sku], "sku": sku, "sources": []}
+                for sku in wanted
+                if sku in self.products
+            ]
+        }
 
     def _read(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         chat = self.chats[str(body["chat_id"])]

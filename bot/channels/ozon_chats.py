@@ -156,19 +156,34 @@ class OzonChats:
             except Exception:  # a failed pass must not stop the next pushes
                 log.exception("Ozon chats pass after a push failed")
 
-    async def _seller(self, seller: Seller) -> int:
+    async def client_for(self, seller: Seller) -> OzonChatClient | None:
+        """The seller's client; None while the seller is paused, or when its key
+        variable is unset (said once in the log and to the admin chat, then paused)."""
         assert seller.ozon is not None
+        if self._paused.get(seller.id, 0.0) > time.monotonic():
+            return None
         key = self.env.get(seller.ozon.api_key_env, "").strip()
         if not key:
             log.error(
-                "Ozon chats of %s: %s is not set; set it where the bot runs",
+                "Ozon of %s: %s is not set; set it where the bot runs",
                 seller.id,
                 seller.ozon.api_key_env,
             )
             await self._tell(seller, "admin_ozon_no_key", var=seller.ozon.api_key_env)
             self._pause(seller)
+            return None
+        return await self._client(seller, key)
+
+    async def refused(self, seller: Seller, key: str) -> None:
+        """Ozon refused the seller's key or subscription: the admin chat hears (once a
+        day) and the seller is left alone for :data:`PAUSE`."""
+        await self._tell(seller, key)
+        self._pause(seller)
+
+    async def _seller(self, seller: Seller) -> int:
+        client = await self.client_for(seller)
+        if client is None:
             return 0
-        client = await self._client(seller, key)
         try:
             sent = 0
             for chat in await client.unread_chats():
@@ -365,14 +380,15 @@ def _written_at(message: dict[str, Any]) -> datetime:
 async def online_problems(
     content: Content, api_url: str, env: Mapping[str, str] | None = None
 ) -> list[ContentProblem]:
-    """``faq check --online``: for each seller with Ozon chats on, whether its key
-    variable is set, Ozon takes the key, and (when the seller has a chat to try it on)
-    the subscription lets the key read chats. Each problem names the ``ozon`` line."""
+    """``faq check --online``: for each seller with Ozon chats or product questions on,
+    whether its key variable is set, Ozon takes the key, and the subscription lets the
+    key read chats (when the seller has a chat to try it on) and product questions.
+    Each problem names the ``ozon`` line."""
     env = env if env is not None else os.environ
     found: list[ContentProblem] = []
     for seller in content.sellers.values():
         link = seller.ozon
-        if link is None or not link.chats:
+        if link is None or not (link.chats or link.questions):
             continue
         path = (seller.path / "seller.yaml") if seller.path else Path("seller.yaml")
 
@@ -385,10 +401,22 @@ async def online_problems(
             continue
         client = OzonChatClient(link.client_id, key, api_url)
         try:
-            page = await client.post("/v3/chat/list", {"filter": {}, "limit": 1})
-            chats = [c.get("chat") or {} for c in page.get("chats") or []]
-            if chats and chats[0].get("chat_id"):
-                await client.post("/v3/chat/history", {"chat_id": chats[0]["chat_id"], "limit": 1})
+            if link.chats:
+                page = await client.post("/v3/chat/list", {"filter": {}, "limit": 1})
+                chats = [c.get("chat") or {} for c in page.get("chats") or []]
+                if chats and chats[0].get("chat_id"):
+                    await client.post(
+                        "/v3/chat/history", {"chat_id": chats[0]["chat_id"], "limit": 1}
+                    )
+            if link.questions:
+                try:
+                    await client.post(
+                        "/v1/question/list", {"filter": {"status": "NEW"}, "last_id": ""}
+                    )
+                except OzonDeniedError as error:
+                    found.append(
+                        problem(f"the key may not read product questions: Premium Plus? ({error})")
+                    )
         except OzonAuthError as error:
             found.append(problem(f"Ozon refused the Client-Id and key ({error})"))
         except OzonDeniedError as error:

@@ -1,4 +1,5 @@
-"""The Ozon Seller API's buyer-chat methods, asynchronously, for the desk's own loop.
+"""The Ozon Seller API's buyer-chat and product-question methods, asynchronously, for
+the desk's own loop.
 
 Every call is a ``POST`` with JSON and the seller's ``Client-Id`` and ``Api-Key``
 headers. 429 and 5xx (and network errors) are tried again after ``retry-after`` or a
@@ -32,6 +33,7 @@ __all__ = [
     "OzonAuthError",
     "OzonChatClient",
     "OzonDeniedError",
+    "OzonMaybeDoneError",
     "OzonRefusedError",
 ]
 
@@ -63,6 +65,10 @@ class UnreadChat:
 
 class OzonDeniedError(OzonApiError):
     """The key works but may not use this method (no Premium Plus or Pro, or a role)."""
+
+
+class OzonMaybeDoneError(OzonApiError):
+    """A call that must not be repeated blindly got no clear answer: it may be done."""
 
 
 class OzonRefusedError(OzonApiError):
@@ -137,12 +143,24 @@ class OzonChatClient:
             now = self._next
         self._next = now + self._interval
 
-    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def post(
+        self, path: str, body: dict[str, Any], *, idempotent: bool = True
+    ) -> dict[str, Any]:
+        """``path`` with ``body``; the answer's JSON object.
+
+        ``idempotent=False``: a call that must not happen twice (publishing an answer).
+        429 is tried again (Ozon did nothing), a 5xx or a broken connection is not (it may
+        have been done): :class:`OzonMaybeDoneError`, for the caller to check.
+        """
         for attempt in range(1, MAX_ATTEMPTS + 1):
             await self._pace()
             try:
                 response = await self._http.post(path, json=body)
             except httpx.TransportError as error:
+                if not idempotent:
+                    raise OzonMaybeDoneError(
+                        f"{path}: no answer ({type(error).__name__})"
+                    ) from error
                 if attempt == MAX_ATTEMPTS:
                     raise OzonApiError(
                         f"{path}: cannot reach Ozon ({type(error).__name__})"
@@ -150,6 +168,8 @@ class OzonChatClient:
                 await self._sleep(_backoff(attempt))
                 continue
             status = response.status_code
+            if status >= 500 and not idempotent:
+                raise OzonMaybeDoneError(f"{path}: HTTP {status}; it may have been done", status)
             if status == 429 or status >= 500:
                 if attempt == MAX_ATTEMPTS:
                     raise OzonApiError(f"{path}: HTTP {status} after {attempt} tries", status)
@@ -226,6 +246,53 @@ class OzonChatClient:
 
     async def read(self, chat_id: str, message_id: str) -> None:
         await self.post("/v2/chat/read", {"chat_id": chat_id, "from_message_id": message_id})
+
+    async def new_questions(self) -> list[dict[str, Any]]:
+        """Product questions Ozon lists as new, every page (``last_id`` pages; an empty
+        or repeated ``last_id``, or an empty page, ends the list)."""
+        found: dict[str, dict[str, Any]] = {}
+        last_id = ""
+        for _ in range(MAX_PAGES):
+            page = await self.post(
+                "/v1/question/list", {"filter": {"status": "NEW"}, "last_id": last_id}
+            )
+            items = [q for q in page.get("questions") or [] if isinstance(q, dict)]
+            for item in items:
+                if item.get("id"):
+                    found.setdefault(str(item["id"]), item)
+            following = str(page.get("last_id") or "")
+            if not items or not following or following == last_id:
+                break
+            last_id = following
+        return list(found.values())
+
+    async def answer_question(self, question_id: str, sku: int, text: str) -> None:
+        await self.post(
+            "/v1/question/answer/create",
+            {"question_id": question_id, "sku": sku, "text": text},
+            idempotent=False,
+        )
+
+    async def question_answers(self, question_id: str, sku: int) -> list[str]:
+        """The texts of the question's answers (the first page)."""
+        page = await self.post(
+            "/v1/question/answer/list", {"question_id": question_id, "sku": sku, "last_id": ""}
+        )
+        return [str(a.get("text") or "") for a in page.get("answers") or [] if isinstance(a, dict)]
+
+    async def offers_of(self, skus: list[int]) -> dict[int, str]:
+        """The seller's offer id of each of ``skus`` Ozon knows (``/v3/product/info/list``:
+        an item's own ``sku`` and its ``sources``' SKUs all name it)."""
+        answer = await self.post("/v3/product/info/list", {"sku": [str(s) for s in skus]})
+        found: dict[int, str] = {}
+        for item in answer.get("items") or []:
+            if not isinstance(item, dict) or not item.get("offer_id"):
+                continue
+            names = [item.get("sku"), *[(s or {}).get("sku") for s in item.get("sources") or []]]
+            for name in names:
+                if str(name or "").isdigit():
+                    found[int(str(name))] = str(item["offer_id"])
+        return found
 
 
 def _backoff(attempt: int) -> float:

@@ -52,6 +52,9 @@ Buttons = Sequence[Sequence[tuple[str, str]]]
 HANDOFF_KEY = "sellerdesk.handoff"
 HANDED_KEY = "sellerdesk.handed"
 QUEUED_KEY = "sellerdesk.queued"
+#: ``Session.info`` key: callables to run once the transaction has committed (work that
+#: must see what it wrote, such as a pass publishing an answer staff just approved).
+AFTER_COMMIT_KEY = "sellerdesk.after_commit"
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ def send_text(
     thread_id: int | None = None,
     carries: tuple[int, int] | None = None,
     later: Urgency = Urgency.NOW,
+    ozon_question: int | None = None,
     now: datetime | None = None,
 ) -> None:
     """Queue a text message.
@@ -157,12 +161,16 @@ def send_text(
             (a case card with the buyer's first message): the sent text is mapped to it
             as its copy would be.
         later: a notice or digest that waits while buyers' words wait for the chat.
+        ozon_question: the row id of an Ozon product question this text is the draft of:
+            the sent message is recorded on it, so staff's replies to it are answers.
     """
     payload: dict[str, Any] = {"side": side.value, "text": fit_message(text, html), "html": html}
     if later is not Urgency.NOW:
         payload["later"] = int(later)
     if carries is not None:
         payload["carries"] = list(carries)
+    if ozon_question is not None:
+        payload["ozon_question"] = ozon_question
     if buttons:
         payload["buttons"] = [[list(button) for button in row] for row in buttons]
     _enqueue(

@@ -10,6 +10,7 @@ place, so a chatty General topic is not flooded.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -48,6 +49,9 @@ class StaffConversation:
     def __init__(self, db: Database, ctx: DeskContext) -> None:
         self.db = db
         self.ctx = ctx
+        #: Checks of a staff message that belongs to no case: each may take it as its
+        #: own (a reply to an Ozon question's draft is the answer to publish) and say so.
+        self.reply_hooks: list[Callable[[Session, Incoming], bool]] = []
 
     # ------------------------------------------------------------------ finding the case
 
@@ -100,6 +104,8 @@ class StaffConversation:
             if not updates.mark_processed(session, msg.update_id):
                 return
             case = self._case_of(session, msg)
+            if case is None and any(hook(session, msg) for hook in self.reply_hooks):
+                return  # a reply to another channel's message (an Ozon question's draft)
             if case is None and msg.reply_to_bot and not final:
                 raise NotMappedYet
             seller = self.ctx.seller(case.seller_id) if case else None

@@ -131,6 +131,7 @@ CHANNEL_NAMES = {
     "telegram": "bot chat",
     "ozon_chat": "Ozon chats",
     "tg_business": "shop's Telegram account",
+    "ozon_question": "Ozon product questions",
 }
 
 

@@ -66,6 +66,9 @@ class RetentionSweep:
                 # A buyer's business chat (their Telegram id) goes with the sent messages
                 # of the chat, unless an open case still writes to it.
                 "business chats": channels.purge_business_chats(session, before(keep.sent_days)),
+                # Settled Ozon questions (ids and answers, no buyer data); drafts left
+                # undecided that long are Ozon's cabinet's business.
+                "Ozon questions": channels.purge_questions(session, before(keep.sent_days)),
             }
         self._last = now
         if any(done.values()):

@@ -4,6 +4,9 @@ Ozon buyer chats: which buyer messages the desk has taken up, and in what state.
 ``take`` inserts a message's row or reports that one exists (a conditional INSERT, so
 two pollers, or a poll and a push, cannot both take a message).
 
+Ozon product questions: each question taken up, its draft's message in the staff
+group, and its answer's state (published once: a conditional UPDATE takes it).
+
 Telegram Business: the accounts connected to the bot and their chats with buyers; a
 business chat's key (``BUSINESS_CHAT_BASE + id``) stands for the chat in the outbox,
 the message mapping and cases.
@@ -12,9 +15,9 @@ the message mapping and cases.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from sellerdesk.storage.models import (
@@ -25,8 +28,9 @@ from sellerdesk.storage.models import (
     Case,
     CaseStatus,
     OzonChatMessage,
+    OzonQuestion,
 )
-from sellerdesk.storage.repo._sql import insert_ignore
+from sellerdesk.storage.repo._sql import insert_ignore, insert_ignore_object, rowcount
 from sellerdesk.storage.types import utcnow
 
 ANSWERING = "answering"
@@ -198,4 +202,150 @@ def purge_business_chats(session: Session, older_than: datetime) -> int:
     if not gone:
         return 0
     result = session.execute(delete(BusinessChat).where(BusinessChat.id.in_(gone)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# ---------------------------------------------------------------- Ozon product questions
+
+#: A product question's states: shown to staff as a draft; approved (the answer is to be
+#: published); being published; published; rejected by staff; refused by Ozon.
+Q_DRAFT = "draft"
+Q_APPROVED = "approved"
+Q_ANSWERING = "answering"
+Q_ANSWERED = "answered"
+Q_REJECTED = "rejected"
+Q_FAILED = "failed"
+
+
+def questions_known(session: Session, seller_id: str, question_ids: Iterable[str]) -> set[str]:
+    """Which of ``question_ids`` the desk has taken up already."""
+    ids = list(question_ids)
+    if not ids:
+        return set()
+    stmt = select(OzonQuestion.question_id).where(
+        OzonQuestion.seller_id == seller_id, OzonQuestion.question_id.in_(ids)
+    )
+    return set(session.scalars(stmt))
+
+
+def take_question(
+    session: Session,
+    seller_id: str,
+    question_id: str,
+    *,
+    sku: int,
+    offer_id: str | None,
+    answer: str | None,
+    entry: str | None,
+    state: str,
+    staff_chat_id: int | None,
+    now: datetime | None = None,
+) -> OzonQuestion | None:
+    """Take up a new question; None when another process took it first."""
+    now = now or utcnow()
+    return insert_ignore_object(
+        session,
+        OzonQuestion,
+        {
+            "seller_id": seller_id,
+            "question_id": question_id,
+            "sku": sku,
+            "offer_id": offer_id,
+            "state": state,
+            "answer": answer,
+            "entry": entry,
+            "staff_chat_id": staff_chat_id,
+            "staff_message_id": None,
+            "decided_by": None,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+
+def get_question(session: Session, row_id: int) -> OzonQuestion | None:
+    return session.get(OzonQuestion, row_id)
+
+
+def question_by_message(session: Session, chat_id: int, message_id: int) -> OzonQuestion | None:
+    """The question whose draft is ``message_id`` in the staff chat ``chat_id``."""
+    stmt = select(OzonQuestion).where(
+        OzonQuestion.staff_chat_id == chat_id, OzonQuestion.staff_message_id == message_id
+    )
+    return session.scalars(stmt).first()
+
+
+def set_question_message(session: Session, row_id: int, chat_id: int, message_id: int) -> None:
+    """The draft of the question was sent as ``message_id``: staff's replies to it count."""
+    session.execute(
+        update(OzonQuestion)
+        .where(OzonQuestion.id == row_id)
+        .values(staff_chat_id=chat_id, staff_message_id=message_id)
+    )
+
+
+def decide_question(
+    session: Session, row: OzonQuestion, state: str, answer: str | None, user_id: int
+) -> None:
+    """Staff's decision: approved with ``answer``, or rejected."""
+    row.state = state
+    if answer is not None:
+        row.answer = answer
+    row.decided_by = user_id
+    row.updated_at = utcnow()
+    session.flush()
+
+
+def questions_to_publish(
+    session: Session, seller_id: str, stale_before: datetime
+) -> list[OzonQuestion]:
+    """Approved answers, and answers left ``answering`` since before ``stale_before``."""
+    stmt = select(OzonQuestion).where(
+        OzonQuestion.seller_id == seller_id,
+        or_(
+            OzonQuestion.state == Q_APPROVED,
+            and_(OzonQuestion.state == Q_ANSWERING, OzonQuestion.updated_at < stale_before),
+        ),
+    )
+    return list(session.scalars(stmt.order_by(OzonQuestion.id)))
+
+
+def begin_publishing(session: Session, row_id: int, now: datetime | None = None) -> bool:
+    """Mark the answer as on its way; False when another process got there first (a
+    conditional UPDATE: the row must still be approved, or be a stale ``answering``)."""
+    now = now or utcnow()
+    result = session.execute(
+        update(OzonQuestion)
+        .where(
+            OzonQuestion.id == row_id,
+            or_(
+                OzonQuestion.state == Q_APPROVED,
+                and_(
+                    OzonQuestion.state == Q_ANSWERING,
+                    OzonQuestion.updated_at < now - timedelta(seconds=30),
+                ),
+            ),
+        )
+        .values(state=Q_ANSWERING, updated_at=now)
+    )
+    return rowcount(result) == 1
+
+
+def set_question_state(session: Session, row_id: int, state: str) -> OzonQuestion | None:
+    row = session.get(OzonQuestion, row_id)
+    if row is not None:
+        row.state = state
+        row.updated_at = utcnow()
+        session.flush()
+    return row
+
+
+def purge_questions(session: Session, older_than: datetime) -> int:
+    """Forget questions settled before ``older_than`` (published, rejected, refused)."""
+    result = session.execute(
+        delete(OzonQuestion).where(
+            OzonQuestion.updated_at < older_than,
+            OzonQuestion.state.in_([Q_ANSWERED, Q_REJECTED, Q_FAILED, Q_DRAFT]),
+        )
+    )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -58,6 +58,8 @@ class ActionDayCount:
 #: Channels a question was asked in.
 TELEGRAM = "telegram"
 OZON_CHAT = "ozon_chat"
+#: A public question under an Ozon product card.
+OZON_QUESTION = "ozon_question"
 #: A chat of the seller's own Telegram account (Telegram Business).
 TELEGRAM_BUSINESS = "tg_business"
 

@@ -182,3 +182,9 @@ def test_check_online_asks_ozon_about_each_sellers_key_and_subscription(
         assert "Premium Plus or Premium Pro?" in capsys.readouterr().out
         ozon.premium = True
         assert main(["faq", "check", "--online", str(folder.parent)]) == 0
+        # Product questions on, chats off: the questions' method is what is asked.
+        questions = seller + "  chats: false\n  questions: true\n"
+        folder = write_seller(seller=questions)
+        ozon.premium = False
+        assert main(["faq", "check", "--online", str(folder.parent)]) == 1
+        assert "may not read product questions" in capsys.readouterr().out

@@ -11,7 +11,7 @@ from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.telegram_io.outbox.jobs import Job
 from sellerdesk.storage.models import Direction, OutboxKind
 from sellerdesk.storage.repo import cases as cases_repo
-from sellerdesk.storage.repo import messages, outbox
+from sellerdesk.storage.repo import channels, messages, outbox
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,9 @@ def record_sent(session: Session, job: Job, sent: list[int], worker_id: str) -> 
         outbox.record_stray_send(session, job.id, sent)
         return
     if job.case_id is None:
+        question = job.payload.get("ozon_question")
+        if question is not None and sent:
+            channels.set_question_message(session, int(question), job.chat_id, sent[0])
         return
     if job.kind == OutboxKind.CREATE_FORUM_TOPIC and sent:
         cases_repo.set_topic(session, job.case_id, job.chat_id, sent[0])
