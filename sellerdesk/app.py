@@ -14,6 +14,7 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from sellerdesk.bot.channels.ozon_cases import OzonCaseSender
 from sellerdesk.bot.channels.ozon_chats import OzonChats
 from sellerdesk.bot.channels.ozon_push import OzonPushServer
 from sellerdesk.bot.channels.ozon_questions import OzonQuestions
@@ -89,6 +90,8 @@ def build_application(settings: Settings, content: Content) -> Application:  # t
         # so a reload adding an ``ozon`` section needs no restart).
         ozon_chats = OzonChats(db, ctx, settings.ozon_api_url, settings.ozon_api_rps)
         channels.append(ozon_chats)
+        # What staff write to an Ozon chat's case goes out through the sender, as all.
+        service.sender.delivery.ozon = OzonCaseSender(db, app.bot, ozon_chats)
         # Ozon product questions share the chats' clients; staff's presses and replies
         # on their drafts reach them through the service and the staff side.
         questions = OzonQuestions(db, ctx, ozon_chats, settings.ozon_questions_poll_seconds)

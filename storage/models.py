@@ -530,6 +530,28 @@ class BusinessChat(Base):
     last_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+#: Chat keys of Ozon buyer chats start here (see ``BUSINESS_CHAT_BASE``): the desk
+#: writes to an Ozon chat as to a chat of its own, and a sender of Ozon's carries it.
+OZON_CHAT_BASE = 1 << 61
+
+
+class OzonBuyerChat(Base):
+    """An Ozon buyer chat the desk has handed to staff: its key in the desk
+    (``OZON_CHAT_BASE + id``) and the buyer it stands for (a buyer with no Telegram id)."""
+
+    __tablename__ = "ozon_buyer_chats"
+    __table_args__ = (UniqueConstraint("seller_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_id: Mapped[str] = mapped_column(String(SELLER_ID_LEN))
+    #: Ozon's chat id.
+    chat_id: Mapped[str] = mapped_column(String(OZON_ID_LEN))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The buyer's last message handed to staff; the row goes with retention after it.
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class OutboxMessage(Base):
     """A Bot API call that must happen, stored in the same transaction as its cause.
 

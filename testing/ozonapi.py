@@ -17,6 +17,7 @@ is ``Сustomer`` with a Cyrillic С, as in Ozon's own examples.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -91,6 +92,7 @@ class OzonApiDouble:
         self.lose_answer_replies = 0
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[tuple[str, str]] = []  # (chat_id, text) in order
+        self.files: list[tuple[str, str, bytes]] = []  # (chat_id, name, bytes) sent
         self.sent_at: list[float] = []  # time.monotonic() of each of ``sent``
         self._failures: list[Failure] = []
         #: Where to push TYPE_NEW_MESSAGE when a buyer writes (the seller's push URL).
@@ -232,6 +234,7 @@ class OzonApiDouble:
                 "/v3/chat/history": self._chat_history,
                 "/v1/chat/send/message": self._send_message,
                 "/v2/chat/read": self._read,
+                "/v1/chat/send/file": self._send_file,
                 "/v1/question/list": self._question_list,
                 "/v1/question/answer/create": self._answer_create,
                 "/v1/question/answer/list": self._answer_list,
@@ -381,6 +384,17 @@ class OzonApiDouble:
                 if sku in self.products
             ]
         }
+
+    def _send_file(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        chat = self.chats[str(body["chat_id"])]
+        data = base64.b64decode(str(body["base64_content"]), validate=True)
+        if not data or not str(body.get("name") or ""):
+            return 400, _error(3, "name and base64_content are required")
+        if not chat.window_open:
+            return 400, _error(9, "The chat is closed for sending messages")
+        chat.messages.append(Message(self._new_id(), SELLER, f"[file {body['name']}]", _now()))
+        self.files.append((chat.chat_id, str(body["name"]), data))
+        return 200, {"result": "success"}
 
     def _read(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         chat = self.chats[str(body["chat_id"])]

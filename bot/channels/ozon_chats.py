@@ -9,8 +9,9 @@ reply window, is asked of the seller's FAQ like a message in the bot's chat:
 * a confident answer (no hand-off entry, nothing left unanswered in the message) is
   sent back into the chat (``/v1/chat/send/message``, in parts of at most 1,000
   characters), and the chat is marked read once every buyer message in it is answered;
-* anything else is left for the seller's staff in Ozon's own chat window, unread, so
-  it stays where they look (staff topics for Ozon chats are the next step);
+* anything else goes to the seller's staff as a case, with its forum topic, like a
+  bot-chat buyer's (``bot.channels.ozon_cases``): staff's replies there go back into the
+  Ozon chat, and every later message of the chat reaches the case while it is open;
 * every question is logged like the bot chat's, so ``sellerdesk stats``, the digest
   and ``faq gaps`` count Ozon buyers too.
 
@@ -41,6 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sellerdesk.bot.channels import ozon_cases
 from sellerdesk.bot.channels.ozon_client import (
     OzonApiError,
     OzonAuthError,
@@ -244,9 +246,11 @@ class OzonChats:
                 sent += await self._new(seller, client, chat_id, message)
             elif state[0] == channels.ANSWERING and state[1] and state[2] < now - SETTLE_AFTER:
                 sent += await self._settle(seller, client, chat_id, message, messages, state[1])
-        # Read once every buyer message is answered; otherwise it stays unread for staff.
+        # Read once every buyer message is answered or handed to staff's case; otherwise
+        # it stays unread for staff in Ozon's cabinet.
         states = await self.db.run(lambda: self._known(seller.id, ids))
-        if ids and all(i in states and states[i][0] == channels.ANSWERED for i in ids):
+        done = (channels.ANSWERED, channels.CASE)
+        if ids and all(i in states and states[i][0] in done for i in ids):
             await client.read(chat_id, ids[-1])
         settled = all(i not in states or states[i][0] != channels.ANSWERING for i in ids)
         return sent, settled
@@ -262,13 +266,28 @@ class OzonChats:
         question = message_text(message)
         found = await asyncio.to_thread(self._answer, seller, question) if question else None
         answering = found is not None and found.action is Action.ANSWER
+        order = str((message.get("context") or {}).get("order_number") or "").strip()
 
         def take() -> bool:
             with self.db.transaction() as session:
-                state = channels.ANSWERING if answering else channels.STAFF
+                in_case = ozon_cases.has_open_case(session, seller.id, chat_id)
+                state = channels.ANSWERING if answering else channels.CASE
                 head = found.text if found is not None and answering else None
                 if not channels.take(session, seller.id, chat_id, message_id, state, head):
                     return False
+                if not answering or in_case:
+                    # For people: the chat's case in the staff group (opened now, or
+                    # open already: staff read every message of the chat there).
+                    ozon_cases.relay(
+                        session,
+                        self.ctx,
+                        seller,
+                        chat_id,
+                        message_id,
+                        question or "📎",
+                        found.lang if found is not None else seller.default_language,
+                        order or None,
+                    )
                 if found is not None:
                     questions.log_question_id(
                         session,

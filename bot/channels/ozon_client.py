@@ -244,6 +244,12 @@ class OzonChatClient:
     async def send(self, chat_id: str, text: str) -> None:
         await self.post("/v1/chat/send/message", {"chat_id": chat_id, "text": text})
 
+    async def send_file(self, chat_id: str, name: str, base64_content: str) -> None:
+        await self.post(
+            "/v1/chat/send/file",
+            {"chat_id": chat_id, "name": name, "base64_content": base64_content},
+        )
+
     async def read(self, chat_id: str, message_id: str) -> None:
         await self.post("/v2/chat/read", {"chat_id": chat_id, "from_message_id": message_id})
 

@@ -220,6 +220,11 @@ def card_text(
     lines.append(line("card_buyer", escape(f"Buyer #{alias}")))
     lines.append(line("card_language", escape(case.lang or "?")))
     lines.append(line("card_shop", escape(seller.name)))
+    where = case.buyer_chat_id or 0
+    if channels.is_ozon_chat(where):
+        lines.append(line("card_channel", escape(text("channel_ozon_chat", lang))))
+    elif channels.is_business_chat(where):
+        lines.append(line("card_channel", escape(text("channel_tg_business", lang))))
     if case.offer_id:
         product = seller.product(case.offer_id)
         label = f"{product.name} ({case.offer_id})" if product else case.offer_id
@@ -307,9 +312,10 @@ def buyer_note(
 
 
 def buyer_chat(case: Case) -> int | None:
-    """Where the case's buyer side is written: the Telegram Business chat the buyer
-    wrote it from, else the bot's chat with them; None once the buyer is forgotten."""
-    if case.buyer.telegram_id is None:
+    """Where the case's buyer side is written: the Telegram Business or Ozon chat the
+    buyer wrote it from, else the bot's chat with them; None once the buyer is
+    forgotten."""
+    if case.buyer.forgotten_at is not None:
         return None
     return case.buyer_chat_id or case.buyer.telegram_id
 
@@ -326,12 +332,14 @@ def open_case(
     answered: str | None = None,
     carries: tuple[int, int] | None = None,
     chat_id: int | None = None,
+    orders: Sequence[str] = (),
     now: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Open the buyer's case with the seller, or return the one already open.
 
     ``chat_id``: the buyer's chat it starts from, when that is not the bot's chat with
-    them (a Telegram Business chat).
+    them (a Telegram Business or Ozon chat). ``orders``: order numbers known besides
+    those in ``subject`` (an Ozon FBS chat's order).
 
     ``carries``: ``(chat_id, message_id)`` of the buyer's message that is the whole of
     ``subject``; a new case's card then stands for its copy (one send less into the
@@ -352,7 +360,7 @@ def open_case(
         subject=subject.strip() if subject and subject.strip() else None,
         lang=lang,
         offer_id=buyer.current_offer_id,
-        order_numbers=order_numbers(subject or ""),
+        order_numbers=list(dict.fromkeys([*order_numbers(subject or ""), *orders])),
         # In the staff chat from the start, and the clock starts with the case, not
         # with its first relayed message: a case opened from a button has no message
         # to relay and still needs its deadline.
@@ -568,10 +576,9 @@ def _copy(
     content: outgoing.Content | None = None,
 ) -> None:
     reply_ref = (source_chat, reply_to) if reply_to is not None else None
-    business = channels.is_business_chat(target_chat) or channels.is_business_chat(source_chat)
-    if business:
-        # No copy reaches into or out of a business chat: the message is sent anew from
-        # its content, album items one by one.
+    if channels.is_channel_chat(target_chat) or channels.is_channel_chat(source_chat):
+        # No copy reaches into or out of a business or Ozon chat: the message is sent
+        # anew from its content, album items one by one.
         if content is None or not (content.body.strip() or content.media):
             return
         outgoing.copy_messages(

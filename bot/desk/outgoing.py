@@ -164,6 +164,11 @@ def send_text(
         ozon_question: the row id of an Ozon product question this text is the draft of:
             the sent message is recorded on it, so staff's replies to it are answers.
     """
+    if buttons and channels.is_ozon_chat(chat_id):
+        # An Ozon chat shows no buttons: a note that needs them (a rating, the
+        # complaint button) is not for that channel.
+        log.info("a note with buttons is not sent into an Ozon chat")
+        return
     payload: dict[str, Any] = {"side": side.value, "text": fit_message(text, html), "html": html}
     if later is not Urgency.NOW:
         payload["later"] = int(later)
@@ -222,7 +227,7 @@ def copy_messages(
     if text is not None:
         payload["text"] = text
     if content is not None and (
-        channels.is_business_chat(chat_id) or channels.is_business_chat(from_chat_id)
+        channels.is_channel_chat(chat_id) or channels.is_channel_chat(from_chat_id)
     ):
         payload["content"] = content.payload()
     _enqueue(

@@ -69,6 +69,7 @@ class RetentionSweep:
                 # Settled Ozon questions (ids and answers, no buyer data); drafts left
                 # undecided that long are Ozon's cabinet's business.
                 "Ozon questions": channels.purge_questions(session, before(keep.sent_days)),
+                "Ozon chats with staff": channels.purge_ozon_chats(session, before(keep.sent_days)),
             }
         self._last = now
         if any(done.values()):

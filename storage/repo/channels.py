@@ -7,6 +7,9 @@ two pollers, or a poll and a push, cannot both take a message).
 Ozon product questions: each question taken up, its draft's message in the staff
 group, and its answer's state (published once: a conditional UPDATE takes it).
 
+Ozon chats with staff: each Ozon chat handed to staff has a key (``OZON_CHAT_BASE +
+id``) and a buyer without a Telegram id; cases write to that key.
+
 Telegram Business: the accounts connected to the bot and their chats with buyers; a
 business chat's key (``BUSINESS_CHAT_BASE + id``) stands for the chat in the outbox,
 the message mapping and cases.
@@ -23,10 +26,13 @@ from sqlalchemy.orm import Session
 from sellerdesk.storage.models import (
     BUSINESS_CHAT_BASE,
     OZON_ANSWER_HEAD_LEN,
+    OZON_CHAT_BASE,
     BusinessChat,
     BusinessConnection,
+    Buyer,
     Case,
     CaseStatus,
+    OzonBuyerChat,
     OzonChatMessage,
     OzonQuestion,
 )
@@ -35,7 +41,11 @@ from sellerdesk.storage.types import utcnow
 
 ANSWERING = "answering"
 ANSWERED = "answered"
+#: Left for people in Ozon's cabinet (not text the desk can hand on, or unsure before a
+#: case could be opened).
 STAFF = "staff"
+#: Handed to staff in the chat's case.
+CASE = "case"
 
 
 def taken(
@@ -107,7 +117,7 @@ def purge(session: Session, older_than: datetime) -> int:
 
 def is_business_chat(chat_id: int) -> bool:
     """Whether ``chat_id`` is a business chat's key rather than a Telegram chat id."""
-    return chat_id >= BUSINESS_CHAT_BASE
+    return BUSINESS_CHAT_BASE <= chat_id < OZON_CHAT_BASE
 
 
 def save_connection(
@@ -349,3 +359,94 @@ def purge_questions(session: Session, older_than: datetime) -> int:
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# ---------------------------------------------------------------- Ozon chats with staff
+
+
+def is_ozon_chat(chat_id: int) -> bool:
+    """Whether ``chat_id`` is an Ozon buyer chat's key."""
+    return chat_id >= OZON_CHAT_BASE
+
+
+def is_channel_chat(chat_id: int) -> bool:
+    """Whether ``chat_id`` is a key of a chat outside the bot's own chats (a Telegram
+    Business chat or an Ozon chat): no message can be copied into or out of it."""
+    return chat_id >= BUSINESS_CHAT_BASE
+
+
+def ozon_buyer(
+    session: Session, seller_id: str, chat_id: str, lang: str | None, now: datetime | None = None
+) -> tuple[OzonBuyerChat, Buyer]:
+    """The Ozon chat's row and its buyer (a buyer without a Telegram id), made on the
+    chat's first message for staff."""
+    now = now or utcnow()
+    stmt = select(OzonBuyerChat).where(
+        OzonBuyerChat.seller_id == seller_id, OzonBuyerChat.chat_id == chat_id
+    )
+    row = session.scalars(stmt).one_or_none()
+    if row is None:
+        buyer = Buyer(telegram_id=None, language=lang, created_at=now)
+        session.add(buyer)
+        session.flush()
+        inserted = insert_ignore(
+            session,
+            OzonBuyerChat,
+            {
+                "seller_id": seller_id,
+                "chat_id": chat_id,
+                "buyer_id": buyer.id,
+                "created_at": now,
+                "last_at": now,
+            },
+        )
+        if not inserted:  # another process made it: its buyer is the one
+            session.delete(buyer)
+        row = session.scalars(stmt).one()
+    row.last_at = now
+    found = session.get(Buyer, row.buyer_id)
+    assert found is not None
+    return row, found
+
+
+def ozon_chat_key(row: OzonBuyerChat) -> int:
+    return OZON_CHAT_BASE + row.id
+
+
+def ozon_route(session: Session, chat_key: int) -> tuple[str, str] | None:
+    """``(seller id, Ozon chat id)`` of an Ozon chat's key; None when it is gone."""
+    row = session.get(OzonBuyerChat, chat_key - OZON_CHAT_BASE)
+    return None if row is None else (row.seller_id, row.chat_id)
+
+
+def purge_ozon_chats(session: Session, older_than: datetime) -> int:
+    """Forget Ozon chats last handed to staff before ``older_than`` that no open case
+    writes to (a later message makes a new row and a new buyer)."""
+    keys = [
+        OZON_CHAT_BASE + row_id
+        for row_id in session.scalars(
+            select(OzonBuyerChat.id).where(OzonBuyerChat.last_at < older_than)
+        )
+    ]
+    if not keys:
+        return 0
+    used = set(
+        session.scalars(
+            select(Case.buyer_chat_id).where(
+                Case.status == CaseStatus.OPEN, Case.buyer_chat_id.in_(keys)
+            )
+        )
+    )
+    gone = [key - OZON_CHAT_BASE for key in keys if key not in used]
+    if not gone:
+        return 0
+    result = session.execute(delete(OzonBuyerChat).where(OzonBuyerChat.id.in_(gone)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def ozon_chat_buyer(session: Session, seller_id: str, chat_id: str) -> int | None:
+    """The buyer id standing for an Ozon chat handed to staff before, if any."""
+    stmt = select(OzonBuyerChat.buyer_id).where(
+        OzonBuyerChat.seller_id == seller_id, OzonBuyerChat.chat_id == chat_id
+    )
+    return session.scalars(stmt).first()

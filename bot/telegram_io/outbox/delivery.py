@@ -24,11 +24,13 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from sellerdesk.bot.channels.ozon_client import OzonRefusedError
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import cases, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
@@ -50,11 +52,18 @@ from sellerdesk.bot.telegram_io.outbox.jobs import (
 )
 from sellerdesk.bot.telegram_io.pacing import Pacer
 from sellerdesk.storage.models import Case, Direction, OutboxKind
-from sellerdesk.storage.repo import buyers, messages, outbox
+from sellerdesk.storage.repo import buyers, channels, messages, outbox
 from sellerdesk.storage.repo import cases as cases_repo
 from sellerdesk.storage.types import utcnow
 
 log = logging.getLogger(__name__)
+
+
+class OzonSender(Protocol):
+    """Sends a row into its Ozon chat (``bot.channels.ozon_cases.OzonCaseSender``)."""
+
+    async def send(self, job: Job) -> list[int]: ...
+
 
 #: Case event kinds the sender records (the column is free text).
 EVENT_BUYER_BLOCKED = "buyer_blocked"
@@ -88,10 +97,14 @@ class Delivery:
         #: Wakes the sender: rows were added (a staff note) or failed.
         self.kick = kick
         self.first_copy = FirstCopy(db, bot)
+        #: Sends rows written to Ozon chats; set when Ozon chats run in this process.
+        self.ozon: OzonSender | None = None
 
     async def send(self, job: Job) -> tuple[Job, list[int]] | None:
         """Make the row's call and settle failures; a success is returned for the
         caller to record (with the rest of the batch)."""
+        if channels.is_ozon_chat(job.chat_id):
+            return await self._to_ozon(job)
         try:
             sent = await call(self.bot, job)
         except RetryAfter as error:
@@ -116,6 +129,32 @@ class Delivery:
                 await self.db.run(self._group_works, job.chat_id)
             return job, sent
         return None
+
+    async def _to_ozon(self, job: Job) -> tuple[Job, list[int]] | None:
+        """A row for an Ozon chat (``bot.channels.ozon_cases``): Ozon refusing it is
+        final and told to staff; anything else is tried again later."""
+        if self.ozon is None:
+            await self._transient(job, "Ozon chats are not running in this process")
+            return None
+        try:
+            return job, await self.ozon.send(job)
+        except OzonRefusedError as error:
+            await self.db.run(self._ozon_refused, job, str(error))
+        except Exception as error:  # OzonApiError, network: as Telegram's transient ones
+            await self._transient(job, f"{type(error).__name__}: {error}")
+        return None
+
+    def _ozon_refused(self, job: Job, error: str) -> None:
+        with self.db.transaction() as session:
+            outbox.mark_failed(session, job.id, self.worker_id, error)
+            case = cases_repo.get_case(session, job.case_id) if job.case_id else None
+            seller = self.ctx.seller(case.seller_id) if case else None
+            log.warning("outbox %s: Ozon refused it: %s", job.id, error)
+            if case is not None and seller is not None:
+                cases.staff_note(
+                    session, case, seller, "staff_ozon_chat_refused", error=error[:300]
+                )
+        self.kick()
 
     def _held_for_group(self, job: Job, error: str) -> bool:
         """Hold a row that a staff group refused for a reason of its own (see the

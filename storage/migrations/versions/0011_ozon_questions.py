@@ -1,5 +1,5 @@
-"""Ozon product questions the desk has taken up: the draft shown to staff and the fate
-of each answer.
+"""Ozon product questions the desk has taken up (the draft shown to staff, the fate of
+each answer), and Ozon buyer chats handed to staff (their key and buyer).
 
 Written by hand in the style of 0001 (types spelled out, so this file never changes
 when the models do).
@@ -50,9 +50,28 @@ def upgrade() -> None:
         ["staff_chat_id", "staff_message_id"],
     )
     op.create_index(op.f("ix_ozon_questions_updated_at"), "ozon_questions", ["updated_at"])
+    op.create_table(
+        "ozon_buyer_chats",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seller_id", sa.String(length=64), nullable=False),
+        sa.Column("chat_id", sa.String(length=64), nullable=False),
+        sa.Column("buyer_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("last_at", TIMESTAMP, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["buyer_id"], ["buyers.id"], name=op.f("fk_ozon_buyer_chats_buyer_id_buyers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ozon_buyer_chats")),
+        sa.UniqueConstraint(
+            "seller_id", "chat_id", name=op.f("uq_ozon_buyer_chats_seller_id_chat_id")
+        ),
+    )
+    op.create_index(op.f("ix_ozon_buyer_chats_last_at"), "ozon_buyer_chats", ["last_at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_ozon_buyer_chats_last_at"), table_name="ozon_buyer_chats")
+    op.drop_table("ozon_buyer_chats")
     op.drop_index(op.f("ix_ozon_questions_updated_at"), table_name="ozon_questions")
     op.drop_index("ix_ozon_questions_staff_chat_id_staff_message_id", table_name="ozon_questions")
     op.drop_table("ozon_questions")

@@ -1,5 +1,5 @@
 """Ozon buyer chats against the Ozon Seller API double: confident FAQ answers go back
-into the chat once, the rest stays unread for staff, and faults, restarts and refusals
+into the chat once, the rest goes to staff as a case, and faults, restarts and refusals
 lose nothing and double nothing."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sellerdesk.bot.desk.answers import FaqAnswers
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.faq.content.loader import load_content
 from sellerdesk.faq.content.model import Content, OzonLink
-from sellerdesk.storage.models import FaqQuestionLog, OutboxMessage
+from sellerdesk.storage.models import Case, FaqQuestionLog, OutboxMessage
 from sellerdesk.storage.repo import channels
 from testing.ozonapi import OzonApiDouble
 
@@ -88,17 +88,28 @@ def test_a_known_question_is_answered_once_and_the_chat_read(
         assert [(q.question, q.action) for q in logged] == [(KNOWN, "answer")]
 
 
-def test_an_unsure_question_stays_unread_for_staff(tmp_path: Path, api: OzonApiDouble) -> None:
+def test_an_unsure_question_opens_a_case_for_staff(tmp_path: Path, api: OzonApiDouble) -> None:
     chats = _desk(tmp_path, api)
-    api.buyer_writes("chat-1", UNSURE)
-    assert _tick(chats) == 0
-    assert api.sent_in("chat-1") == [] and len(api.chats["chat-1"].unread()) == 1
-    # The buyer asks something the FAQ knows: answered; the chat stays unread, since
-    # the first question still waits for a person.
+    api.buyer_writes("chat-1", UNSURE, order_number="12345678-0001-1")
+    assert _tick(chats) == 0 and api.sent_in("chat-1") == []
+    with chats.db.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.order_numbers == ["12345678-0001-1"] and case.subject == UNSURE
+        assert case.buyer_chat_id is not None and channels.is_ozon_chat(case.buyer_chat_id)
+        assert case.buyer.telegram_id is None
+    assert api.chats["chat-1"].unread() == []  # handed on to staff's case: read
+    # The buyer asks something the FAQ knows: answered, and shown in the case as well.
     api.buyer_writes("chat-1", KNOWN)
     assert _tick(chats) == 1 and _tick(chats) == 0
     assert len(api.sent_in("chat-1")) == len(split_text(_answer(chats, KNOWN)))
-    assert len(api.chats["chat-1"].unread()) == 2
+    with chats.db.transaction() as session:
+        to_staff = [r for r in session.scalars(select(OutboxMessage)) if r.chat_id < 0]
+    assert any((r.payload.get("content") or {}).get("body") == KNOWN for r in to_staff)
+    # Another chat's message is a case of its own.
+    api.buyer_writes("chat-2", UNSURE)
+    assert _tick(chats) == 0
+    with chats.db.transaction() as session:
+        assert len(session.scalars(select(Case)).all()) == 2
 
 
 def test_every_page_of_chats_and_faults_on_the_way_double_nothing(
