@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import base64
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 from telegram import Bot
 
-from sellerdesk.bot.channels.ozon_chats import OzonChats
 from sellerdesk.bot.channels.ozon_client import OzonApiError, OzonRefusedError, split_text
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import cases
@@ -34,6 +33,9 @@ from sellerdesk.faq.content.model import Seller
 from sellerdesk.storage.repo import cases as cases_repo
 from sellerdesk.storage.repo import channels
 from sellerdesk.storage.types import utcnow
+
+if TYPE_CHECKING:  # ozon_chats hands messages to this module: imported for types only
+    from sellerdesk.bot.channels.ozon_chats import OzonChats
 
 log = logging.getLogger(__name__)
 
