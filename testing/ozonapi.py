@@ -41,6 +41,7 @@ class Message:
     text: str
     created_at: str
     order_number: str | None = None
+    is_image: bool = False
 
 
 @dataclass
@@ -93,6 +94,8 @@ class OzonApiDouble:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[tuple[str, str]] = []  # (chat_id, text) in order
         self.files: list[tuple[str, str, bytes]] = []  # (chat_id, name, bytes) sent
+        #: Buyers' pictures by URL path, served by GET with the seller's headers.
+        self.pictures: dict[str, bytes] = {}
         self.sent_at: list[float] = []  # time.monotonic() of each of ``sent``
         self._failures: list[Failure] = []
         #: Where to push TYPE_NEW_MESSAGE when a buyer writes (the seller's push URL).
@@ -120,11 +123,13 @@ class OzonApiDouble:
 
     # ------------------------------------------------------------------ test side
 
-    def buyer_writes(self, chat_id: str, text: str, order_number: str | None = None) -> str:
+    def buyer_writes(
+        self, chat_id: str, text: str, order_number: str | None = None, *, image: bool = False
+    ) -> str:
         """A buyer writes in a chat (made on first use); returns the message id."""
         with self._lock:
             chat = self.chats.setdefault(chat_id, Chat(chat_id))
-            message = Message(self._new_id(), CUSTOMER, text, _now(), order_number)
+            message = Message(self._new_id(), CUSTOMER, text, _now(), order_number, image)
             chat.messages.append(message)
             self._lock.notify_all()
         if self.push_url:
@@ -140,6 +145,17 @@ class OzonApiDouble:
             }
             threading.Thread(target=self._push, args=(push,), daemon=True).start()
         return str(message.message_id)
+
+    def buyer_sends_picture(self, chat_id: str, data: bytes | None, name: str = "photo.jpg") -> str:
+        """A buyer sends a picture: the history shows ``![name](url)`` with ``is_image``;
+        ``data=None`` is a picture the API will not give (404)."""
+        with self._lock:
+            path = f"/chat/file/{len(self.pictures) + 1}/{name}"
+            if data is not None:
+                self.pictures[path] = data
+            else:
+                self.pictures.setdefault("missing", b"")
+        return self.buyer_writes(chat_id, f"![{name}]({self.url}{path})", image=True)
 
     def _push(self, body: dict[str, Any]) -> None:
         assert self.push_url is not None
@@ -302,7 +318,7 @@ class OzonApiDouble:
                     "created_at": m.created_at,
                     "is_read": m.message_id <= chat.read_up_to,
                     "data": [m.text],
-                    "is_image": False,
+                    "is_image": m.is_image,
                     "context": {"order_number": m.order_number or "", "sku": ""},
                 }
                 for m in page
@@ -426,6 +442,20 @@ class OzonApiDouble:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with double._lock:
+                    double.requests.append((f"GET {self.path}", {}))
+                    allowed = headers.get("api-key") == double.api_key
+                    data = double.pictures.get(self.path) if allowed else None
+                status = 200 if data is not None else (404 if allowed else 403)
+                payload = data if data is not None else b"{}"
+                self.send_response(status)
+                self.send_header("Content-Type", "image/jpeg" if data else "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -41,8 +42,14 @@ log = logging.getLogger(__name__)
 
 #: Names Ozon's file send gets for each Telegram media kind.
 FILE_NAMES = {"photo": "photo.jpg", "document": "document", "video": "video.mp4"}
-#: Files larger than this are not sent into Ozon chats (staff are told).
+#: Files larger than this are not sent into Ozon chats, nor fetched from them.
 MAX_FILE_BYTES = 10 * 1024 * 1024
+#: A picture in an Ozon chat message: a Markdown image link (``![name](url)``).
+PICTURE = re.compile(r"!\[[^\]]*\]\((\S+?)\)")
+#: Pictures of one message passed on at most.
+MAX_PICTURES = 10
+#: The media kind of a buyer's picture in an Ozon chat: its URL, fetched when sent.
+OZON_PICTURE = "ozon_picture"
 
 
 def relay(
@@ -56,7 +63,10 @@ def relay(
     order_number: str | None,
 ) -> bool:
     """Hand an Ozon buyer's message to staff: into the chat's open case, or a new case
-    (its card carries a short question whole). Returns whether a case was opened."""
+    (its card carries a short question whole). Pictures in it (Markdown image links)
+    follow as photos, fetched from Ozon when sent. Returns whether a case was opened."""
+    pictures = PICTURE.findall(body)
+    body = PICTURE.sub("", body).strip() or ("📷" if pictures else "📎")
     chat, buyer = channels.ozon_buyer(session, seller.id, chat_id, lang)
     key = channels.ozon_chat_key(chat)
     number = _message_number(message_id)
@@ -84,12 +94,22 @@ def relay(
             message_id=number,
             body=body,
         )
+    for n, url in enumerate(pictures[:MAX_PICTURES], 1):
+        cases.relay_to_staff(
+            session,
+            case,
+            seller,
+            buyer_chat_id=key,
+            message_id=number + (n << 56),
+            media=(OZON_PICTURE, url),
+        )
     return created
 
 
 def _message_number(message_id: str) -> int:
-    """Ozon's uint64 message id as a number the mapping's BIGINT column holds."""
-    return int(message_id) % (1 << 62) if message_id.isdigit() else 0
+    """Ozon's uint64 message id as a number the mapping's BIGINT column holds (the bits
+    above 56 number the message's pictures)."""
+    return int(message_id) % (1 << 56) if message_id.isdigit() else 0
 
 
 class OzonCaseSender:
@@ -130,6 +150,27 @@ class OzonCaseSender:
         for part in split_text(body):
             await client.send(route[1], part)
         return [job.id]
+
+    async def picture(self, job: Job, url: str) -> bytes:
+        """A buyer's picture from their Ozon chat, for a row showing it to staff.
+
+        Raises:
+            OzonRefusedError: Ozon will not give it (or the address is not Ozon's).
+            OzonApiError: try again later.
+        """
+        case_seller = await self.db.run(self._seller_of_case, job.case_id)
+        seller = self.chats.ctx.seller(case_seller) if case_seller else None
+        if seller is None or seller.ozon is None:
+            raise OzonRefusedError("the case's seller no longer has Ozon")
+        client = await self.chats.client_for(seller)
+        if client is None:
+            raise OzonApiError(f"no access to Ozon for {seller.id} now")
+        return await client.fetch_file(url, MAX_FILE_BYTES)
+
+    def _seller_of_case(self, case_id: int | None) -> str | None:
+        with self.db.transaction() as session:
+            case = cases_repo.get_case(session, case_id) if case_id else None
+            return case.seller_id if case else None
 
     async def _download(self, file_id: str) -> bytes:
         found = await self.bot.get_file(file_id)

@@ -284,7 +284,7 @@ class OzonChats:
                         seller,
                         chat_id,
                         message_id,
-                        question or "📎",
+                        question,
                         found.lang if found is not None else seller.default_language,
                         order or None,
                     )

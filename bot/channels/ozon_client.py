@@ -244,6 +244,29 @@ class OzonChatClient:
     async def send(self, chat_id: str, text: str) -> None:
         await self.post("/v1/chat/send/message", {"chat_id": chat_id, "text": text})
 
+    async def fetch_file(self, url: str, limit: int) -> bytes:
+        """A file a chat message links to (a buyer's picture), at most ``limit`` bytes.
+
+        Only Ozon's own addresses are asked (the API's host, ``*.ozon.ru``,
+        ``*.ozone.ru``), with the seller's headers: a link elsewhere would carry the key
+        to someone else. Raises :class:`OzonRefusedError` for another address, a
+        refusal or a file too large; :class:`OzonApiError` when Ozon cannot be reached.
+        """
+        target = httpx.URL(url)
+        api = httpx.URL(self.base_url)
+        ozon_host = target.host.endswith((".ozon.ru", ".ozone.ru")) and target.scheme == "https"
+        if not (ozon_host or (target.host == api.host and target.port == api.port)):
+            raise OzonRefusedError(f"not an Ozon address: {target.host}")
+        try:
+            response = await self._http.get(url)
+        except httpx.TransportError as error:
+            raise OzonApiError(f"cannot fetch the file ({type(error).__name__})") from error
+        if response.status_code >= 400:
+            raise OzonRefusedError(f"Ozon did not give the file (HTTP {response.status_code})")
+        if len(response.content) > limit:
+            raise OzonRefusedError(f"the file is over {limit // 2**20} MB")
+        return response.content
+
     async def send_file(self, chat_id: str, name: str, base64_content: str) -> None:
         await self.post(
             "/v1/chat/send/file",

@@ -373,7 +373,7 @@ def open_case(
         return case, False
     if buyer.comment_case_id is not None:
         buyers.set_comment_case(session, buyer.id, None)
-    steps = deadlines.schedule_steps(seller.sla)
+    steps = deadlines.schedule_steps(deadlines.case_sla(case, seller))
     reminders.schedule(session, case.id, now, steps, now=now, replace=False)
     alias = buyers.buyer_alias(session, buyer.id, seller.id, ctx.alias_key, now)
     card = card_text(case, seller, alias, ctx.faq, near=near, answered=answered)
@@ -459,7 +459,7 @@ def carried_to_staff(session: Session, case: Case, seller: Seller, now: datetime
     """The buyer's first message reached staff inside the case card: start the reply
     clock as :func:`relay_to_staff` would after copying it."""
     if cases.record_buyer_message(session, case.id, now):
-        deadlines.start_clock(session, case.id, seller, now)
+        deadlines.start_clock(session, case, seller, now)
 
 
 def relay_to_staff(
@@ -507,7 +507,7 @@ def relay_to_staff(
     )
     if cases.record_buyer_message(session, case.id, now):
         # The first unanswered message since staff last replied: the next reply's clock.
-        deadlines.start_clock(session, case.id, seller, now)
+        deadlines.start_clock(session, case, seller, now)
 
 
 def relay_to_buyer(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sellerdesk.bot.i18n.texts import text
 from sellerdesk.faq.content.model import Seller, Sla
 from sellerdesk.storage.models import Case, CaseKind, Reminder, ReminderKind
-from sellerdesk.storage.repo import reminders
+from sellerdesk.storage.repo import channels, reminders
 from sellerdesk.storage.types import utcnow
 
 #: Units of a duration as staff read it, largest first.
@@ -46,9 +46,35 @@ def return_sla(seller: Seller) -> Sla:
     )
 
 
+#: An Ozon chat can be answered for 48 hours after the buyer's message (FBO; FBS chats
+#: may stay open longer: the shorter window is kept).
+OZON_WINDOW = timedelta(hours=48)
+#: An Ozon chat case is due, and escalated, this long before its window closes at the
+#: latest: the seller's own deadlines stand when they are earlier.
+OZON_WINDOW_MARGIN = timedelta(hours=6)
+
+
+def ozon_sla(sla: Sla) -> Sla:
+    """The deadline policy of an Ozon chat case: the seller's, pulled inside the chat's
+    reply window (due and escalated :data:`OZON_WINDOW_MARGIN` before it closes, with
+    the reminders that fall before that)."""
+    last_call = OZON_WINDOW - OZON_WINDOW_MARGIN
+    escalate = min(sla.escalate_after, last_call)
+    return Sla(
+        first_reply=min(sla.first_reply, last_call),
+        remind_after=tuple(o for o in sla.remind_after if o < escalate),
+        escalate_after=escalate,
+    )
+
+
 def case_sla(case: Case, seller: Seller) -> Sla:
-    """The deadline policy of ``case``: its return decision, or the seller's replies."""
-    return return_sla(seller) if case.kind is CaseKind.RETURN else seller.sla
+    """The deadline policy of ``case``: its return decision, an Ozon chat's window, or
+    the seller's replies."""
+    if case.kind is CaseKind.RETURN:
+        return return_sla(seller)
+    if case.buyer_chat_id is not None and channels.is_ozon_chat(case.buyer_chat_id):
+        return ozon_sla(seller.sla)
+    return seller.sla
 
 
 def deadline(start: datetime, sla: Sla) -> datetime:
@@ -73,9 +99,10 @@ def format_duration(value: timedelta, lang: str) -> str:
 
 
 def start_clock(
-    session: Session, case_id: int, seller: Seller, start: datetime | None = None
+    session: Session, case: Case, seller: Seller, start: datetime | None = None
 ) -> list[Reminder]:
-    """Schedule the reminders and the escalation of a reply clock started at ``start``
-    (replacing any earlier schedule of the case)."""
+    """Schedule the reminders and the escalation of ``case``'s reply clock started at
+    ``start`` (replacing any earlier schedule of the case)."""
     start = start or utcnow()
-    return reminders.schedule(session, case_id, start, schedule_steps(seller.sla), now=start)
+    steps = schedule_steps(case_sla(case, seller))
+    return reminders.schedule(session, case.id, start, steps, now=start)

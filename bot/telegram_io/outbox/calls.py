@@ -31,11 +31,12 @@ MEDIA_SENDERS = {
 CAPTION_CHARS = 1024
 
 
-async def call(bot: Bot, job: Job) -> list[int]:
+async def call(bot: Bot, job: Job, upload: bytes | None = None) -> list[int]:
     """Make the row's call; returns the ids of the messages it created.
 
     A row for a Telegram Business chat goes to the buyer's Telegram id (``to``) on
-    behalf of the business connection (``business``)."""
+    behalf of the business connection (``business``). ``upload``: the bytes of a picture
+    fetched for the row (a buyer's picture from an Ozon chat), sent as a photo."""
     p = job.payload
     to = p.get("to", job.chat_id)
     business = p.get("business")
@@ -61,7 +62,7 @@ async def call(bot: Bot, job: Job) -> list[int]:
         )
         return [message.message_id]
     if job.kind == OutboxKind.COPY_MESSAGE and p.get("content") is not None:
-        return await send_content(bot, job, to, business)
+        return await send_content(bot, job, to, business, upload)
     if job.kind == OutboxKind.COPY_MESSAGE:
         ids = list(p["message_ids"])
         if len(ids) == 1:
@@ -98,7 +99,9 @@ async def call(bot: Bot, job: Job) -> list[int]:
     return []
 
 
-async def send_content(bot: Bot, job: Job, to: int, business: str | None) -> list[int]:
+async def send_content(
+    bot: Bot, job: Job, to: int, business: str | None, upload: bytes | None = None
+) -> list[int]:
     """A message sent anew from its content (a copy to or from a business chat):
     its file by file id with the text as caption, or its text. A caption over
     Telegram's limit goes as a text after the file."""
@@ -110,6 +113,11 @@ async def send_content(bot: Bot, job: Job, to: int, business: str | None) -> lis
         "business_connection_id": business,
     }
     ids: list[int] = []
+    if upload is not None:
+        sent = await bot.send_photo(
+            to, upload, reply_parameters=reply_parameters(job), caption=body or None, **common
+        )
+        return [sent.message_id]
     if media and media[0] in MEDIA_SENDERS:
         method, captioned = MEDIA_SENDERS[media[0]]
         caption = body if captioned and 0 < len(body) <= CAPTION_CHARS else None

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Protocol
 
@@ -30,7 +31,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from sellerdesk.bot.channels.ozon_client import OzonRefusedError
+from sellerdesk.bot.channels.ozon_client import OzonApiError, OzonRefusedError
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import cases, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
@@ -51,6 +52,7 @@ from sellerdesk.bot.telegram_io.outbox.jobs import (
     retry_after_seconds,
 )
 from sellerdesk.bot.telegram_io.pacing import Pacer
+from sellerdesk.faq.content.model import Seller
 from sellerdesk.storage.models import Case, Direction, OutboxKind
 from sellerdesk.storage.repo import buyers, channels, messages, outbox
 from sellerdesk.storage.repo import cases as cases_repo
@@ -59,10 +61,17 @@ from sellerdesk.storage.types import utcnow
 log = logging.getLogger(__name__)
 
 
+#: The media kind of a buyer's picture in an Ozon chat (``bot.channels.ozon_cases``).
+OZON_PICTURE = "ozon_picture"
+
+
 class OzonSender(Protocol):
-    """Sends a row into its Ozon chat (``bot.channels.ozon_cases.OzonCaseSender``)."""
+    """Sends a row into its Ozon chat, and fetches a buyer's picture from one
+    (``bot.channels.ozon_cases.OzonCaseSender``)."""
 
     async def send(self, job: Job) -> list[int]: ...
+
+    async def picture(self, job: Job, url: str) -> bytes: ...
 
 
 #: Case event kinds the sender records (the column is free text).
@@ -105,8 +114,15 @@ class Delivery:
         caller to record (with the rest of the batch)."""
         if channels.is_ozon_chat(job.chat_id):
             return await self._to_ozon(job)
+        upload: bytes | None = None
+        media = (job.payload.get("content") or {}).get("media")
+        if media and media[0] == OZON_PICTURE:
+            fetched = await self._ozon_picture(job, str(media[1]))
+            if fetched is None:
+                return None  # to be tried again later
+            job, upload = fetched
         try:
-            sent = await call(self.bot, job)
+            sent = await call(self.bot, job, upload)
         except RetryAfter as error:
             wait = retry_after_seconds(error)
             self.pacer.hold(job.chat_id, wait)
@@ -143,6 +159,31 @@ class Delivery:
         except Exception as error:  # OzonApiError, network: as Telegram's transient ones
             await self._transient(job, f"{type(error).__name__}: {error}")
         return None
+
+    async def _ozon_picture(self, job: Job, url: str) -> tuple[Job, bytes | None] | None:
+        """A buyer's picture from an Ozon chat for staff: its bytes; when Ozon will not
+        give it, the row goes on as a text saying so (with the link), so staff know a
+        picture was sent. None: Ozon cannot be reached now (the row is tried again)."""
+        try:
+            if self.ozon is None:
+                raise OzonApiError("Ozon chats are not running in this process")
+            return job, await self.ozon.picture(job, url)
+        except OzonRefusedError as error:
+            log.warning("outbox %s: the buyer's picture cannot be had: %s", job.id, error)
+            seller = await self.db.run(self._case_seller, job.case_id)
+            note = text(
+                "staff_ozon_picture_missing", cases.staff_lang(seller) if seller else "en", url=url
+            )
+            content = {"body": note, "media": None}
+            return replace(job, payload={**job.payload, "content": content}), None
+        except Exception as error:  # OzonApiError, network
+            await self._transient(job, f"{type(error).__name__}: {error}")
+            return None
+
+    def _case_seller(self, case_id: int | None) -> Seller | None:
+        with self.db.transaction() as session:
+            case = cases_repo.get_case(session, case_id) if case_id else None
+            return self.ctx.seller(case.seller_id) if case else None
 
     def _ozon_refused(self, job: Job, error: str) -> None:
         with self.db.transaction() as session:

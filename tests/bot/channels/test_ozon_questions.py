@@ -5,6 +5,7 @@ send, rewrite by replying, or reject; a lost reply from Ozon doubles nothing."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from sellerdesk.bot.telegram_io.outbox.jobs import Job
 from sellerdesk.bot.telegram_io.outbox.records import record_sent
 from sellerdesk.faq.content.loader import load_content
 from sellerdesk.faq.content.model import Content, OzonLink
+from sellerdesk.faq.matching.decision import Action
 from sellerdesk.storage.models import FaqQuestionLog, OutboxMessage, OzonQuestion
 from sellerdesk.storage.repo import channels
 from testing.ozonapi import OzonApiDouble
@@ -237,3 +239,23 @@ def test_no_premium_is_told_once_and_pauses_the_seller(tmp_path: Path, api: Ozon
     with questions.db.transaction() as session:
         notes = [r.payload["text"] for r in session.scalars(select(OutboxMessage))]
     assert len(notes) == 1 and "Premium Plus" in notes[0]
+
+
+def test_product_questions_are_decided_as_a_question_from_the_products_card(
+    tmp_path: Path, api: OzonApiDouble
+) -> None:
+    """A product question is matched exactly as the bot's chat matches a question asked
+    from the product's deep link, so its accuracy is the chat matcher's with context:
+    checked on the demo's product questions (the dev split)."""
+    questions = _desk(tmp_path, api, auto=True)
+    seller = questions.ctx.content.sellers["lotus-wear"]
+    matcher = questions.ctx.faq.matcher(seller)
+    dev = DEMO.parent / "eval" / "lotus-wear-context.dev.jsonl"
+    cases = [json.loads(line) for line in dev.read_text("utf-8").splitlines() if line.strip()]
+    assert len(cases) >= 10
+    for case in cases:
+        decision = matcher.decide(case["text"], offer_id=case.get("offer"))
+        action, best, _, _, answer = questions._decide(seller, case["text"], case.get("offer"))
+        assert best == (decision.best.target if decision.best else None), case["text"]
+        if decision.action is Action.SUGGEST:
+            assert action is Action.SUGGEST and answer is not None  # a draft for staff

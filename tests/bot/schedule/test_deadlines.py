@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sellerdesk.bot.desk.escalation import topic_link
-from sellerdesk.bot.schedule.deadlines import deadline, format_duration, schedule_steps
+from sellerdesk.bot.schedule.deadlines import (
+    OZON_WINDOW,
+    deadline,
+    format_duration,
+    ozon_sla,
+    schedule_steps,
+)
 from sellerdesk.faq.content.model import Sla
 from sellerdesk.storage.models import ReminderKind
 
@@ -73,3 +79,20 @@ def test_format_duration(value: timedelta, lang: str, expected: str) -> None:
 )
 def test_topic_link(chat_id: int | None, thread_id: int | None, expected: str | None) -> None:
     assert topic_link(chat_id, thread_id) == expected
+
+
+def test_an_ozon_chat_case_is_due_and_escalated_before_its_reply_window_closes() -> None:
+    hours = timedelta(hours=1)
+    lax = Sla(
+        first_reply=72 * hours,
+        remind_after=(12 * hours, 40 * hours, 60 * hours),
+        escalate_after=72 * hours,
+    )
+    inside = ozon_sla(lax)
+    assert inside.escalate_after < OZON_WINDOW and inside.first_reply <= inside.escalate_after
+    assert inside.remind_after == (12 * hours, 40 * hours)
+    steps = schedule_steps(inside)
+    assert steps[-1] == (ReminderKind.ESCALATION, inside.escalate_after)
+    # A seller's own earlier deadlines stand.
+    strict = Sla(first_reply=2 * hours, remind_after=(hours,), escalate_after=4 * hours)
+    assert ozon_sla(strict) == strict

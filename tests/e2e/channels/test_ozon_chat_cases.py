@@ -66,3 +66,34 @@ def test_an_unsure_ozon_question_becomes_a_case_staff_answer_in_telegram(
         run_desk(api, settings, scenario, content_dir=content)
         sent = ozon.sent_in("chat-a")
         assert sent.count("Да, шьём на заказ. Пришлите мерки.") == 1
+
+
+def test_a_buyers_picture_reaches_the_topic_and_one_ozon_will_not_give_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with BotApiDouble() as api, OzonApiDouble() as ozon:
+        api.add_user(BUYER, "Anna", language_code="ru")
+        api.add_group(SUPPORT, "Lotus Wear support", members=[STAFF])
+        api.add_group(ADMIN_CHAT, "Admins", is_forum=False)
+        monkeypatch.setenv(KEY_VAR, ozon.api_key)
+        content = demo_with(
+            tmp_path, f'ozon:\n  client_id: "{ozon.client_id}"\n  api_key_env: {KEY_VAR}\n'
+        )
+        settings = settings_for(api, tmp_path, ozon_api_url=ozon.url, ozon_poll_seconds=0.2)
+
+        async def scenario(desk: Desk) -> None:
+            # A picture alone: a case, and the picture itself in the topic.
+            ozon.buyer_sends_picture("chat-a", b"\x89PNG defect", "defect.png")
+            topic = await desk.topic()
+            photo = await desk.in_topic(topic.thread_id, lambda m: m.kind == "photo")
+            assert api.file(photo.file_id or "").data == b"\x89PNG defect"
+            # One the API will not give: staff read that there was one, and its link.
+            ozon.buyer_sends_picture("chat-a", None, "second.jpg")
+            note = await desk.in_topic(topic.thread_id, lambda m: "second.jpg" in (m.text or ""))
+            assert "📷" in (note.text or "")
+            # A link to another host is never fetched with the seller's key.
+            ozon.buyer_writes("chat-a", "![x](http://203.0.113.9/steal.jpg)", image=True)
+            await desk.in_topic(topic.thread_id, lambda m: "203.0.113.9" in (m.text or ""))
+            assert not [p for p, _ in ozon.requests if "steal" in p]
+
+        run_desk(api, settings, scenario, content_dir=content)
