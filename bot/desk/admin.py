@@ -163,7 +163,7 @@ class AdminConversation:
                 if msg.reply_to is not None and case is not None:
                     self._say(session, msg.chat_id, "admin_take_first", msg.message_id, case)
                 return
-            if not cases.is_open(case) or case.buyer.telegram_id is None:
+            if not cases.is_open(case) or cases.buyer_chat(case) is None:
                 self._say(
                     session,
                     msg.chat_id,

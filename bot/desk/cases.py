@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from sellerdesk.bot.desk import outgoing
 from sellerdesk.bot.desk.answers import FaqAnswers
-from sellerdesk.bot.desk.callbacks import Button, data
+from sellerdesk.bot.desk.callbacks import Button, data, fits
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import pick_language, text
 from sellerdesk.bot.schedule import deadlines
@@ -247,15 +247,33 @@ def card_text(
     return "\n".join(lines)
 
 
-def card_buttons(case: Case, seller: Seller) -> list[list[tuple[str, str]]]:
+#: FAQ entries offered under a case card as one-tap answers, at most.
+ONE_TAP_ANSWERS = 3
+#: Characters of an entry's label on its button.
+ONE_TAP_LABEL_CHARS = 40
+#: The matcher's confidence (0-100) below which an entry is not offered as an answer:
+#: at the bottom of the scale it is only the least unrelated of the FAQ.
+ONE_TAP_MIN_SCORE = 5.0
+
+
+def card_buttons(
+    case: Case, seller: Seller, answers: Sequence[tuple[str, str]] = ()
+) -> list[list[tuple[str, str]]]:
+    """Claim, Close, the quick replies' menu, and one button per FAQ entry that came
+    close (``answers``: target and label): a press sends its answer to the buyer."""
     lang = staff_lang(seller)
-    return [
+    rows = [
         [
             (text("button_claim", lang), data(Button.CLAIM, case.id)),
             (text("button_close", lang), data(Button.CLOSE, case.id)),
         ],
         [(text("button_templates", lang), data(Button.TEMPLATES, case.id))],
     ]
+    for target, label in answers[:ONE_TAP_ANSWERS]:
+        pressed = data(Button.FAQ_SEND, case.id, target)
+        if fits(pressed):
+            rows.append([(f"↩ {clip(label, ONE_TAP_LABEL_CHARS)}", pressed)])
+    return rows
 
 
 def staff_note(
@@ -383,7 +401,15 @@ def open_case(
         seller,
         alias,
         card,
-        card_buttons(case, seller),
+        card_buttons(
+            case,
+            seller,
+            [
+                (c.target, ctx.faq.label(seller, c.target, staff_lang(seller)))
+                for c in near
+                if c.score >= ONE_TAP_MIN_SCORE
+            ],
+        ),
         now,
         placed=True,
         shop=ctx.topic_shop(seller, case.staff_chat_id),

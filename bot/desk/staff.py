@@ -273,6 +273,36 @@ class StaffConversation:
             session, case, seller, "staff_template_sent", template=template.id, text=body
         )
 
+    def _faq_send(
+        self, session: Session, case: Case, seller: Seller, target: str, lang: str
+    ) -> str | None:
+        """A one-tap answer: the FAQ entry's (or product's) answer goes to the buyer in
+        their language, as a staff reply would (it stops the reply clock); staff see
+        what went. Returns the notice on the button."""
+        known = (
+            seller.product(target.removeprefix("product:")) is not None
+            if target.startswith("product:")
+            else seller.entry(target) is not None
+        )
+        if not known:  # removed from the FAQ since the card was made, or forged
+            return text("staff_faq_gone", lang)
+        buyer_chat = cases.buyer_chat(case)
+        if buyer_chat is None:
+            return text("staff_case_closed", lang, number=str(case.number))
+        body = self.ctx.faq.answer_text(seller, target, pick_language(case.lang))
+        outgoing.send_text(
+            session,
+            chat_id=buyer_chat,
+            text=body,
+            side=Side.BUYER,
+            case_id=case.id,
+            record=Direction.SYSTEM,
+        )
+        cases_repo.record_staff_reply(session, case.id)
+        label = self.ctx.faq.label(seller, target, lang)
+        cases.staff_note(session, case, seller, "staff_faq_sent", entry=label, text=body)
+        return text("staff_faq_sent_notice", lang)
+
     def _templates_menu(self, session: Session, case: Case, seller: Seller) -> None:
         lang = cases.staff_lang(seller)
         if not seller.templates:
@@ -319,6 +349,7 @@ class StaffConversation:
                     Button.CLOSE,
                     Button.TEMPLATES,
                     Button.TEMPLATE_SEND,
+                    Button.FAQ_SEND,
                     *STAFF_RETURN_BUTTONS,
                 )
             ):
@@ -345,5 +376,7 @@ class StaffConversation:
             if kind == Button.TEMPLATES:
                 self._templates_menu(session, case, seller)
                 return PressResult()
+            if kind == Button.FAQ_SEND:
+                return PressResult(self._faq_send(session, case, seller, extra, lang))
             self._template(session, case, seller, extra, None)
             return PressResult()

@@ -458,3 +458,41 @@ def test_a_closed_cases_card_loses_its_buttons(api: BotApiDouble, tmp_path: Path
         await desk.wait(lambda: shown().buttons == [])
 
     run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_staff_answer_with_one_tap_on_an_faq_entry_that_came_close(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    """The card offers the entries that came close; a press sends that entry's answer
+    to the buyer in their language, stops the reply clock, and staff see what went."""
+    settings = settings_for(api, tmp_path)
+    seller = load_content(DEMO).sellers["lotus-wear"]
+
+    async def scenario(desk: Desk) -> None:
+        await desk.buyer_asks("/start lotus-wear")
+        offered = await desk.buyer_asks("Какие размеры есть?")
+        human = offered.buttons[-1]["callback_data"]
+        desk.api.user_presses_button(BUYER, offered, human)
+        await desk.buyer_gets()  # the case number
+        topic = await desk.topic()
+        card = await desk.in_topic(topic.thread_id, lambda m: bool(m.buttons))
+        taps = [b for b in card.buttons if b["text"].startswith("↩")]
+        assert taps and all(b["callback_data"].startswith("fsend:") for b in taps)
+        target = taps[0]["callback_data"].split(":", 2)[2]
+        desk.api.member_presses_button(SUPPORT, STAFF, card, taps[0]["callback_data"])
+        sent = await desk.buyer_gets()
+        entry = seller.entry(target)
+        assert entry is not None and sent.text == entry.answer["ru"]
+        await desk.in_topic(
+            topic.thread_id, lambda m: "FAQ" in (m.text or "") and "↩" not in (m.text or "")
+        )
+        # A forged target (not in the FAQ) sends nothing.
+        forged = f"fsend:{taps[0]['callback_data'].split(':')[1]}:no-such-entry"
+        press = desk.api.member_presses_button(SUPPORT, STAFF, card, forged, forged=True)
+        await desk.wait(lambda: desk.api.callback_query(press.id).answered)
+        assert len(desk.buyer_messages()) == desk.seen
+
+    run_desk(api, settings, scenario)
+    with open_db(settings) as session:
+        case = session.scalars(select(Case)).one()
+        assert case.first_staff_reply_at is not None and case.awaiting_reply_since is None
