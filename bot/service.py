@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -79,6 +80,7 @@ class DeskService:
         ) = None
         self._digest: DigestSweep | None = None
         self._business: BusinessChats | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         #: Ozon product questions, when the application runs them (set by its wiring).
         self.ozon_questions: OzonQuestions | None = None
         #: Deletes sent messages' texts and old update ids (rides the deadline tick).
@@ -113,6 +115,7 @@ class DeskService:
         )
         self._digest = DigestSweep(self.db, ctx)
         self._business = BusinessChats(self.db, ctx, self._sides[0])
+        self._sides[1].content_changed = self._content_changed
         with self.db.transaction() as session:
             self.support_chat_filter.add_chat_ids(
                 {c.staff_chat_id for c in cases_repo.list_open_cases(session) if c.staff_chat_id}
@@ -185,9 +188,23 @@ class DeskService:
             raise RuntimeError("the desk is not prepared")
         return self.reloader
 
+    def _content_changed(self) -> None:
+        """A faq.yaml was changed from the desk (any thread): reload now."""
+        loop = self._loop
+        if loop is None or self.reloader is None:
+            return
+        reloader = self.reloader
+
+        def start() -> None:
+            loop.create_task(reloader.reload(), name="content-reload")
+
+        with contextlib.suppress(RuntimeError):  # the loop has closed
+            loop.call_soon_threadsafe(start)
+
     def start_content_watch(self) -> None:
         """Reload the content when its files change (``CONTENT_WATCH``); call on the
         running loop after :meth:`prepare`."""
+        self._loop = asyncio.get_running_loop()
         if self.settings.content_watch:
             self._prepared_reloader().start()
 

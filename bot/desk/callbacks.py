@@ -35,6 +35,7 @@ class Button(StrEnum):
     TEMPLATES = "tpl"  #: the quick replies' menu: <case-id>
     TEMPLATE_SEND = "tsend"  #: <case-id>:<template-id>
     FAQ_SEND = "fsend"  #: an FAQ entry's answer to the buyer: <case-id>:<target>
+    TEACH = "teach"  #: the case's question into the FAQ: <case-id>:<entry-id> | <case-id>:+
     RETURN_APPROVE = "rapprove"  #: <case-id>
     RETURN_REJECT = "rreject"  #: <case-id>
     RETURN_MORE = "rmore"  #: ask the buyer for more: <case-id>

@@ -655,6 +655,46 @@ def _copy(
     )
 
 
+#: Marks a new FAQ entry in a teach button's data (entry ids never are "+").
+TEACH_NEW = "+"
+
+
+def teach_offer(
+    session: Session, ctx: DeskContext, case: Case, seller: Seller, now: datetime | None = None
+) -> None:
+    """At closing, when staff answered the buyer's question: buttons to put the question
+    into the seller's faq.yaml, as another wording of an entry that came close or as a
+    new entry with staff's first answer (see ``StaffConversation.teach``)."""
+    question = (case.subject or "").strip()
+    if case.kind is not CaseKind.QUESTION or not question or seller.path is None:
+        return
+    lang = staff_lang(seller)
+    decision = ctx.faq.matcher(seller).decide(question)
+    rows: list[list[tuple[str, str]]] = []
+    for c in decision.candidates:
+        if c.is_product or c.score < ONE_TAP_MIN_SCORE or len(rows) >= ONE_TAP_ANSWERS:
+            continue
+        pressed = data(Button.TEACH, case.id, c.target)
+        if fits(pressed):
+            label = clip(ctx.faq.label(seller, c.target, lang), ONE_TAP_LABEL_CHARS)
+            rows.append([(f"➕ {label}", pressed)])
+    if case.first_answer:
+        rows.append([(text("button_teach_new", lang), data(Button.TEACH, case.id, TEACH_NEW))])
+    if not rows:
+        return
+    outgoing.send_text(
+        session,
+        chat_id=case.staff_chat_id or seller.support_chat_id,
+        text=text("staff_teach_offer", lang, question=question),
+        side=Side.STAFF,
+        case_id=case.id,
+        buttons=rows,
+        record=Direction.SYSTEM,
+        later=outgoing.Urgency.NOTICE,
+        now=now,
+    )
+
+
 def rate_buttons(case: Case) -> list[list[tuple[str, str]]]:
     """One row of buttons 1-5 (Telegram shows five short buttons in one row on a phone)."""
     return [[(f"{n} ⭐", data(Button.RATE, case.id, n)) for n in range(1, 6)]]
@@ -679,6 +719,7 @@ def close(
         return False
     _topic_state(session, ctx, case, seller, closed=True, now=now)
     staff_note(session, case, seller, "staff_closed", number=str(case.number), name=name, now=now)
+    teach_offer(session, ctx, case, seller, now)
     if case.rating is None:
         buyer_note(
             session,

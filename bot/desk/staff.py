@@ -22,6 +22,7 @@ from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.inbound import Incoming, Kind, NotMappedYet, Press, PressResult
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import pick_language, text
+from sellerdesk.faq.content import editing
 from sellerdesk.faq.content.model import Seller
 from sellerdesk.storage.models import Case, CaseKind, Direction
 from sellerdesk.storage.repo import cases as cases_repo
@@ -29,6 +30,9 @@ from sellerdesk.storage.repo import updates
 from sellerdesk.storage.types import utcnow
 
 log = logging.getLogger(__name__)
+
+#: The case event of a question put into the FAQ (data: the button's target, the entry).
+EVENT_TAUGHT = "taught"
 
 #: Case event kind of a staff note.
 EVENT_NOTE = "note"
@@ -52,6 +56,9 @@ class StaffConversation:
         #: Checks of a staff message that belongs to no case: each may take it as its
         #: own (a reply to an Ozon question's draft is the answer to publish) and say so.
         self.reply_hooks: list[Callable[[Session, Incoming], bool]] = []
+        #: Called (from any thread) once a change staff made to a faq.yaml is
+        #: committed: the service reloads the content.
+        self.content_changed: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ finding the case
 
@@ -303,6 +310,65 @@ class StaffConversation:
         cases.staff_note(session, case, seller, "staff_faq_sent", entry=label, text=body)
         return text("staff_faq_sent_notice", lang)
 
+    def _teach(
+        self, session: Session, case: Case, seller: Seller, target: str, user_id: int, lang: str
+    ) -> str:
+        """Put the case's question into the seller's faq.yaml (see
+        ``faq.content.editing``): as another wording of entry ``target``, or, for
+        :data:`cases.TEACH_NEW`, as a new entry answered with staff's first answer in
+        the buyer's language. Once per case and kind; the admin chat gets the diff and
+        the content is reloaded once this is committed. Returns the button's notice."""
+        done = {
+            str(e.data.get("target"))
+            for e in cases_repo.list_events(session, case.id)
+            if e.kind == EVENT_TAUGHT
+        }
+        question = (case.subject or "").strip()
+        if target in done or (target == cases.TEACH_NEW and done):
+            return text("staff_teach_done", lang)
+        if seller.path is None or not question:
+            return text("staff_teach_refused", lang, reason="—")
+        path = seller.path / "faq.yaml"
+        buyer_lang = pick_language(case.lang, seller.default_language)
+        try:
+            if target == cases.TEACH_NEW:
+                if not case.first_answer:
+                    raise editing.EditRefused("staff have not answered this case")
+                base = editing.entry_id_for(question, case.number)
+                edit = editing.add_entry(path, base, buyer_lang, question, case.first_answer)
+            else:
+                if seller.entry(target) is None:
+                    raise editing.EditRefused(f"the entry {target} is not in the FAQ now")
+                edit = editing.add_question(path, target, buyer_lang, question)
+        except editing.EditRefused as refused:
+            log.info("case %s: FAQ not changed: %s", case.id, refused)
+            cases.staff_note(session, case, seller, "staff_teach_refused", reason=str(refused))
+            return text("staff_teach_refused", lang, reason=str(refused))
+        cases_repo.add_event(
+            session,
+            case.id,
+            EVENT_TAUGHT,
+            actor=f"staff:{user_id}",
+            data={"target": target, "entry": edit.entry_id},
+        )
+        cases.staff_note(session, case, seller, "staff_taught", entry=edit.entry_id)
+        if self.ctx.admin_chat_id is not None:
+            outgoing.send_text(
+                session,
+                chat_id=self.ctx.admin_chat_id,
+                text=text(
+                    "admin_taught",
+                    self.ctx.admin_language,
+                    seller=seller.id,
+                    number=str(case.number),
+                    diff=edit.diff,
+                ),
+                side=Side.ADMIN,
+            )
+        if self.content_changed is not None:
+            session.info.setdefault(outgoing.AFTER_COMMIT_KEY, []).append(self.content_changed)
+        return text("staff_taught", lang, entry=edit.entry_id)
+
     def _templates_menu(self, session: Session, case: Case, seller: Seller) -> None:
         lang = cases.staff_lang(seller)
         if not seller.templates:
@@ -350,6 +416,7 @@ class StaffConversation:
                     Button.TEMPLATES,
                     Button.TEMPLATE_SEND,
                     Button.FAQ_SEND,
+                    Button.TEACH,
                     *STAFF_RETURN_BUTTONS,
                 )
             ):
@@ -360,6 +427,8 @@ class StaffConversation:
             name = press.user_name or str(press.user_id)
             if kind in STAFF_RETURN_BUTTONS:
                 return returns.staff_press(session, case, seller, press, kind, extra)
+            if kind == Button.TEACH:  # on a closed case, too: that is when it is offered
+                return PressResult(self._teach(session, case, seller, extra, press.user_id, lang))
             if not cases.is_open(case):
                 # A closed case's card: its buttons go, and staff hear how to go on.
                 number = str(case.number)

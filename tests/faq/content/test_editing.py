@@ -1,0 +1,109 @@
+"""Changing faq.yaml from the desk: only the changed lines differ, a hand edit made
+meanwhile is never overwritten, and the file is never half written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sellerdesk.faq.content import editing
+from sellerdesk.faq.content.editing import EditRefused, add_entry, add_question
+from sellerdesk.faq.content.faq_file import load_faq_file
+
+ENTRIES = 120
+
+
+def _big_faq(path: Path) -> list[str]:
+    lines = ["# The shop's FAQ: keep this comment", "entries:"]
+    for i in range(ENTRIES):
+        lines += [
+            f"  # --- entry {i} ---",
+            f"  - id: e{i}",
+            "    questions:",
+            f"      ru: [Вопрос номер {i}?, 'Ещё вопрос {i}?']   # flow style stays",
+            "      en:",
+            f"        - Question {i}?  # a comment on a question",
+            "    answer:",
+            f'      ru: "Ответ {i}: в кавычках"',
+            "      en: |",
+            f"        Answer {i},",
+            "        on two lines.",
+        ]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return lines
+
+
+def test_many_changes_keep_every_line_they_did_not_change(tmp_path: Path) -> None:
+    faq = tmp_path / "faq.yaml"
+    original = _big_faq(faq)
+    for n in range(12):
+        add_question(faq, f"e{n * 7}", "en", f"Another way to ask {n}?")
+    add_entry(faq, "taught-new", "ru", "Новый вопрос?", "Новый ответ.")
+    changed = faq.read_text("utf-8").splitlines()
+    rest = iter(changed)
+    assert all(any(line == now for now in rest) for line in original)  # all, in order
+    assert len(changed) == len(original) + 12 + 6
+    entries, problems = load_faq_file(faq)
+    assert problems == [] and len(entries) == ENTRIES + 1
+    assert "Another way to ask 3?" in entries[21].questions["en"]
+
+
+def test_refusals_write_nothing(tmp_path: Path) -> None:
+    faq = tmp_path / "faq.yaml"
+    _big_faq(faq)
+    before = faq.read_bytes()
+    with pytest.raises(EditRefused, match="already"):
+        add_question(faq, "e1", "en", "question  1?")
+    with pytest.raises(EditRefused, match="no longer"):
+        add_question(faq, "gone", "en", "Where did it go?")
+    with pytest.raises(EditRefused, match="needs"):
+        add_entry(faq, "x", "ru", "Вопрос?", "   ")
+    assert faq.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["faq.yaml"]
+
+
+def test_a_hand_edit_made_meanwhile_is_never_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    faq = tmp_path / "faq.yaml"
+    _big_faq(faq)
+    real = load_faq_file
+
+    def admin_saves_meanwhile(path: Path) -> Any:
+        faq.write_text(faq.read_text("utf-8") + "  # the admin's own line\n", "utf-8")
+        return real(path)
+
+    monkeypatch.setattr(editing, "load_faq_file", admin_saves_meanwhile)
+    with pytest.raises(EditRefused, match="by hand"):
+        add_question(faq, "e1", "en", "New?")
+    assert faq.read_text("utf-8").endswith("# the admin's own line\n")
+    assert "New?" not in faq.read_text("utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["faq.yaml"]
+
+
+def test_a_change_the_loader_would_refuse_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    faq = tmp_path / "faq.yaml"
+    _big_faq(faq)
+    before = faq.read_bytes()
+    real = load_faq_file
+
+    def refuses(path: Path) -> Any:
+        entries, problems = real(path)
+        return entries, [*problems, *real(tmp_path / "missing.yaml")[1]]
+
+    monkeypatch.setattr(editing, "load_faq_file", refuses)
+    with pytest.raises(EditRefused, match="would not load"):
+        add_question(faq, "e1", "en", "New?")
+    assert faq.read_bytes() == before
+
+
+def test_a_broken_file_is_not_touched(tmp_path: Path) -> None:
+    faq = tmp_path / "faq.yaml"
+    faq.write_text("entries:\n  - id: a\n    questions: [unclosed\n", "utf-8")
+    with pytest.raises(EditRefused, match="fix it first"):
+        add_question(faq, "a", "ru", "Вопрос?")
+    assert faq.read_text("utf-8").endswith("[unclosed\n")
