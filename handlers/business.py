@@ -3,7 +3,6 @@ account's connection to the bot. Parse the update, call the desk. Nothing else."
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import BusinessConnection, Update
@@ -17,9 +16,8 @@ from telegram.ext import (
 )
 
 from sellerdesk.bot.channels.telegram_business import Connection
-from sellerdesk.bot.desk.inbound import Incoming, NotMappedYet
 from sellerdesk.bot.service import DeskService
-from sellerdesk.handlers.common import MAPPING_PAUSE_S, MAPPING_TRIES, incoming
+from sellerdesk.handlers.common import incoming, on_message_retrying
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +44,9 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
                 lambda c: service.business.connection(c, update.update_id), connection(found)
             )
 
+    # An edit of a message whose copy is in flight is tried again, as in the bot's chat.
+    handle = on_message_retrying(service, lambda s: s.business.message)
+
     async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         msg = incoming(update)
         if msg is None or msg.business is None:
@@ -58,17 +59,7 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
                 log.warning("business connection %s: %s", msg.business, error)
             else:
                 await service.call(service.business.connection, connection(found))
-        for attempt in range(1, MAPPING_TRIES + 1):
-            final = attempt == MAPPING_TRIES
-
-            def run(m: Incoming, final: bool = final) -> None:
-                service.business.message(m, final=final)
-
-            try:
-                await service.call(run, msg)
-                return
-            except NotMappedYet:  # an edit of a message whose copy is in flight
-                await asyncio.sleep(MAPPING_PAUSE_S)
+        await handle(update, context)
 
     app.add_handler(BusinessConnectionHandler(on_connection))
     app.add_handler(

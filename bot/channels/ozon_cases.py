@@ -27,7 +27,7 @@ from telegram import Bot
 
 from sellerdesk.bot.channels.ozon_client import OzonApiError, OzonRefusedError, split_text
 from sellerdesk.bot.database import Database
-from sellerdesk.bot.desk import cases
+from sellerdesk.bot.desk import cases, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.telegram_io.outbox.jobs import Job
 from sellerdesk.faq.content.model import Seller
@@ -48,8 +48,6 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 PICTURE = re.compile(r"!\[[^\]]*\]\((\S+?)\)")
 #: Pictures of one message passed on at most.
 MAX_PICTURES = 10
-#: The media kind of a buyer's picture in an Ozon chat: its URL, fetched when sent.
-OZON_PICTURE = "ozon_picture"
 
 
 def relay(
@@ -101,7 +99,7 @@ def relay(
             seller,
             buyer_chat_id=key,
             message_id=number + (n << 56),
-            media=(OZON_PICTURE, url),
+            media=(outgoing.OZON_PICTURE, url),
         )
     return created
 

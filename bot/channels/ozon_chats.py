@@ -111,10 +111,6 @@ class OzonChats:
         self._woken: set[str] = set()
         self._woken_task: asyncio.Task[None] | None = None
 
-    def wanted(self) -> bool:
-        """Whether any seller of the content has Ozon chats on."""
-        return any(s.ozon is not None and s.ozon.chats for s in self.ctx.content.sellers.values())
-
     async def close(self) -> None:
         if self._woken_task is not None:
             self._woken_task.cancel()
@@ -305,8 +301,13 @@ class OzonChats:
             return 0
         return await self._send(seller, client, chat_id, message_id, found.text)
 
-    def _answer(self, seller: Seller, question: str) -> Answer:
-        decision = self.ctx.faq.matcher(seller).decide(question)
+    def _answer(
+        self, seller: Seller, question: str, offer_id: str | None = None, *, likely: bool = False
+    ) -> Answer:
+        """The FAQ's decision on an Ozon buyer's question (``offer_id``: the product it is
+        about). ``text`` is the answer when the FAQ is sure, and with ``likely`` also the
+        answer of the entry it only offers (a draft for staff)."""
+        decision = self.ctx.faq.matcher(seller).decide(question, offer_id=offer_id)
         lang = decision.lang if decision.lang in seller.languages else seller.default_language
         best = decision.best
         entry = seller.entry(best.ref) if best is not None and not best.is_product else None
@@ -314,7 +315,8 @@ class OzonChats:
         if action is Action.ANSWER and ((entry is not None and entry.handoff) or decision.rest):
             action = Action.HANDOFF  # for a person: a hand-off entry, or a part unanswered
         answer = ""
-        if action is Action.ANSWER and best is not None:
+        wanted = (Action.ANSWER, Action.SUGGEST) if likely else (Action.ANSWER,)
+        if action in wanted and best is not None:
             answer = self.ctx.faq.answer_text(seller, best.target, lang)
         return Answer(
             text=answer,

@@ -86,11 +86,6 @@ class OzonQuestions:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wanted: set[str] = set()
 
-    def wanted(self) -> bool:
-        return any(
-            s.ozon is not None and s.ozon.questions for s in self.ctx.content.sellers.values()
-        )
-
     # ------------------------------------------------------------------ the pass
 
     async def tick(self, force: bool = False) -> int:
@@ -176,18 +171,9 @@ class OzonQuestions:
         when the action is ``answer``)."""
         if not question:
             return Action.HANDOFF, None, None, seller.default_language, None
-        decision = self.ctx.faq.matcher(seller).decide(question[:1000], offer_id=offer)
-        lang = decision.lang if decision.lang in seller.languages else seller.default_language
-        best = decision.best
-        entry = seller.entry(best.ref) if best is not None and not best.is_product else None
-        action = decision.action
-        if action is Action.ANSWER and ((entry is not None and entry.handoff) or decision.rest):
-            action = Action.HANDOFF
-        answer = None
-        if action in (Action.ANSWER, Action.SUGGEST) and best is not None:
-            answer = self.ctx.faq.answer_text(seller, best.target, lang)[:ANSWER_MAX_CHARS]
-        target = best.target if best is not None else None
-        return action, target, best.score if best is not None else None, lang, answer
+        found = self.chats._answer(seller, question[:1000], offer, likely=True)
+        answer = found.text[:ANSWER_MAX_CHARS] or None
+        return found.action, found.best, found.score, found.lang, answer
 
     def _take(
         self,

@@ -602,25 +602,12 @@ def _copy(
     content: outgoing.Content | None = None,
 ) -> None:
     reply_ref = (source_chat, reply_to) if reply_to is not None else None
-    if channels.is_channel_chat(target_chat) or channels.is_channel_chat(source_chat):
-        # No copy reaches into or out of a business or Ozon chat: the message is sent
-        # anew from its content, album items one by one.
-        if content is None or not (content.body.strip() or content.media):
-            return
-        outgoing.copy_messages(
-            session,
-            chat_id=target_chat,
-            from_chat_id=source_chat,
-            message_ids=[message_id],
-            side=side,
-            case_id=case.id,
-            record=record,
-            reply_ref=reply_ref,
-            content=content,
-            now=now,
-        )
+    # No copy reaches into or out of a business or Ozon chat: the message is sent anew
+    # from its content, album items one by one.
+    channel = channels.is_channel_chat(target_chat) or channels.is_channel_chat(source_chat)
+    if channel and (content is None or not (content.body.strip() or content.media)):
         return
-    if media_group_id is None:
+    if channel or media_group_id is None:
         outgoing.copy_messages(
             session,
             chat_id=target_chat,
@@ -630,7 +617,8 @@ def _copy(
             case_id=case.id,
             record=record,
             reply_ref=reply_ref,
-            text=text,
+            text=None if channel else text,
+            content=content,
             now=now,
         )
         return

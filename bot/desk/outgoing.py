@@ -73,6 +73,11 @@ class Handoff:
     queued: Callable[[set[int]], None]
 
 
+#: The media kind of a buyer's picture in an Ozon chat: its URL, fetched from Ozon when
+#: the row is sent (see ``bot.channels.ozon_cases``).
+OZON_PICTURE = "ozon_picture"
+
+
 @dataclass(frozen=True)
 class Content:
     """A message's content, to send it anew where a copy cannot go: its text or caption

@@ -68,7 +68,7 @@ class RetentionSweep:
                 "business chats": channels.purge_business_chats(session, before(keep.sent_days)),
                 # Settled Ozon questions (ids and answers, no buyer data); drafts left
                 # undecided that long are Ozon's cabinet's business.
-                "Ozon questions": channels.purge_questions(session, before(keep.sent_days)),
+                "Ozon questions": channels.purge_ozon_questions(session, before(keep.sent_days)),
                 "Ozon chats with staff": channels.purge_ozon_chats(session, before(keep.sent_days)),
             }
         self._last = now

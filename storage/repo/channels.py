@@ -191,10 +191,6 @@ def business_route(session: Session, chat_key: int) -> tuple[str, int] | None:
     return None if row is None else (row.connection_id, row.user_id)
 
 
-def business_chat_of_key(session: Session, chat_key: int) -> BusinessChat | None:
-    return session.get(BusinessChat, chat_key - BUSINESS_CHAT_BASE)
-
-
 def purge_business_chats(session: Session, older_than: datetime) -> int:
     """Forget chats whose buyer last wrote before ``older_than`` and that no open case
     writes to (a buyer who writes again gets a new key)."""
@@ -350,7 +346,7 @@ def set_question_state(session: Session, row_id: int, state: str) -> OzonQuestio
     return row
 
 
-def purge_questions(session: Session, older_than: datetime) -> int:
+def purge_ozon_questions(session: Session, older_than: datetime) -> int:
     """Forget questions settled before ``older_than`` (published, rejected, refused)."""
     result = session.execute(
         delete(OzonQuestion).where(

@@ -61,10 +61,6 @@ from sellerdesk.storage.types import utcnow
 log = logging.getLogger(__name__)
 
 
-#: The media kind of a buyer's picture in an Ozon chat (``bot.channels.ozon_cases``).
-OZON_PICTURE = "ozon_picture"
-
-
 class OzonSender(Protocol):
     """Sends a row into its Ozon chat, and fetches a buyer's picture from one
     (``bot.channels.ozon_cases.OzonCaseSender``)."""
@@ -116,7 +112,7 @@ class Delivery:
             return await self._to_ozon(job)
         upload: bytes | None = None
         media = (job.payload.get("content") or {}).get("media")
-        if media and media[0] == OZON_PICTURE:
+        if media and media[0] == outgoing.OZON_PICTURE:
             fetched = await self._ozon_picture(job, str(media[1]))
             if fetched is None:
                 return None  # to be tried again later

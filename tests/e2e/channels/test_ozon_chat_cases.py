@@ -10,10 +10,9 @@ import pytest
 
 from testing.botapi import BotApiDouble
 from testing.ozonapi import OzonApiDouble
-from tests.e2e.harness import ADMIN_CHAT, BUYER, STAFF, SUPPORT, Desk, run_desk, settings_for
-from tests.faq.content.test_support_chats import demo_with
+from tests.e2e.channels.ozon_setup import ozon_seller
+from tests.e2e.harness import STAFF, SUPPORT, Desk, run_desk
 
-KEY_VAR = "OZON_KEY_CHAT_CASES"
 KNOWN = "Сколько идет доставка?"
 UNSURE = "Можете сшить костюм на заказ для свадьбы?"
 ORDER = "87654321-0001-1"
@@ -23,14 +22,7 @@ def test_an_unsure_ozon_question_becomes_a_case_staff_answer_in_telegram(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with BotApiDouble() as api, OzonApiDouble() as ozon:
-        api.add_user(BUYER, "Anna", language_code="ru")
-        api.add_group(SUPPORT, "Lotus Wear support", members=[STAFF])
-        api.add_group(ADMIN_CHAT, "Admins", is_forum=False)
-        monkeypatch.setenv(KEY_VAR, ozon.api_key)
-        content = demo_with(
-            tmp_path, f'ozon:\n  client_id: "{ozon.client_id}"\n  api_key_env: {KEY_VAR}\n'
-        )
-        settings = settings_for(api, tmp_path, ozon_api_url=ozon.url, ozon_poll_seconds=0.2)
+        content, settings = ozon_seller(api, ozon, tmp_path, monkeypatch)
 
         async def scenario(desk: Desk) -> None:
             ozon.buyer_writes("chat-a", UNSURE, order_number=ORDER)
@@ -72,14 +64,7 @@ def test_a_buyers_picture_reaches_the_topic_and_one_ozon_will_not_give_is_said(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with BotApiDouble() as api, OzonApiDouble() as ozon:
-        api.add_user(BUYER, "Anna", language_code="ru")
-        api.add_group(SUPPORT, "Lotus Wear support", members=[STAFF])
-        api.add_group(ADMIN_CHAT, "Admins", is_forum=False)
-        monkeypatch.setenv(KEY_VAR, ozon.api_key)
-        content = demo_with(
-            tmp_path, f'ozon:\n  client_id: "{ozon.client_id}"\n  api_key_env: {KEY_VAR}\n'
-        )
-        settings = settings_for(api, tmp_path, ozon_api_url=ozon.url, ozon_poll_seconds=0.2)
+        content, settings = ozon_seller(api, ozon, tmp_path, monkeypatch)
 
         async def scenario(desk: Desk) -> None:
             # A picture alone: a case, and the picture itself in the topic.

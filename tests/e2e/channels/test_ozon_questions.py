@@ -10,10 +10,9 @@ import pytest
 
 from testing.botapi import BotApiDouble
 from testing.ozonapi import OzonApiDouble
-from tests.e2e.harness import ADMIN_CHAT, BUYER, STAFF, SUPPORT, Desk, run_desk, settings_for
-from tests.faq.content.test_support_chats import demo_with
+from tests.e2e.channels.ozon_setup import ozon_seller
+from tests.e2e.harness import STAFF, SUPPORT, Desk, run_desk
 
-KEY_VAR = "OZON_KEY_QUESTIONS"
 KNOWN = "Сколько идет доставка?"
 UNSURE = "Можете сшить костюм на заказ для свадьбы?"
 
@@ -22,24 +21,16 @@ def test_staff_publish_drafts_with_a_press_or_a_reply(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with BotApiDouble() as api, OzonApiDouble() as ozon:
-        api.add_user(BUYER, "Anna", language_code="ru")
-        api.add_group(SUPPORT, "Lotus Wear support", members=[STAFF])
-        api.add_group(ADMIN_CHAT, "Admins", is_forum=False)
-        monkeypatch.setenv(KEY_VAR, ozon.api_key)
-        content = demo_with(
+        content, settings = ozon_seller(
+            api,
+            ozon,
             tmp_path,
-            f'ozon:\n  client_id: "{ozon.client_id}"\n  api_key_env: {KEY_VAR}\n'
+            monkeypatch,
             "  chats: false\n  questions: true\n",
+            ozon_questions_poll_seconds=0.2,
         )
         known = ozon.buyer_asks(1450023301, KNOWN)
         unsure = ozon.buyer_asks(1450029999, UNSURE)
-        settings = settings_for(
-            api,
-            tmp_path,
-            ozon_api_url=ozon.url,
-            ozon_poll_seconds=0.2,
-            ozon_questions_poll_seconds=0.2,
-        )
 
         async def scenario(desk: Desk) -> None:
             def drafts() -> list:  # type: ignore[type-arg]
