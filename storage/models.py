@@ -403,6 +403,21 @@ class SenderHeartbeat(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class MediaUpload(Base):
+    """A file sent with FAQ answers, as Telegram knows it: sent by its file id once
+    uploaded. Keyed by the file's SHA-256, so an edited file is uploaded anew. Holds
+    the seller's own files' ids only, nothing of a buyer's; rows unused for
+    ``storage.repo.senders.FORGET_UPLOADS_AFTER`` are deleted."""
+
+    __tablename__ = "media_uploads"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: How it was sent: "photo" or "document" (a file id serves one kind).
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    file_id: Mapped[str] = mapped_column(Text)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ProcessedUpdate(Base):
     """Telegram update ids already handled, so a redelivered update is handled once."""
 

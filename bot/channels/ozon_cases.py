@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -144,6 +145,15 @@ class OzonCaseSender:
         if media:
             data = await self._download(str(media[1]))
             name = FILE_NAMES.get(str(media[0]), "file")
+            await client.send_file(route[1], name, base64.b64encode(data).decode())
+        for item in payload.get("media") or ():
+            # An FAQ answer's files (``outgoing.SEND_MEDIA``), from the seller's folder.
+            try:
+                data = Path(str(item["path"])).read_bytes()
+            except OSError as error:
+                log.error("%s is gone from the seller's folder: %s", item["name"], error.strerror)
+                continue
+            name = Path(str(item["name"])).name
             await client.send_file(route[1], name, base64.b64encode(data).decode())
         for part in split_text(body):
             await client.send(route[1], part)

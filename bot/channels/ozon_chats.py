@@ -33,6 +33,7 @@ next pass.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import os
 import time
@@ -55,10 +56,11 @@ from sellerdesk.bot.channels.ozon_client import (
 )
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import outgoing
+from sellerdesk.bot.desk.answers import EntryAnswer
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.i18n.texts import text
 from sellerdesk.faq.content.errors import Problem as ContentProblem
-from sellerdesk.faq.content.model import Content, OzonLink, Seller
+from sellerdesk.faq.content.model import Content, MediaFile, OzonLink, Seller
 from sellerdesk.faq.matching.decision import Action
 from sellerdesk.storage.repo import channels, questions
 from sellerdesk.storage.types import utcnow
@@ -86,6 +88,13 @@ class Answer:
     best: str | None
     score: float | None
     lang: str
+    #: The entry's link buttons written out, and its files: sent in a chat after the
+    #: text (an Ozon chat shows no buttons); not part of a product question's answer.
+    links: str = ""
+    media: tuple[MediaFile, ...] = ()
+
+    def chat_text(self) -> str:
+        return f"{self.text}\n\n{self.links}" if self.links and self.text else self.text
 
 
 class OzonChats:
@@ -299,7 +308,7 @@ class OzonChats:
 
         if not await self.db.run(take) or not answering or found is None:
             return 0
-        return await self._send(seller, client, chat_id, message_id, found.text)
+        return await self._send(seller, client, chat_id, message_id, found)
 
     def _answer(
         self, seller: Seller, question: str, offer_id: str | None = None, *, likely: bool = False
@@ -314,12 +323,14 @@ class OzonChats:
         action = decision.action
         if action is Action.ANSWER and ((entry is not None and entry.handoff) or decision.rest):
             action = Action.HANDOFF  # for a person: a hand-off entry, or a part unanswered
-        answer = ""
+        answer = EntryAnswer("")
         wanted = (Action.ANSWER, Action.SUGGEST) if likely else (Action.ANSWER,)
         if action in wanted and best is not None:
-            answer = self.ctx.faq.answer_text(seller, best.target, lang)
+            answer = self.ctx.faq.answer(seller, best.target, lang)
         return Answer(
-            text=answer,
+            text=answer.text,
+            links="\n".join(f"{label}: {url}" for label, url in answer.links),
+            media=answer.media,
             question=question[:MAX_QUESTION_CHARS],
             action=action,
             best=best.target if best is not None else None,
@@ -328,11 +339,19 @@ class OzonChats:
         )
 
     async def _send(
-        self, seller: Seller, client: OzonChatClient, chat_id: str, message_id: str, answer: str
+        self, seller: Seller, client: OzonChatClient, chat_id: str, message_id: str, answer: Answer
     ) -> int:
         try:
-            for part in split_text(answer):
+            for part in split_text(answer.chat_text()):
                 await client.send(chat_id, part)
+            for media in answer.media:
+                try:
+                    data = await asyncio.to_thread(media.path.read_bytes)
+                except OSError as error:
+                    log.error("%s of %s is gone: %s", media.name, seller.id, error.strerror)
+                    continue
+                encoded = base64.b64encode(data).decode()
+                await client.send_file(chat_id, media.path.name, encoded)
         except OzonRefusedError as error:
             # A closed reply window or a text Ozon will not take: trying again cannot
             # help; the message is left for staff (who see it unread in Ozon).
@@ -362,7 +381,7 @@ class OzonChats:
         if found.action is not Action.ANSWER:
             await self.db.run(lambda: self._set(seller.id, message_id, channels.STAFF))
             return 0
-        return await self._send(seller, client, chat_id, message_id, found.text)
+        return await self._send(seller, client, chat_id, message_id, found)
 
     def _set(self, seller_id: str, message_id: str, state: str) -> None:
         with self.db.transaction() as session:

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from sellerdesk.bot.desk.callbacks import Button, data
 from sellerdesk.bot.i18n.texts import pick_language, text
 from sellerdesk.faq.content.check import chat_owners
-from sellerdesk.faq.content.model import ANY_LANG, Content, Seller
+from sellerdesk.faq.content.model import ANY_LANG, Content, MediaFile, Seller
 from sellerdesk.faq.matching.decision import Action
 from sellerdesk.faq.matching.matcher import Matcher, make_matcher
 
@@ -36,6 +36,21 @@ class Reply:
     text: str
     buttons: list[tuple[str, str]] = field(default_factory=list)
     action: Action | None = None
+
+
+@dataclass(frozen=True)
+class EntryAnswer:
+    """An FAQ entry's (or product's) answer as it goes out: its text, the files sent
+    with it (the text their caption) and its link buttons (label, address)."""
+
+    text: str
+    media: tuple[MediaFile, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
+
+    def plain(self) -> str:
+        """The text with each link written out, for a chat that shows no buttons."""
+        lines = [f"{label}: {url}" for label, url in self.links]
+        return "\n\n".join([self.text, "\n".join(lines)]) if lines else self.text
 
 
 @dataclass(frozen=True)
@@ -223,6 +238,18 @@ class FaqAnswers:
             # the buyer's language: say so rather than switch language unannounced.
             answer = f"{text('answer_other_language', lang)}\n\n{answer}"
         return answer
+
+    def answer(
+        self, seller: Seller, target: str, lang: str, text_: str | None = None
+    ) -> EntryAnswer:
+        """An entry's (or product's) answer with its files and link buttons in ``lang``;
+        ``text_`` replaces its text (an answer with a note added)."""
+        body = self.answer_text(seller, target, lang) if text_ is None else text_
+        entry = None if target.startswith("product:") else seller.entry(target)
+        if entry is None:
+            return EntryAnswer(body)
+        links = tuple((b.text_in(lang, seller.languages), b.url) for b in entry.buttons)
+        return EntryAnswer(body, entry.media, links)
 
     def label(self, seller: Seller, target: str, lang: str) -> str:
         """A button label: the entry's first question in ``lang``, or the product name."""

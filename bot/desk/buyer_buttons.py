@@ -77,7 +77,7 @@ class BuyerButtons(BuyerChat):
         if entry is None and not (is_product and seller.product(target.split(":", 1)[1])):
             return None
         lang = self._lang(w.buyer, seller, press.user_lang)
-        answer = self.ctx.faq.answer_text(seller, target, lang)
+        answer = self.ctx.faq.answer(seller, target, lang)
         buyers.set_current_seller(w.session, w.buyer.id, seller.id, w.buyer.current_offer_id)
         if entry is not None and entry.handoff:
             self._send(w, answer, reply_to=press.reply_to)

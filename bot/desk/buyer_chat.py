@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from sellerdesk.bot.database import Database
 from sellerdesk.bot.desk import cases, escalation, outgoing
+from sellerdesk.bot.desk.answers import EntryAnswer
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.flood import CaseGate, FloodGate
 from sellerdesk.bot.desk.inbound import Incoming, Kind, Press
@@ -111,12 +112,19 @@ class BuyerChat:
         self._send(w, text(key, lang, **values), buttons=buttons, reply_to=reply_to)
 
     def _send(
-        self, w: Where, body: str, *, buttons: Buttons = (), reply_to: int | None = None
+        self,
+        w: Where,
+        body: str | EntryAnswer,
+        *,
+        buttons: Buttons = (),
+        reply_to: int | None = None,
     ) -> None:
-        outgoing.send_text(
+        """A text, or an FAQ answer with its files and link buttons."""
+        answer = body if isinstance(body, EntryAnswer) else EntryAnswer(body)
+        outgoing.send_answer(
             w.session,
+            answer,
             chat_id=w.chat_id,
-            text=body,
             side=Side.BUYER,
             buttons=buttons,
             reply_to=reply_to,

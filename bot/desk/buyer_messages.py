@@ -144,7 +144,7 @@ class BuyerMessages(BuyerChat):
         if entry is not None and entry.handoff:
             return  # an entry that hands off: staff have the case already
         lang = self._lang(w.buyer, seller, decision.lang, msg.user_lang)
-        self._send(w, self.ctx.faq.answer_text(seller, best.target, lang), reply_to=msg.message_id)
+        self._send(w, self.ctx.faq.answer(seller, best.target, lang), reply_to=msg.message_id)
         self._log_question(w, seller, question, Action.ANSWER, decision)
         staff = cases.staff_lang(seller)
         label = self.ctx.faq.label(seller, best.target, staff)
@@ -267,12 +267,13 @@ class BuyerMessages(BuyerChat):
         logged = self._log_question(w, seller, question, action, decision)
         human = (text("button_human", lang), data(Button.HUMAN, seller.id, logged))
         if decision.action is Action.ANSWER and best is not None:
-            answer = self.ctx.faq.answer_text(seller, best.target, lang)
+            answer = self.ctx.faq.answer(seller, best.target, lang)
             if decision.rest and not handoff_entry:
                 # A message that asked two things: the part the FAQ answers is answered,
                 # the rest is for a person (the button below opens a case with the
                 # whole message).
-                answer = self.ctx.faq.with_rest(answer, decision.rest, lang)
+                with_rest = self.ctx.faq.with_rest(answer.text, decision.rest, lang)
+                answer = self.ctx.faq.answer(seller, best.target, lang, with_rest)
             if handoff_entry:
                 self._send(w, answer, reply_to=msg.message_id)
                 self._handoff(w, seller, msg, lang, decision, answered=best.target)

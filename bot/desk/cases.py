@@ -27,6 +27,7 @@ from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import pick_language, text
 from sellerdesk.bot.schedule import deadlines
 from sellerdesk.bot.staff_chats import StaffChats
+from sellerdesk.faq.content.hours import WEEKDAYS
 from sellerdesk.faq.content.model import Content, Seller
 from sellerdesk.faq.matching.decision import Candidate
 from sellerdesk.faq.matching.normalize import ORDER_NUMBER
@@ -191,11 +192,43 @@ def deadline_text(case: Case, seller: Seller) -> str:
     """When staff will have answered by, as the buyer reads it: in the shop's
     ``timezone``, named ("07.12.2026 13:33 (Moscow)"; the bot does not know the buyer's
     zone, and saying which beats a wrong local time)."""
-    due = (case.opened_at + seller.sla.first_reply).astimezone(ZoneInfo(seller.timezone))
+    hours = deadlines.business_hours(seller)
+    due = deadlines.due_at(case.opened_at, seller.sla.first_reply, hours)
+    due = due.astimezone(ZoneInfo(seller.timezone))
     if seller.timezone == "UTC":
         return f"{due:%d.%m.%Y %H:%M} UTC"
     city = seller.timezone.rsplit("/", 1)[-1].replace("_", " ")
     return f"{due:%d.%m.%Y %H:%M} ({city})"
+
+
+#: Days ahead from which "staff are back" names the date besides the weekday.
+AWAY_DATE_DAYS = 6
+
+
+def away_note(seller: Seller, lang: str | None, now: datetime) -> str:
+    """What a buyer handed to staff at ``now`` is told when staff are not at work (the
+    seller's ``hours``, holidays closed): the seller's ``away`` text in the buyer's
+    language (else the seller's first), and when staff are back, in the seller's
+    time zone. Empty within hours, and for a seller without hours."""
+    hours = seller.hours
+    if hours is None or hours.is_open(now):
+        return ""
+    parts = [seller.away_in(lang) or ""]
+    back = hours.next_open(now)
+    if back is not None:
+        zone = ZoneInfo(seller.timezone)
+        local = back.astimezone(zone)
+        said = pick_language(lang)
+        values = {
+            "day": text(f"weekday_{WEEKDAYS[local.weekday()]}", said),
+            "time": f"{local:%H:%M}",
+            "zone": seller.timezone,
+        }
+        if (local.date() - now.astimezone(zone).date()).days >= AWAY_DATE_DAYS:
+            parts.append(text("away_back_date", said, date=f"{local:%d.%m.%Y}", **values))
+        else:
+            parts.append(text("away_back", said, **values))
+    return " ".join(p for p in parts if p)
 
 
 def card_text(
@@ -309,18 +342,21 @@ def buyer_note(
     key: str,
     *,
     buttons: outgoing.Buttons = (),
+    tail: str = "",
     now: datetime | None = None,
     **values: str,
 ) -> None:
     """A bot message to the case's buyer in their language, mapped to the case so a
-    reply to it continues the case."""
+    reply to it continues the case. ``tail``: a paragraph added below (the text for
+    outside working hours, :func:`away_note`)."""
     chat_id = buyer_chat(case)
     if chat_id is None:  # the buyer was forgotten: nobody to tell
         return
+    body = text(key, pick_language(case.lang), **values)
     outgoing.send_text(
         session,
         chat_id=chat_id,
-        text=text(key, pick_language(case.lang), **values),
+        text=f"{body}\n\n{tail}" if tail else body,
         side=Side.BUYER,
         case_id=case.id,
         buttons=buttons,
@@ -391,7 +427,7 @@ def open_case(
         return case, False
     if buyer.comment_case_id is not None:
         buyers.set_comment_case(session, buyer.id, None)
-    steps = deadlines.schedule_steps(deadlines.case_sla(case, seller))
+    steps = deadlines.schedule_steps(deadlines.case_sla(case, seller, now))
     reminders.schedule(session, case.id, now, steps, now=now, replace=False)
     alias = buyers.buyer_alias(session, buyer.id, seller.id, ctx.alias_key, now)
     card = card_text(case, seller, alias, ctx.faq, near=near, answered=answered)
@@ -421,6 +457,7 @@ def open_case(
         session,
         case,
         "case_opened_waiting" if blocked else "case_opened",
+        tail=away_note(seller, case.lang, now),
         number=str(case.number),
         shop=seller.name,
         deadline=deadline_text(case, seller),
@@ -534,6 +571,19 @@ def relay_to_staff(
     if cases.record_buyer_message(session, case.id, now):
         # The first unanswered message since staff last replied: the next reply's clock.
         deadlines.start_clock(session, case, seller, now)
+        away = away_note(seller, case.lang, now)
+        chat_id = buyer_chat(case)
+        if away and chat_id is not None:
+            # Once per wait, not per message: the buyer knows when staff are back.
+            outgoing.send_text(
+                session,
+                chat_id=chat_id,
+                text=away,
+                side=Side.BUYER,
+                case_id=case.id,
+                record=Direction.SYSTEM,
+                now=now,
+            )
 
 
 def relay_to_buyer(
@@ -547,12 +597,14 @@ def relay_to_buyer(
     body: str = "",
     plain: bool = False,
     media: tuple[str, str] | None = None,
+    teach: tuple[DeskContext, Seller] | None = None,
     now: datetime | None = None,
 ) -> bool:
     """Copy a staff message to the buyer under the shop's name; stops the reply clock.
 
     The first text staff send in a case (``body``: the text or caption) is kept as the
-    case's answer, for ``sellerdesk faq gaps`` drafts. ``plain``: text without
+    case's answer, for ``sellerdesk faq gaps`` drafts and, with ``teach``, offered in
+    the topic as a new FAQ entry (:func:`teach_offer`). ``plain``: text without
     formatting of its own, which the sender may fold with staff's next waiting texts
     while the buyer's chat is paced.
 
@@ -581,8 +633,8 @@ def relay_to_buyer(
         cases.note_staff_message(session, case.id, now)
     else:
         cases.record_staff_reply(session, case.id, now)
-    if body.strip():
-        questions.keep_first_answer(session, case.id, body)
+    if body.strip() and questions.keep_first_answer(session, case.id, body) and teach:
+        teach_offer(session, teach[0], case, teach[1], now, first_answer=body)
     return True
 
 
@@ -647,15 +699,28 @@ def _copy(
 TEACH_NEW = "+"
 
 
+#: Case event: the buttons to teach the FAQ were posted in the topic (once a case).
+EVENT_TEACH_OFFERED = "teach_offered"
+
+
 def teach_offer(
-    session: Session, ctx: DeskContext, case: Case, seller: Seller, now: datetime | None = None
+    session: Session,
+    ctx: DeskContext,
+    case: Case,
+    seller: Seller,
+    now: datetime | None = None,
+    first_answer: str | None = None,
 ) -> None:
-    """At closing, when staff answered the buyer's question: buttons to put the question
-    into the seller's faq.yaml, as another wording of an entry that came close or as a
-    new entry with staff's first answer (see ``StaffConversation.teach``)."""
+    """Buttons to put the buyer's question into the seller's faq.yaml, as another
+    wording of an entry that came close or as a new entry with staff's first answer
+    (see ``StaffConversation.teach``): posted once a case, after staff's first answer
+    (``first_answer``, just kept), or at closing when none came before."""
     question = (case.subject or "").strip()
     if case.kind is not CaseKind.QUESTION or not question or seller.path is None:
         return
+    if any(e.kind == EVENT_TEACH_OFFERED for e in cases.list_events(session, case.id)):
+        return
+    answered = first_answer or case.first_answer
     lang = staff_lang(seller)
     decision = ctx.faq.matcher(seller).decide(question)
     rows: list[list[tuple[str, str]]] = []
@@ -666,10 +731,11 @@ def teach_offer(
         if fits(pressed):
             label = clip(ctx.faq.label(seller, c.target, lang), ONE_TAP_LABEL_CHARS)
             rows.append([(f"➕ {label}", pressed)])
-    if case.first_answer:
+    if answered:
         rows.append([(text("button_teach_new", lang), data(Button.TEACH, case.id, TEACH_NEW))])
     if not rows:
         return
+    cases.add_event(session, case.id, EVENT_TEACH_OFFERED, actor="system")
     outgoing.send_text(
         session,
         chat_id=case.staff_chat_id or seller.support_chat_id,

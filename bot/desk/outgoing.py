@@ -29,18 +29,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from sellerdesk.storage.models import Direction, OutboxKind, OutboxMessage, OutboxStatus
 from sellerdesk.storage.repo import channels, outbox
 
+if TYPE_CHECKING:
+    from sellerdesk.bot.desk.answers import EntryAnswer
+    from sellerdesk.faq.content.model import MediaFile
+
 log = logging.getLogger(__name__)
 
 #: Outbox kinds beyond :class:`storage.models.OutboxKind` (the column is free text).
 CLOSE_FORUM_TOPIC = "close_forum_topic"
 REOPEN_FORUM_TOPIC = "reopen_forum_topic"
+#: A text with files from the seller's folder (an FAQ answer with ``media``): a photo,
+#: document or album, the text as its caption (``bot.telegram_io.outbox.media``).
+SEND_MEDIA = "send_media"
 
 #: An inline keyboard: rows of (label, callback data).
 Buttons = Sequence[Sequence[tuple[str, str]]]
@@ -148,6 +155,8 @@ def send_text(
     carries: tuple[int, int] | None = None,
     later: Urgency = Urgency.NOW,
     ozon_question: int | None = None,
+    media: Sequence[MediaFile] = (),
+    links: Sequence[tuple[str, str]] = (),
     now: datetime | None = None,
 ) -> None:
     """Queue a text message.
@@ -168,13 +177,25 @@ def send_text(
         later: a notice or digest that waits while buyers' words wait for the chat.
         ozon_question: the row id of an Ozon product question this text is the draft of:
             the sent message is recorded on it, so staff's replies to it are answers.
+        media: files sent with the text (an FAQ answer's): the text is their caption.
+        links: link buttons (label, address), above ``buttons``; an Ozon chat, which
+            shows no buttons, gets them written out after the text.
     """
     if buttons and channels.is_ozon_chat(chat_id):
         # An Ozon chat shows no buttons: a note that needs them (a rating, the
         # complaint button) is not for that channel.
         log.info("a note with buttons is not sent into an Ozon chat")
         return
+    if links and channels.is_ozon_chat(chat_id):
+        text = "\n\n".join([text, "\n".join(f"{label}: {url}" for label, url in links)])
+        links = ()
     payload: dict[str, Any] = {"side": side.value, "text": fit_message(text, html), "html": html}
+    if links:
+        payload["links"] = [[label, url] for label, url in links]
+    if media:
+        payload["media"] = [
+            {"name": m.name, "path": str(m.path), "kind": m.kind, "digest": m.digest} for m in media
+        ]
     if later is not Urgency.NOW:
         payload["later"] = int(later)
     if carries is not None:
@@ -185,7 +206,7 @@ def send_text(
         payload["buttons"] = [[list(button) for button in row] for row in buttons]
     _enqueue(
         session,
-        OutboxKind.SEND_TEXT,
+        SEND_MEDIA if media else OutboxKind.SEND_TEXT,
         chat_id,
         payload,
         case_id=case_id,
@@ -196,6 +217,12 @@ def send_text(
         thread_id=thread_id,
         now=now,
     )
+
+
+def send_answer(session: Session, answer: EntryAnswer, **options: Any) -> None:
+    """Queue an FAQ answer: its text with its files and link buttons (``options`` as
+    :func:`send_text` takes them)."""
+    send_text(session, text=answer.text, media=answer.media, links=answer.links, **options)
 
 
 def copy_messages(

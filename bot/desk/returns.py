@@ -27,7 +27,7 @@ from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.inbound import Incoming, Kind, Press, PressResult
 from sellerdesk.bot.desk.outgoing import Buttons, Side
 from sellerdesk.bot.i18n.texts import pick_language, text
-from sellerdesk.bot.schedule.deadlines import return_sla, schedule_steps
+from sellerdesk.bot.schedule.deadlines import business_hours, case_sla, due_at, schedule_steps
 from sellerdesk.faq.content.model import Seller
 from sellerdesk.faq.matching.normalize import ORDER_NUMBER
 from sellerdesk.storage.models import (
@@ -397,7 +397,8 @@ class ReturnFlow:
         values = {"step": ReturnStep.SUBMITTED, "comment": comment, "case_id": case.id}
         returns_repo.advance(session, flow.id, ReturnStep.COMMENT, values, now)
         if cases_repo.start_reply_clock(session, case.id, now):
-            reminders.schedule(session, case.id, now, schedule_steps(return_sla(seller)), now=now)
+            steps = schedule_steps(case_sla(case, seller, now))
+            reminders.schedule(session, case.id, now, steps, now=now)
         alias = buyers.buyer_alias(session, buyer.id, seller.id, self.ctx.alias_key, now)
         card = card_text(case, flow, seller, alias, comment)
         cases.place_in_staff_chat(
@@ -423,9 +424,15 @@ class ReturnFlow:
                 record=Direction.TO_STAFF,
                 now=now,
             )
-        due = (now + seller.returns.decide_within).strftime("%d.%m.%Y %H:%M UTC")
+        due = due_at(now, seller.returns.decide_within, business_hours(seller))
         cases.buyer_note(
-            session, case, "return_submitted", number=str(case.number), deadline=due, now=now
+            session,
+            case,
+            "return_submitted",
+            tail=cases.away_note(seller, case.lang, now),
+            number=str(case.number),
+            deadline=due.strftime("%d.%m.%Y %H:%M UTC"),
+            now=now,
         )
 
 

@@ -147,6 +147,7 @@ class StaffConversation:
                 body=msg.body,
                 plain=msg.kind is Kind.TEXT and not msg.formatted,
                 media=msg.media,
+                teach=(self.ctx, seller),
             )
 
     def _edited(self, session: Session, case: Case, msg: Incoming) -> None:
@@ -296,11 +297,12 @@ class StaffConversation:
         buyer_chat = cases.buyer_chat(case)
         if buyer_chat is None:
             return text("staff_case_closed", lang, number=str(case.number))
-        body = self.ctx.faq.answer_text(seller, target, pick_language(case.lang))
-        outgoing.send_text(
+        answer = self.ctx.faq.answer(seller, target, pick_language(case.lang))
+        body = answer.text
+        outgoing.send_answer(
             session,
+            answer,
             chat_id=buyer_chat,
-            text=body,
             side=Side.BUYER,
             case_id=case.id,
             record=Direction.SYSTEM,

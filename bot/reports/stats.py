@@ -1,15 +1,15 @@
 """``sellerdesk stats`` and ``/stats``: per seller, what the desk did in a period.
 
 Cases opened and closed, questions the FAQ settled without a person (the deflection
-rate), the median and 90th-percentile time to the first staff reply, and ratings; the
-same per UTC day for the chart (:mod:`bot.reports.charts`), which staff and admins ask for in
-Telegram with ``/stats``.
+rate), the median and 90th-percentile time to the first staff reply, and ratings, with
+the resolution figures of :mod:`bot.reports.resolution` (FAQ answers resolved, cases
+reopened, the first reply in working time, CSAT); the same per UTC day for the chart
+(:mod:`bot.reports.charts`), which staff and admins ask for in Telegram with ``/stats``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +27,14 @@ from sellerdesk.bot.desk.inbound import Incoming
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import text
 from sellerdesk.bot.reports.charts import ChartData, DayFigures, rating_mean, render_chart
+from sellerdesk.bot.reports.resolution import (
+    ResolutionFigures,
+    duration,
+    percentile,
+    resolution_figures,
+)
 from sellerdesk.bot.telegram_io.pacing import Pacer
+from sellerdesk.faq.content.hours import WorkingHours
 from sellerdesk.faq.content.model import Seller
 from sellerdesk.storage.models import QuestionOutcome
 from sellerdesk.storage.repo import outbox, questions, updates
@@ -40,17 +47,6 @@ log = logging.getLogger(__name__)
 DEFAULT_CHART_DAYS = 30
 #: Longest period a chart covers: a year of daily bars is still readable.
 MAX_CHART_DAYS = 365
-
-
-def percentile(sorted_values: Sequence[float], share: float) -> float | None:
-    """The nearest-rank percentile (``share`` in [0, 1]) of ascending values; None if empty.
-
-    Nearest rank, not interpolation: the figure is a time some case really took.
-    """
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(share * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 @dataclass(frozen=True)
@@ -69,6 +65,8 @@ class SellerStats:
     #: Channel -> (questions, settled by the FAQ), when buyers asked anywhere but the
     #: bot's own chat (an Ozon chat).
     channels: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: FAQ answers resolved, reopened cases, working-time first reply, CSAT.
+    resolution: ResolutionFigures | None = None
 
     @property
     def rating_count(self) -> int:
@@ -97,11 +95,21 @@ class SellerStats:
                 name: {"questions": asked, "deflected": settled}
                 for name, (asked, settled) in sorted(self.channels.items())
             },
+            **(self.resolution.as_json() if self.resolution is not None else {}),
         }
 
 
-def seller_stats(session: Session, seller_id: str, since: datetime, until: datetime) -> SellerStats:
-    """The figures of one seller over ``[since, until)``."""
+def seller_stats(
+    session: Session,
+    seller_id: str,
+    since: datetime,
+    until: datetime,
+    *,
+    hours: WorkingHours | None = None,
+    now: datetime | None = None,
+) -> SellerStats:
+    """The figures of one seller over ``[since, until)``, judged at ``now`` (default
+    ``until``); ``hours``: the seller's working hours (None: calendar time)."""
     figures = case_figures(session, seller_id, since, until)
     deflection = questions.deflection(session, since, until, seller_id)
     per_channel = questions.deflection_by_channel(session, since, until, seller_id)
@@ -123,6 +131,16 @@ def seller_stats(session: Session, seller_id: str, since: datetime, until: datet
             if set(per_channel) - {questions.TELEGRAM}
             else {}
         ),
+        resolution=resolution_figures(
+            session,
+            seller_id,
+            since,
+            until,
+            now=now or until,
+            hours=hours,
+            first_reply_times=figures.first_reply_times,
+            ratings=figures.ratings,
+        ),
     )
 
 
@@ -133,20 +151,6 @@ CHANNEL_NAMES = {
     "tg_business": "shop's Telegram account",
     "ozon_question": "Ozon product questions",
 }
-
-
-def duration(seconds: float | None) -> str:
-    """``95`` -> ``1m35s``; ``None`` -> ``-``."""
-    if seconds is None:
-        return "-"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 def format_stats(stats: SellerStats) -> str:
@@ -168,6 +172,7 @@ def format_stats(stats: SellerStats) -> str:
             f"p90 {duration(stats.first_reply_p90_s)} ({stats.first_replies} cases)",
             f"  ratings: {stats.rating_count}"
             + (f", mean {mean:.2f} ({ratings})" if mean is not None else ""),
+            *(stats.resolution.lines() if stats.resolution is not None else []),
         ]
     )
 
@@ -240,8 +245,10 @@ def seller_chart(
     first_reply_deadline_s: float | None,
     days: int = DEFAULT_CHART_DAYS,
     now: datetime,
+    hours: WorkingHours | None = None,
 ) -> SellerChart:
-    """The chart data and the text figures of the seller's last ``days`` UTC days."""
+    """The chart data and the text figures of the seller's last ``days`` UTC days
+    (``hours``: the seller's working hours, for the first reply in working time)."""
     since, until = chart_period(days, now)
     data = ChartData(
         shop=shop,
@@ -249,7 +256,8 @@ def seller_chart(
         ratings=stats_repo.ratings(session, seller_id, since, until),
         first_reply_deadline_s=first_reply_deadline_s,
     )
-    return SellerChart(data, seller_stats(session, seller_id, since, until), days)
+    stats = seller_stats(session, seller_id, since, until, hours=hours, now=now)
+    return SellerChart(data, stats, days)
 
 
 def caption(chart: SellerChart, lang: str) -> str:
@@ -261,7 +269,7 @@ def caption(chart: SellerChart, lang: str) -> str:
         if mean is not None
         else text("stats_no_ratings", lang)
     )
-    return text(
+    body = text(
         "stats_caption",
         lang,
         shop=chart.data.shop,
@@ -275,6 +283,7 @@ def caption(chart: SellerChart, lang: str) -> str:
         p90=duration(stats.first_reply_p90_s),
         ratings=ratings,
     )
+    return body if stats.resolution is None else f"{body}\n{stats.resolution.caption(lang)}"
 
 
 # ---------------------------------------------------------------------- /stats in Telegram
@@ -412,6 +421,7 @@ class StatsReports:
             first_reply_deadline_s=seller.sla.first_reply.total_seconds(),
             days=days,
             now=now or datetime.now(UTC),
+            hours=seller.hours,
         )
 
     @staticmethod

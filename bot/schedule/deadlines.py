@@ -1,6 +1,13 @@
 """Reply-deadline policy: which reminders a reply clock gets, when the reply is due,
 and durations as staff read them. Pure arithmetic plus one write (the schedule), so
-opening a case can start its clock without knowing about the sweep."""
+opening a case can start its clock without knowing about the sweep.
+
+With ``sla.clock: business`` the seller's offsets (``first_reply``, ``remind_after``,
+``escalate_after``, ``returns.decide_within``) count only the seller's working
+``hours``: :func:`on_wall` turns them into calendar offsets from the clock's start,
+and everything after that (the schedule rows, the Ozon window cap, "time left" in a
+reminder) works on calendar time as with ``wall``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from sellerdesk.bot.i18n.texts import text
+from sellerdesk.faq.content.hours import WorkingHours
 from sellerdesk.faq.content.model import Seller, Sla
 from sellerdesk.storage.models import Case, CaseKind, Reminder, ReminderKind
 from sellerdesk.storage.repo import channels, reminders
@@ -32,6 +40,41 @@ def schedule_steps(sla: Sla) -> list[tuple[ReminderKind, timedelta]]:
     steps = [(ReminderKind.REMINDER, offset) for offset in offsets]
     steps.append((ReminderKind.ESCALATION, sla.escalate_after))
     return steps
+
+
+def business_hours(seller: Seller) -> WorkingHours | None:
+    """The hours the seller's deadlines count, None when they run on calendar time
+    (``sla.clock: wall``, the default)."""
+    if seller.sla.clock == "business" and seller.hours is not None:
+        return seller.hours
+    return None
+
+
+def due_at(start: datetime, offset: timedelta, hours: WorkingHours | None) -> datetime:
+    """``offset`` after ``start``: on calendar time, or counting only ``hours``. When
+    the working time does not pass within a year (holidays all year), calendar time."""
+    if hours is None:
+        return start + offset
+    try:
+        return hours.add_working(start, offset)
+    except ValueError:
+        return start + offset
+
+
+def on_wall(sla: Sla, start: datetime, hours: WorkingHours | None) -> Sla:
+    """``sla`` with every offset in calendar time from ``start``: the same policy when
+    ``hours`` is None, else each offset stretched over the closed time it spans."""
+    if hours is None:
+        return sla
+
+    def wall(offset: timedelta) -> timedelta:
+        return due_at(start, offset, hours) - start
+
+    return Sla(
+        first_reply=wall(sla.first_reply),
+        remind_after=tuple(wall(o) for o in sla.remind_after),
+        escalate_after=wall(sla.escalate_after),
+    )
 
 
 def return_sla(seller: Seller) -> Sla:
@@ -67,14 +110,22 @@ def ozon_sla(sla: Sla) -> Sla:
     )
 
 
-def case_sla(case: Case, seller: Seller) -> Sla:
-    """The deadline policy of ``case``: its return decision, an Ozon chat's window, or
-    the seller's replies."""
+def case_sla(case: Case, seller: Seller, start: datetime | None = None) -> Sla:
+    """The deadline policy of ``case``'s reply clock started at ``start`` (default: the
+    case's ``awaiting_reply_since``), in calendar time: its return decision, an Ozon
+    chat's window, or the seller's replies.
+
+    Under ``sla.clock: business`` the offsets are stretched over closed time first
+    (:func:`on_wall`); the Ozon window stays calendar time and caps them after.
+    """
+    start = start or case.awaiting_reply_since
+    hours = business_hours(seller) if start is not None else None
     if case.kind is CaseKind.RETURN:
-        return return_sla(seller)
+        return return_sla(seller) if start is None else on_wall(return_sla(seller), start, hours)
+    sla = seller.sla if start is None else on_wall(seller.sla, start, hours)
     if case.buyer_chat_id is not None and channels.is_ozon_chat(case.buyer_chat_id):
-        return ozon_sla(seller.sla)
-    return seller.sla
+        return ozon_sla(sla)
+    return sla
 
 
 def deadline(start: datetime, sla: Sla) -> datetime:
@@ -104,5 +155,5 @@ def start_clock(
     """Schedule the reminders and the escalation of ``case``'s reply clock started at
     ``start`` (replacing any earlier schedule of the case)."""
     start = start or utcnow()
-    steps = schedule_steps(case_sla(case, seller))
+    steps = schedule_steps(case_sla(case, seller, start))
     return reminders.schedule(session, case.id, start, steps, now=start)

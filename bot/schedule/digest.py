@@ -1,6 +1,7 @@
 """The daily digest: once a day, at the seller's local hour, their staff chat gets the
-state of the desk and the questions the FAQ could not answer, grouped, so staff see
-which FAQ entries to add.
+state of the desk, the day's resolution figures (first reply in calendar and working
+time, CSAT, reopened cases, the FAQ answers of the day before judged) and the questions
+the FAQ could not answer, grouped, so staff see which FAQ entries to add.
 
 Runs on the deadline sweep's tick. Each digest is claimed by a row for (seller,
 local day) in the same transaction as its outbox message, so it goes out once per
@@ -22,11 +23,19 @@ from sellerdesk.bot.desk import cases, outgoing
 from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.desk.outgoing import Side
 from sellerdesk.bot.i18n.texts import text
+from sellerdesk.bot.reports.resolution import (
+    ResolutionFigures,
+    duration,
+    percentile,
+    resolution_figures,
+    share,
+)
 from sellerdesk.bot.reports.unanswered import find_gaps
 from sellerdesk.bot.schedule.deadlines import case_sla, deadline
 from sellerdesk.faq.content.model import Seller
 from sellerdesk.storage.repo import cases as cases_repo
 from sellerdesk.storage.repo import sellers, stats
+from sellerdesk.storage.repo.stats import RESOLUTION_WINDOW, Resolution
 from sellerdesk.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -50,6 +59,15 @@ class Figures:
     rated: int
     gaps: list[tuple[str, int]]
     unanswered: int
+    #: Reopened cases, first reply (working time), CSAT and rating offers of the day.
+    resolution: ResolutionFigures | None = None
+    #: Median and p90 of the first staff reply in calendar time, cases opened that day.
+    first_reply_median_s: float | None = None
+    first_reply_p90_s: float | None = None
+    #: The FAQ answers of the day before the digest's day, judged now: their window for
+    #: asking a person has passed, so none is pending (the day's own answers would
+    #: nearly all be).
+    answers: Resolution | None = None
 
 
 def digest_due(seller: Seller, now: datetime) -> tuple[date, datetime]:
@@ -87,6 +105,18 @@ def figures(session: Session, seller: Seller, now: datetime) -> Figures:
     total = sum(rating * n for rating, n in counted.ratings.items())
     found = find_gaps(session, seller.id, since, now, taken_ids=[e.id for e in seller.entries])
     gaps = [(draft.example, draft.count) for draft in found.drafts]
+    resolution = resolution_figures(
+        session,
+        seller.id,
+        since,
+        now,
+        now=now,
+        hours=seller.hours,
+        first_reply_times=counted.first_reply_times,
+        ratings=counted.ratings,
+    )
+    waits = counted.first_reply_seconds
+    answered_since = since - RESOLUTION_WINDOW
     return Figures(
         open_cases=len(open_cases),
         overdue=overdue,
@@ -95,6 +125,10 @@ def figures(session: Session, seller: Seller, now: datetime) -> Figures:
         rated=rated,
         gaps=gaps,
         unanswered=found.unanswered,
+        resolution=resolution,
+        first_reply_median_s=percentile(waits, 0.5),
+        first_reply_p90_s=percentile(waits, 0.9),
+        answers=stats.faq_resolution(session, seller.id, answered_since, since, now=now),
     )
 
 
@@ -107,6 +141,7 @@ def digest_text(seller: Seller, day: date, found: Figures) -> str:
         text("digest_overdue", lang, n=str(found.overdue)),
         text("digest_closed", lang, n=str(found.closed)),
         text("digest_rating", lang, rating=rating),
+        *_resolution_lines(found, lang),
         "",
     ]
     if not found.gaps:
@@ -118,6 +153,46 @@ def digest_text(seller: Seller, day: date, found: Figures) -> str:
         if len(found.gaps) > GAPS_LISTED:
             lines.append(text("digest_more_gaps", lang, n=str(len(found.gaps) - GAPS_LISTED)))
     return "\n".join(lines)
+
+
+def _resolution_lines(found: Figures, lang: str) -> list[str]:
+    """The digest's lines on reply times, CSAT, reopened cases and FAQ answers."""
+    lines = []
+    figures = found.resolution
+    if figures is not None:
+        lines += [
+            text(
+                "digest_first_reply",
+                lang,
+                median=duration(found.first_reply_median_s),
+                p90=duration(found.first_reply_p90_s),
+                work_median=duration(figures.first_reply_working_median_s),
+                work_p90=duration(figures.first_reply_working_p90_s),
+            ),
+            text(
+                "digest_csat",
+                lang,
+                csat=share(figures.csat),
+                response=share(figures.offers.response_rate),
+                rated=str(figures.offers.rated),
+                offered=str(figures.offers.offered),
+            ),
+            text("digest_reopened", lang, n=str(figures.reopens.cases)),
+        ]
+    answers = found.answers
+    if answers is not None and answers.settled:
+        lines.append(
+            text(
+                "digest_faq_resolution",
+                lang,
+                rate=share(answers.rate),
+                settled=str(answers.settled),
+                confirmed=str(answers.confirmed),
+                assumed=str(answers.assumed),
+                not_resolved=str(answers.not_resolved),
+            )
+        )
+    return lines
 
 
 class DigestSweep:

@@ -48,7 +48,7 @@ def reminder_text(case: Case, seller: Seller, reminder: Reminder, now: datetime)
     how long is left before the deadline (or how long it is overdue)."""
     lang = cases.staff_lang(seller)
     start = case.awaiting_reply_since or reminder.due_at
-    left = deadline(start, case_sla(case, seller)) - now
+    left = deadline(start, case_sla(case, seller, start)) - now
     values = {
         "number": str(case.number),
         "who": mention(case, lang),

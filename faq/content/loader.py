@@ -15,6 +15,7 @@ from sellerdesk.faq.content.checker import (
 )
 from sellerdesk.faq.content.errors import ContentError, Problem
 from sellerdesk.faq.content.faq_file import (
+    BUTTON_KEYS,
     ENTRY_OPTIONAL,
     ENTRY_REQUIRED,
     TEMPLATE_KEYS,
@@ -141,6 +142,7 @@ def known_keys() -> dict[str, frozenset[str]]:
         "seller.telegram_business": frozenset(BUSINESS_REQUIRED + BUSINESS_OPTIONAL),
         "faq": frozenset({"entries"}),
         "faq.entry": frozenset(ENTRY_REQUIRED + ENTRY_OPTIONAL),
+        "faq.button": frozenset(BUTTON_KEYS),
         "templates": frozenset({"templates"}),
         "templates.template": frozenset(TEMPLATE_KEYS),
     }
@@ -155,6 +157,7 @@ def required_keys() -> dict[str, frozenset[str]]:
         "seller.telegram_business": frozenset(BUSINESS_REQUIRED),
         "faq": frozenset({"entries"}),
         "faq.entry": frozenset(ENTRY_REQUIRED),
+        "faq.button": frozenset(BUTTON_KEYS),
         "templates": frozenset({"templates"}),
         "templates.template": frozenset(TEMPLATE_KEYS),
     }

@@ -11,8 +11,45 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from sellerdesk.faq.content.hours import WorkingHours
+
 #: Language key used when a question list or answer is given without languages.
 ANY_LANG = "*"
+
+
+#: What an FAQ answer's file goes out as: a picture (png, jpg) or a document (pdf).
+PHOTO = "photo"
+DOCUMENT = "document"
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A file sent with an FAQ answer (faq.yaml ``media``), as checked when loaded."""
+
+    #: As written in faq.yaml: a path inside the seller's folder.
+    name: str
+    path: Path
+    #: :data:`PHOTO` or :data:`DOCUMENT`.
+    kind: str
+    size: int
+    #: SHA-256 of the bytes when loaded: the key of the file's Telegram file id, so a
+    #: file is uploaded once and an edited file is uploaded again.
+    digest: str
+
+
+@dataclass(frozen=True)
+class LinkButton:
+    """A link button under an FAQ answer (faq.yaml ``buttons``)."""
+
+    #: language -> label; ``ANY_LANG`` when the file gave one string.
+    text: dict[str, str]
+    url: str
+
+    def text_in(self, lang: str | None, fallback: list[str] | tuple[str, ...] = ()) -> str:
+        for candidate in (lang, *fallback, ANY_LANG):
+            if candidate is not None and candidate in self.text:
+                return self.text[candidate]
+        return next(iter(self.text.values()))
 
 
 @dataclass(frozen=True)
@@ -27,6 +64,10 @@ class Entry:
     keywords: tuple[str, ...] = ()
     handoff: bool = False
     line: int = 0
+    #: Files sent with the answer, the answer as their caption.
+    media: tuple[MediaFile, ...] = ()
+    #: Link buttons under the answer.
+    buttons: tuple[LinkButton, ...] = ()
 
     def all_questions(self) -> list[str]:
         """Every question variant, whatever its language."""
@@ -95,6 +136,13 @@ class Sla:
         timedelta(hours=20),
     )
     escalate_after: timedelta = timedelta(hours=24)
+    #: What the offsets count: ``wall`` (calendar time) or ``business`` (only the
+    #: seller's ``hours``; see :mod:`bot.schedule.deadlines`).
+    clock: str = "wall"
+
+
+#: ``sla.clock`` values.
+CLOCKS = ("wall", "business")
 
 
 @dataclass(frozen=True)
@@ -189,6 +237,11 @@ class Seller:
     ozon: OzonLink | None = None
     #: The seller's own Telegram account the bot answers for, None when not connected.
     telegram_business: BusinessLink | None = None
+    #: When staff work (``hours`` and ``holidays``, in ``timezone``); None: no hours
+    #: given, staff count as always at work.
+    hours: WorkingHours | None = None
+    #: Language -> what a buyer is told when handed to staff outside ``hours``.
+    away: dict[str, str] = field(default_factory=dict)
     entries: tuple[Entry, ...] = ()
     products: tuple[Product, ...] = ()
     templates: tuple[Template, ...] = ()
@@ -213,6 +266,14 @@ class Seller:
         if by_language:
             return by_language
         return [self.support_chat_id, *(g.chat_id for g in extra if not g.languages)]
+
+    def away_in(self, lang: str | None) -> str | None:
+        """The ``away`` text in ``lang``, else in the seller's first language, else any
+        given; None when there is none."""
+        for candidate in (lang, self.default_language, ANY_LANG):
+            if candidate is not None and candidate in self.away:
+                return self.away[candidate]
+        return next(iter(self.away.values()), None)
 
     def entry(self, entry_id: str) -> Entry | None:
         for e in self.entries:

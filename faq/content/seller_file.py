@@ -4,18 +4,31 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ruamel.yaml.nodes import Node, ScalarNode
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from sellerdesk.faq.content.checker import (
     Checker,
     load_yaml,
 )
 from sellerdesk.faq.content.errors import Problem
+from sellerdesk.faq.content.hours import (
+    WEEKDAYS,
+    HoursError,
+    Span,
+    WorkingHours,
+    parse_days,
+    parse_holiday,
+    parse_spans,
+    span_text,
+)
 from sellerdesk.faq.content.model import (
+    ANY_LANG,
+    CLOCKS,
     DEFAULT_BUSINESS_QUIET_MINUTES,
     BusinessLink,
     OzonLink,
@@ -37,10 +50,13 @@ SELLER_OPTIONAL = (
     "support_chats",
     "ozon",
     "telegram_business",
+    "hours",
+    "holidays",
+    "away",
 )
 #: Languages the bot has its own texts in (cards, buttons, reminders).
 BOT_LANGUAGES = ("ru", "en", "zh")
-SLA_KEYS = ("first_reply", "remind_after", "escalate_after")
+SLA_KEYS = ("first_reply", "remind_after", "escalate_after", "clock")
 RETURNS_KEYS = ("decide_within",)
 SUPPORT_CHAT_REQUIRED = ("chat_id",)
 SUPPORT_CHAT_OPTIONAL = ("languages", "shared")
@@ -120,7 +136,166 @@ def _parse_sla(c: Checker, node: Node) -> Sla:
             if values != sorted(values):
                 c.problem(keys["remind_after"][1], "sla.remind_after", "list them in order")
             remind_after = tuple(values)
-    return Sla(first_reply=first_reply, remind_after=remind_after, escalate_after=escalate_after)
+    clock = default.clock
+    if "clock" in keys:
+        value = c.string(keys["clock"][1], "sla.clock")
+        if value is not None and value not in CLOCKS:
+            c.problem(
+                keys["clock"][1],
+                "sla.clock",
+                f"expected wall (calendar time) or business (only hours count), not {value!r}",
+            )
+        elif value is not None:
+            clock = value
+    return Sla(
+        first_reply=first_reply,
+        remind_after=remind_after,
+        escalate_after=escalate_after,
+        clock=clock,
+    )
+
+
+def _parse_hours(c: Checker, key: Node, node: Node) -> tuple[tuple[Span, ...], ...] | None:
+    """``hours``: weekday keys to ranges; None when anything is wrong (all reported).
+
+    A day may be given by several keys (``mon-fri`` and ``wed``): their ranges add up
+    and must not overlap; a day ``closed`` by one key cannot be open by another."""
+    if not isinstance(node, MappingNode) or not node.value:
+        c.problem(node, "hours", "expected weekdays and their hours, such as mon-fri: 09:00-18:00")
+        return None
+    #: weekday -> (span, line, key) of every range given for it
+    given: list[list[tuple[Span, int, str]]] = [[] for _ in WEEKDAYS]
+    closed: dict[int, tuple[int, str]] = {}
+    ok = True
+    for key_node, value_node in node.value:
+        name = str(key_node.value) if isinstance(key_node, ScalarNode) else "?"
+        label = f"hours.{name}"
+        line = key_node.start_mark.line + 1
+        try:
+            days = parse_days(name)
+        except HoursError as exc:
+            c.problem(key_node, label, str(exc))
+            ok = False
+            continue
+        value = c.string(value_node, label)
+        if value is None:
+            ok = False
+            continue
+        try:
+            spans = parse_spans(value)
+        except HoursError as exc:
+            c.problem(value_node, label, str(exc))
+            ok = False
+            continue
+        for day in days:
+            weekday = WEEKDAYS[day]
+            if not spans:
+                if given[day]:
+                    _, other_line, other = given[day][0]
+                    c.problem(key_node, label, f"{weekday} is open by {other} (line {other_line})")
+                    ok = False
+                closed.setdefault(day, (line, name))
+                continue
+            if day in closed:
+                other_line, other = closed[day]
+                c.problem(key_node, label, f"{weekday} is closed by {other} (line {other_line})")
+                ok = False
+                continue
+            for span in spans:
+                for known, other_line, other in given[day]:
+                    if span[0] < known[1] and known[0] < span[1]:
+                        c.problem(
+                            value_node,
+                            label,
+                            f"{span_text(span)} on {weekday} overlaps {span_text(known)} of "
+                            f"{other} (line {other_line})",
+                        )
+                        ok = False
+                given[day].append((span, line, name))
+    if not ok:
+        return None
+    week = tuple(tuple(sorted(span for span, _, _ in day)) for day in given)
+    if not any(week):
+        c.problem(
+            key,
+            "hours",
+            "every day is closed: staff would never be at work; leave hours out when "
+            "they have no fixed hours",
+        )
+        return None
+    return week
+
+
+def _parse_holidays(c: Checker, node: Node) -> tuple[tuple[date, date], ...] | None:
+    items = c.sequence(node, "holidays")
+    if items is None:
+        return None
+    found: list[tuple[date, date]] = []
+    for item in items:
+        value = c.string(item, "holidays")
+        if value is None:
+            continue
+        try:
+            found.append(parse_holiday(value))
+        except HoursError as exc:
+            c.problem(item, "holidays", str(exc))
+    return tuple(found) if len(found) == len(items) else None
+
+
+def _parse_away(c: Checker, node: Node, languages: tuple[str, ...]) -> dict[str, str] | None:
+    away = c.per_language(node, "away", c.string)
+    if away is None:
+        return None
+    if isinstance(node, MappingNode) and languages:
+        for key_node, _ in node.value:
+            lang = getattr(key_node, "value", None)
+            if lang in away and lang != ANY_LANG and lang not in languages:
+                c.problem(
+                    key_node,
+                    f"away.{lang}",
+                    f"{lang!r} is not one of the seller's languages ({', '.join(languages)})",
+                )
+                return None
+    return away
+
+
+def _key_node(node: Node, name: str) -> Node:
+    """The key node ``name`` of a mapping (``node`` itself when absent)."""
+    if isinstance(node, MappingNode):
+        for key_node, _ in node.value:
+            if getattr(key_node, "value", None) == name:
+                return key_node  # type: ignore[no-any-return]
+    return node
+
+
+def _working_hours(c: Checker, keys: dict[str, tuple[Node, Node]], out: dict[str, Any]) -> None:
+    """``hours``, ``holidays``, ``away`` and what ``sla.clock`` needs of them, into ``out``."""
+    week = _parse_hours(c, *keys["hours"]) if "hours" in keys else None
+    holidays = _parse_holidays(c, keys["holidays"][1]) if "holidays" in keys else ()
+    zone = out.get("timezone", "UTC")
+    if week is not None and holidays is not None:
+        out["hours"] = WorkingHours(week=week, timezone=zone, holidays=holidays)
+    elif "hours" not in keys and "holidays" in keys and holidays is not None:
+        # Holidays alone: closed on those dates, open around the clock otherwise.
+        out["hours"] = WorkingHours.around_the_clock(zone, holidays)
+    if "away" in keys:
+        away = _parse_away(c, keys["away"][1], out.get("languages", ()))
+        if away is not None:
+            out["away"] = away
+        if "hours" not in keys and "holidays" not in keys:
+            c.problem(
+                keys["away"][0],
+                "away",
+                "is told to buyers outside hours: add hours (or holidays), else it is never shown",
+            )
+    sla = out.get("sla")
+    if sla is not None and sla.clock == "business" and "hours" not in keys:
+        c.problem(
+            _key_node(keys["sla"][1], "clock"),
+            "sla.clock",
+            "business counts only working hours: add hours (such as mon-fri: "
+            "09:00-18:00), or use wall",
+        )
 
 
 def _group_id(c: Checker, node: Node, key: str) -> int | None:
@@ -300,6 +475,7 @@ def load_seller_file(path: Path, seller_id: str) -> tuple[dict[str, Any], list[P
         )
         if staff_language is not None:
             out["staff_language"] = staff_language
+    _working_hours(c, keys, out)
     return out, c.problems
 
 

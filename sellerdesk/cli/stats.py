@@ -1,4 +1,5 @@
-"""``sellerdesk stats``: cases, deflection, reply times and ratings, and a chart."""
+"""``sellerdesk stats``: cases, deflection, reply times (calendar and working time),
+ratings, FAQ answers resolved, reopened cases and CSAT, and a chart."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sellerdesk.cli.common import (
 )
 from sellerdesk.faq.content.errors import ContentError
 from sellerdesk.faq.content.loader import load_content
+from sellerdesk.faq.content.model import Seller
 
 
 def _chart_seller(args: argparse.Namespace, known: Sequence[str]) -> str | None:
@@ -35,18 +37,28 @@ def _chart_seller(args: argparse.Namespace, known: Sequence[str]) -> str | None:
     return None
 
 
-def _chart_seller_content(args: argparse.Namespace, seller_id: str) -> tuple[str, float | None]:
+def _content_sellers(args: argparse.Namespace) -> dict[str, Seller]:
+    """The sellers of the content files, for shop names, deadlines and working hours;
+    none (with a warning) when the files cannot be loaded."""
+    root = content_dir(args.content)
+    try:
+        return dict(load_content(root).sellers)
+    except ContentError as exc:
+        print(
+            f"warning: content in {root} not loaded ({len(exc.problems)} problem(s)): "
+            "first replies in working time are counted in calendar time",
+            file=sys.stderr,
+        )
+        return {}
+
+
+def _chart_seller_content(
+    args: argparse.Namespace, seller_id: str, content: dict[str, Seller]
+) -> tuple[str, float | None]:
     """The shop name and first-reply deadline (seconds) of ``seller_id`` from the content
     files; its id and no deadline line when the files do not have it."""
     root = content_dir(args.content)
-    try:
-        seller = load_content(root).sellers.get(seller_id)
-    except ContentError as exc:
-        print(
-            f"warning: content in {root} not loaded ({len(exc.problems)} problem(s))",
-            file=sys.stderr,
-        )
-        seller = None
+    seller = content.get(seller_id)
     if seller is None:
         print(
             f"warning: no seller {seller_id!r} in {root}: the chart shows its id and no deadline",
@@ -67,6 +79,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         seller_chart,
         seller_stats,
     )
+    from sellerdesk.faq.content.hours import WorkingHours
     from sellerdesk.storage.db import make_engine, session_factory
     from sellerdesk.storage.migrate import SchemaMismatchError, check
     from sellerdesk.storage.repo.sellers import list_sellers
@@ -88,6 +101,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
         # The chart and the figures printed with it cover the same UTC calendar days.
         args.days = args.days or DEFAULT_CHART_DAYS
         since, until = chart_period(args.days, until)
+    content = _content_sellers(args)
+
+    def hours(seller_id: str) -> WorkingHours | None:
+        seller = content.get(seller_id)
+        return seller.hours if seller is not None else None
+
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:
@@ -99,7 +118,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 args.seller = _chart_seller(args, known)
                 if args.seller is None:
                     return EXIT_USAGE
-                shop, deadline_s = _chart_seller_content(args, args.seller)
+                shop, deadline_s = _chart_seller_content(args, args.seller, content)
                 chart = seller_chart(
                     session,
                     args.seller,
@@ -107,9 +126,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
                     first_reply_deadline_s=deadline_s,
                     days=args.days,
                     now=until,
+                    hours=hours(args.seller),
                 )
             figures = [
-                seller_stats(session, seller_id, since, until)
+                seller_stats(session, seller_id, since, until, hours=hours(seller_id))
                 for seller_id in ([args.seller] if args.seller else known)
             ]
     finally:
@@ -134,7 +154,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``stats`` to the command line."""
-    stats = commands.add_parser("stats", help="cases, deflection, reply times and ratings")
+    stats = commands.add_parser(
+        "stats", help="cases, deflection, reply times, ratings, resolution and CSAT"
+    )
     stats.add_argument("seller", nargs="?", help="one seller id (default: every seller)")
     stats.add_argument("--days", type=int, help="only the last N days (default: all time)")
     stats.add_argument("--url", help="database URL (default: DATABASE_URL)")
@@ -145,5 +167,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     stats.add_argument(
         "--lang", choices=("ru", "en", "zh"), default="en", help="language of the chart's labels"
     )
-    stats.add_argument("--content", help="content directory for shop names and deadlines")
+    stats.add_argument(
+        "--content", help="content directory for shop names, deadlines and working hours"
+    )
     stats.set_defaults(func=cmd_stats)

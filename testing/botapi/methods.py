@@ -36,6 +36,11 @@ JSON = dict[str, Any]
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+#: What a bot may upload: a photo of 10 MB, any other file of 50 MB.
+MAX_PHOTO_UPLOAD = 10 * 2**20
+MAX_FILE_UPLOAD = 50 * 2**20
+#: How a picture Telegram can process starts (PNG, JPEG, GIF, WebP).
+IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF")
 MAX_GETFILE_SIZE = 20 * 1024 * 1024
 CHAT_ACTIONS = frozenset(
     {
@@ -308,6 +313,11 @@ class BotApiMethods(BotApiState):
         if isinstance(value, UploadedFile):
             if not value.data:
                 raise bad_request("file must be non-empty")
+            # Telegram's limits on what a bot uploads: a photo of 10 MB, any file of 50.
+            if len(value.data) > (MAX_PHOTO_UPLOAD if kind == "photo" else MAX_FILE_UPLOAD):
+                raise ApiError(413, "Request Entity Too Large")
+            if kind == "photo" and not value.data.startswith(IMAGE_SIGNATURES):
+                raise bad_request("IMAGE_PROCESS_FAILED")
             return self._create_files(kind, value.data, value.filename, value.content_type)
         if not isinstance(value, str):
             raise bad_request(f"wrong remote file identifier specified: {field}")

@@ -28,6 +28,7 @@ from sellerdesk.bot.schedule.deadlines import _UNITS
 from sellerdesk.bot.settings import SettingsError, load_settings
 from sellerdesk.bot.staff_chats import Problem
 from sellerdesk.bot.telegram_io.commands import ADMIN_MENU, BUYER_MENU, STAFF_MENU
+from sellerdesk.faq.content.hours import WEEKDAYS
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")])
@@ -45,6 +46,7 @@ BUILT_KEYS: dict[str, tuple[str, ...]] = {
     "actor_{}": ACTORS,
     "staff_chat_{}": tuple(problem.value for problem in Problem),
     "status_return_{}": tuple({"pending", *RETURN_STATUS.values()}),
+    "weekday_{}": WEEKDAYS,
 }
 
 

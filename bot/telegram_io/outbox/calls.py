@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from sellerdesk.bot.desk import outgoing
-from sellerdesk.bot.telegram_io.outbox.jobs import Job, keyboard
+from sellerdesk.bot.telegram_io.outbox.jobs import Job, markup
 from sellerdesk.storage.models import OutboxKind
 
 #: Telegram's answer to a topic edit that changes nothing (taken as done).
@@ -47,7 +47,7 @@ async def call(bot: Bot, job: Job, upload: bytes | None = None) -> list[int]:
             parse_mode=ParseMode.HTML if p.get("html") else None,
             message_thread_id=job.thread_id,
             reply_parameters=reply_parameters(job),
-            reply_markup=keyboard(p.get("buttons")),
+            reply_markup=markup(p),
             business_connection_id=business,
         )
         return [message.message_id]

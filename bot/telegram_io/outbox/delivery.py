@@ -51,6 +51,7 @@ from sellerdesk.bot.telegram_io.outbox.jobs import (
     backoff,
     retry_after_seconds,
 )
+from sellerdesk.bot.telegram_io.outbox.media import MediaSender
 from sellerdesk.bot.telegram_io.pacing import Pacer
 from sellerdesk.faq.content.model import Seller
 from sellerdesk.storage.models import Case, Direction, OutboxKind
@@ -102,6 +103,7 @@ class Delivery:
         #: Wakes the sender: rows were added (a staff note) or failed.
         self.kick = kick
         self.first_copy = FirstCopy(db, bot)
+        self.media = MediaSender(db, bot)
         #: Sends rows written to Ozon chats; set when Ozon chats run in this process.
         self.ozon: OzonSender | None = None
 
@@ -118,7 +120,10 @@ class Delivery:
                 return None  # to be tried again later
             job, upload = fetched
         try:
-            sent = await call(self.bot, job, upload)
+            if job.kind == outgoing.SEND_MEDIA:
+                sent = await self.media.send(job)
+            else:
+                sent = await call(self.bot, job, upload)
         except RetryAfter as error:
             wait = retry_after_seconds(error)
             self.pacer.hold(job.chat_id, wait)

@@ -14,7 +14,7 @@ from telegram import Bot
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from sellerdesk.bot.database import Database
-from sellerdesk.bot.telegram_io.outbox.jobs import Job, keyboard, retry_after_seconds
+from sellerdesk.bot.telegram_io.outbox.jobs import Job, markup, retry_after_seconds
 from sellerdesk.storage.models import OutboxKind
 from sellerdesk.storage.repo import outbox
 
@@ -105,7 +105,7 @@ class FirstCopy:
         while True:
             try:
                 await self.bot.edit_message_reply_markup(
-                    job.chat_id, message_id, reply_markup=keyboard(job.payload.get("buttons"))
+                    job.chat_id, message_id, reply_markup=markup(job.payload)
                 )
             except RetryAfter as error:
                 await asyncio.sleep(retry_after_seconds(error))

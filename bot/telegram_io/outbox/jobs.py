@@ -115,10 +115,19 @@ def resolve(session: Session, row: OutboxMessage) -> Job:
     return replace(job, thread_id=thread_id, reply_to=reply_to, maybe_sent=bool(row.maybe_sent))
 
 
-def keyboard(rows: Any) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a row's ``buttons`` (rows of (label, data) pairs)."""
-    if not rows:
+def keyboard(rows: Any, links: Any = None) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of a row's ``buttons`` (rows of (label, data) pairs), under
+    its ``links`` (one link button (label, address) a row)."""
+    if not rows and not links:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
+    link_rows = [[InlineKeyboardButton(label, url=url)] for label, url in links or ()]
+    button_rows = [
+        [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+        for row in rows or ()
+    ]
+    return InlineKeyboardMarkup(link_rows + button_rows)
+
+
+def markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    """The inline keyboard a row's message carries."""
+    return keyboard(payload.get("buttons"), payload.get("links"))

@@ -249,3 +249,18 @@ def test_stats_count_ozon_questions_apart(tmp_path: Path, api: OzonApiDouble) ->
     assert stats.channels == {"ozon_chat": (2, 1), "telegram": (1, 1)}
     assert stats.questions == 3
     assert "    Ozon chats: 2 questions, 1 settled" in format_stats(stats)
+
+
+def test_an_answer_with_a_picture_and_a_link_sends_both_into_the_chat(
+    tmp_path: Path, api: OzonApiDouble
+) -> None:
+    chats = _desk(tmp_path, api)
+    seller = chats.ctx.content.sellers["lotus-wear"]
+    entry = seller.entry("size-chart")
+    assert entry is not None and entry.media and entry.buttons
+    api.buyer_writes("chat-s", "Покажите размерную сетку")
+    assert _tick(chats) == 1
+    sent = "\n".join(api.sent_in("chat-s"))
+    # The chat shows no buttons: the link is written out after the answer.
+    assert entry.answer["ru"] in sent and entry.buttons[0].url in sent
+    assert api.files == [("chat-s", "size-chart.png", entry.media[0].path.read_bytes())]

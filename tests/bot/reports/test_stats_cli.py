@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sellerdesk.bot.reports.stats import duration, percentile
+from sellerdesk.bot.reports.resolution import duration, percentile
 from sellerdesk.cli import main
 from sellerdesk.storage.db import make_engine, session_factory, unit_of_work
 from sellerdesk.storage.models import QuestionOutcome

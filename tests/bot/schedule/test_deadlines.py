@@ -3,20 +3,27 @@ topic links."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from sellerdesk.bot.desk.escalation import topic_link
 from sellerdesk.bot.schedule.deadlines import (
     OZON_WINDOW,
+    OZON_WINDOW_MARGIN,
+    business_hours,
+    case_sla,
     deadline,
+    due_at,
     format_duration,
     ozon_sla,
     schedule_steps,
 )
-from sellerdesk.faq.content.model import Sla
-from sellerdesk.storage.models import ReminderKind
+from sellerdesk.faq.content.hours import WorkingHours
+from sellerdesk.faq.content.model import Returns, Seller, Sla
+from sellerdesk.storage.models import OZON_CHAT_BASE, Case, CaseKind, ReminderKind
 
 S = timedelta(seconds=1)
 H = timedelta(hours=1)
@@ -96,3 +103,96 @@ def test_an_ozon_chat_case_is_due_and_escalated_before_its_reply_window_closes()
     # A seller's own earlier deadlines stand.
     strict = Sla(first_reply=2 * hours, remind_after=(hours,), escalate_after=4 * hours)
     assert ozon_sla(strict) == strict
+
+
+# ------------------------------------------------------------------ sla.clock: business
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+#: mon-fri 09:00-18:00 in Moscow.
+OFFICE = WorkingHours(week=(((540, 1080),),) * 5 + ((), ()), timezone="Europe/Moscow")
+BUSINESS = Sla(
+    first_reply=4 * H, remind_after=(2 * H, 3 * H), escalate_after=8 * H, clock="business"
+)
+
+
+def _seller(sla: Sla, hours: WorkingHours | None = OFFICE, **kwargs: object) -> Seller:
+    return Seller(
+        id="shop",
+        name="Shop",
+        support_chat_id=-1001,
+        languages=("ru",),
+        sla=sla,
+        hours=hours,
+        timezone="Europe/Moscow",
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def _case(start: datetime, kind: CaseKind = CaseKind.QUESTION, chat: int | None = None) -> Case:
+    return Case(kind=kind, buyer_chat_id=chat, awaiting_reply_since=start)
+
+
+def _due(sla: Sla, start: datetime) -> list[datetime]:
+    return [start + offset for _, offset in schedule_steps(sla)]
+
+
+def test_a_business_clock_counts_only_working_hours() -> None:
+    friday_16 = datetime(2026, 12, 11, 16, 0, tzinfo=MOSCOW)
+    seller = _seller(BUSINESS)
+    sla = case_sla(_case(friday_16), seller)
+    monday = datetime(2026, 12, 14, tzinfo=MOSCOW)
+    # 2 h left on Friday; the deadline's other 2 h run on Monday morning.
+    assert deadline(friday_16, sla) == monday.replace(hour=11)
+    reminders_and_escalation = _due(sla, friday_16)
+    assert reminders_and_escalation == [
+        friday_16.replace(hour=18),  # the reminder at 2 h: at closing on Friday
+        monday.replace(hour=10),
+        monday.replace(hour=15),  # the escalation after 8 working hours
+    ]
+    # start_clock's form: the start given, the same policy.
+    assert case_sla(_case(friday_16), seller, friday_16) == sla
+
+
+def test_a_wall_clock_keeps_calendar_time_even_with_hours() -> None:
+    friday_16 = datetime(2026, 12, 11, 16, 0, tzinfo=MOSCOW)
+    wall = Sla(first_reply=4 * H, remind_after=(2 * H, 3 * H), escalate_after=8 * H)
+    seller = _seller(wall)
+    assert case_sla(_case(friday_16), seller) == wall
+    assert deadline(friday_16, case_sla(_case(friday_16), seller)) == friday_16 + 4 * H
+    assert business_hours(seller) is None
+    assert due_at(friday_16, 4 * H, None) == friday_16 + 4 * H
+
+
+def test_return_decisions_follow_the_business_clock() -> None:
+    friday_16 = datetime(2026, 12, 11, 16, 0, tzinfo=MOSCOW)
+    seller = _seller(BUSINESS, returns=Returns(decide_within=5 * H))
+    sla = case_sla(_case(friday_16, CaseKind.RETURN), seller)
+    assert deadline(friday_16, sla) == datetime(2026, 12, 14, 12, 0, tzinfo=MOSCOW)
+    assert sla.escalate_after == sla.first_reply
+    assert _due(sla, friday_16)[:2] == [
+        datetime(2026, 12, 11, 18, 0, tzinfo=MOSCOW),
+        datetime(2026, 12, 14, 10, 0, tzinfo=MOSCOW),
+    ]
+
+
+def test_the_ozon_window_stays_on_wall_time_and_caps_a_business_deadline() -> None:
+    friday_16 = datetime(2026, 12, 11, 16, 0, tzinfo=MOSCOW)
+    lax = Sla(first_reply=24 * H, remind_after=(2 * H, 20 * H), escalate_after=24 * H)
+    seller = _seller(replace(lax, clock="business"))
+    sla = case_sla(_case(friday_16, chat=OZON_CHAT_BASE + 1), seller)
+    cap = OZON_WINDOW - OZON_WINDOW_MARGIN
+    # 24 working hours would run to Wednesday; the chat's window closes Sunday.
+    assert sla.first_reply == cap and sla.escalate_after == cap
+    assert deadline(friday_16, sla) == friday_16 + cap
+    # The 2 h reminder (Friday 18:00) stands; the 20 h one (Tuesday) is past the cap.
+    assert sla.remind_after == (2 * H,)
+    # A business deadline inside the window is kept: Monday 16:00 + 4 working hours.
+    monday_16 = datetime(2026, 12, 14, 16, 0, tzinfo=MOSCOW)
+    strict = case_sla(_case(monday_16, chat=OZON_CHAT_BASE + 1), _seller(BUSINESS))
+    assert deadline(monday_16, strict) == datetime(2026, 12, 15, 11, 0, tzinfo=MOSCOW)
+
+
+def test_a_business_clock_without_working_time_falls_back_to_calendar_time() -> None:
+    start = datetime(2026, 12, 11, 16, 0, tzinfo=MOSCOW)
+    closed_all_year = replace(OFFICE, holidays=((date(2026, 1, 1), date(2028, 1, 1)),))
+    assert due_at(start, 4 * H, closed_all_year) == start + 4 * H

@@ -15,7 +15,7 @@ from sellerdesk.bot.desk.cases import DeskContext
 from sellerdesk.bot.schedule.digest import DigestSweep
 from sellerdesk.faq.content.loader import load_content
 from sellerdesk.faq.content.model import Content
-from sellerdesk.storage.models import OutboxMessage
+from sellerdesk.storage.models import OutboxMessage, QuestionOutcome
 from sellerdesk.storage.repo import buyers, questions, sellers
 from sellerdesk.storage.repo import cases as cases_repo
 
@@ -130,5 +130,67 @@ def test_every_staff_group_of_the_seller_gets_the_digest(tmp_path: Path) -> None
         digests = _digests(db)
         assert sorted(row.chat_id for row in digests) == sorted(more.staff_chat_ids)
         assert len({row.payload["text"] for row in digests}) == 1  # the whole shop's figures
+    finally:
+        db.dispose()
+
+
+def test_digest_reports_reply_times_csat_reopens_and_faq_answers(tmp_path: Path) -> None:
+    from sellerdesk.faq.content.hours import WorkingHours
+
+    db, ctx = _desk(tmp_path)
+    # Staff work 09:00-18:00 Moscow time, Monday to Friday.
+    office = WorkingHours(week=(((9 * 60, 18 * 60),),) * 5 + ((), ()), timezone="Europe/Moscow")
+    seller = replace(ctx.content.sellers[SELLER], hours=office)
+    ctx = DeskContext(
+        faq=FaqAnswers(Content(sellers={SELLER: seller}, root=ctx.content.root), "fuzzy"),
+        alias_key=b"k",
+    )
+    try:
+        _seed(db)
+        with db.transaction() as session:
+
+            def case(telegram_id: int, opened: datetime) -> int:
+                buyer = buyers.get_or_create_buyer(session, telegram_id)
+                found, _ = cases_repo.open_case(
+                    session, buyer_id=buyer.id, seller_id=SELLER, subject="q", now=opened
+                )
+                return found.id
+
+            def answer(telegram_id: int, at: datetime) -> int:
+                return questions.log_question_id(
+                    session,
+                    seller_id=SELLER,
+                    question="q",
+                    action="answer",
+                    now=at,
+                    buyer_id=buyers.get_or_create_buyer(session, telegram_id).id,
+                )
+
+            # 23:00 Moscow on Wednesday, answered 09:15 on Thursday: 10 h 15 min, of
+            # which 15 working minutes.
+            night = case(20, NOW - 10.5 * H)
+            cases_repo.record_staff_reply(session, night, NOW - 0.25 * H)
+            # FAQ answers of the day before: one confirmed, one assumed, one followed by a
+            # case an hour later (closed by staff, then reopened by its buyer's reply).
+            questions.record_outcome(session, answer(21, NOW - 30 * H), QuestionOutcome.HELPED)
+            answer(22, NOW - 40 * H)
+            answer(23, NOW - 30 * H)
+            asked = case(23, NOW - 29 * H)
+            cases_repo.close_case(session, asked, actor="staff:1", now=NOW - 20 * H)
+            cases_repo.reopen_case(session, asked, actor="buyer", now=NOW - 5 * H)
+        assert DigestSweep(db, ctx).tick(NOW) == 1
+        [digest] = _digests(db)
+        body = digest.payload["text"]
+        assert (
+            "Первый ответ: медиана 10h15m, p90 10h15m; в рабочее время: медиана 15m00s, p90 15m00s"
+            in body
+        )
+        # Ratings 5 and 4 of the day; three closings asked for one, two were rated.
+        assert "CSAT (оценки 4–5): 100%; оценили 67% (2 из 3)" in body
+        assert "Переоткрыто за сутки: 1" in body
+        assert (
+            "Ответы FAQ за предыдущие сутки: решено 67% из 3 "
+            "(подтверждено 1, предположительно 1, не решено 1)" in body
+        )
     finally:
         db.dispose()

@@ -482,7 +482,9 @@ def test_staff_answer_with_one_tap_on_an_faq_entry_that_came_close(
         desk.api.member_presses_button(SUPPORT, STAFF, card, taps[0]["callback_data"])
         sent = await desk.buyer_gets()
         entry = seller.entry(target)
-        assert entry is not None and sent.text == entry.answer["ru"]
+        assert entry is not None and sent.content == entry.answer["ru"]
+        # The entry's files go with it: the size chart is a photo, the answer its caption.
+        assert sent.kind == ("photo" if entry.media else "text")
         await desk.in_topic(
             topic.thread_id, lambda m: "FAQ" in (m.text or "") and "↩" not in (m.text or "")
         )

@@ -1,14 +1,19 @@
 """The full story, as one conversation over real HTTP: a buyer asks, gets an answer,
 asks something else, is handed to staff, sends a photo; staff answer with a template
-and a photo, close the case; the buyer rates it and comments."""
+and a photo, close the case; the buyer rates it and comments. And the story of a
+buyer handed to staff outside their working hours."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from sellerdesk.faq.content.hours import WEEKDAYS
 from sellerdesk.faq.content.loader import load_content
 from sellerdesk.storage.models import Case, CaseMessage, CaseStatus, Direction
 from testing.botapi import BotApiDouble
@@ -111,3 +116,57 @@ def test_full_story(api: BotApiDouble, tmp_path: Path) -> None:
         directions = [m.direction for m in session.query(CaseMessage).order_by(CaseMessage.id)]
         assert directions.count(Direction.TO_STAFF) == 2
         assert directions.count(Direction.TO_BUYER) == 1
+
+
+#: The weekdays as the Russian "back" sentence says them, Monday first.
+RU_WEEKDAYS = (
+    "в понедельник",
+    "во вторник",
+    "в среду",
+    "в четверг",
+    "в пятницу",
+    "в субботу",
+    "в воскресенье",
+)
+
+
+def test_a_buyer_handed_to_staff_outside_hours_hears_when_they_are_back(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    """The demo seller with staff at work on one day only, three days from now: today
+    (and tomorrow, should the test cross midnight) is closed, whatever the time."""
+    content = tmp_path / "content"
+    shutil.copytree(DEMO, content)
+    zone = ZoneInfo("Europe/Moscow")
+    workday = (datetime.now(zone).date() + timedelta(days=3)).weekday()
+    with (content / "lotus-wear" / "seller.yaml").open("a", encoding="utf-8") as out:
+        out.write(
+            f"timezone: Europe/Moscow\nhours:\n  {WEEKDAYS[workday]}: 09:00-18:00\n"
+            "away:\n  ru: Мы ответим в рабочее время.\n  en: We answer in working hours.\n"
+        )
+    back = (
+        "Мы ответим в рабочее время. "
+        f"Сотрудники снова на связи {RU_WEEKDAYS[workday]} в 09:00 (время Europe/Moscow)."
+    )
+
+    async def scenario(desk: Desk) -> None:
+        await desk.buyer_asks("/start lotus-wear")
+        desk.buyer_says(QUESTION)
+        opened = await desk.buyer_gets()  # one message: the case, then when staff are back
+        assert opened.text is not None and opened.text.startswith("Обращение №1 передано")
+        assert opened.text.endswith("\n\n" + back)
+        topic = await desk.topic()
+        await desk.in_topic(topic.thread_id, lambda m: QUESTION in (m.text or ""))
+
+        # Staff answer anyway; the buyer's next message starts a new wait: told once.
+        desk.staff_says("Посмотрим в рабочий день", topic.thread_id)
+        assert (await desk.buyer_gets()).text == "Посмотрим в рабочий день"
+        desk.buyer_says("Спасибо, жду")
+        assert (await desk.buyer_gets()).text == back
+        desk.buyer_says("И ещё: размер L")
+        await desk.in_topic(topic.thread_id, lambda m: "размер L" in (m.text or ""))
+        await asyncio.sleep(0.3)
+        assert [m.text for m in desk.buyer_messages()].count(back) == 1
+
+    settings = settings_for(api, tmp_path, content_dir=content)
+    run_desk(api, settings, scenario, content_dir=content)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from testing.botapi import BotApiDouble
+from testing.botapi.model import StoredMessage
 from tests.e2e.conversations.test_case_flows import HANDOFF, open_case
 from tests.e2e.harness import ADMIN_CHAT, BUYER, DEMO, STAFF, SUPPORT, Desk, run_desk, settings_for
 
@@ -32,11 +33,18 @@ def test_a_question_taught_by_one_press_is_answered_next_time(
         topic = await open_case(desk)
         desk.staff_says(ANSWER, topic.thread_id)
         await desk.buyer_gets()
+
+        def offers() -> list[StoredMessage]:
+            return [
+                m
+                for m in api.messages_in(SUPPORT, topic.thread_id)
+                if any(b["callback_data"].startswith("teach:") for b in m.buttons)
+            ]
+
+        # Offered once staff have answered, before the case is closed.
+        (offer,) = await desk.wait(offers)
         desk.staff_says("/close", topic.thread_id)
-        offer = await desk.in_topic(
-            topic.thread_id,
-            lambda m: any(b["callback_data"].startswith("teach:") for b in m.buttons),
-        )
+        await desk.wait(lambda: api.calls_to("closeForumTopic"))
         new = next(b for b in offer.buttons if b["callback_data"].endswith(":+"))
         pressed_at = time.monotonic()
         api.member_presses_button(SUPPORT, STAFF, offer, new["callback_data"])
@@ -61,6 +69,8 @@ def test_a_question_taught_by_one_press_is_answered_next_time(
         await desk.wait(lambda: api.callback_query(press.id).answered)
 
     run_desk(api, settings, scenario, content_dir=content)
+    # Closing did not offer it again.
+    assert sum("teach:" in str(m.reply_markup) for m in api.messages_in(SUPPORT)) == 1
     changed = faq.read_text("utf-8").splitlines()
     # Every line of the file is still there, in order; only the new entry was added.
     rest = iter(changed)

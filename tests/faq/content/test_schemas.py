@@ -106,6 +106,7 @@ def test_the_schemas_know_exactly_the_loaders_keys() -> None:
     assert business == known["seller.telegram_business"]
     assert _properties(faq) == known["faq"]
     assert _properties(faq, "$defs", "entry") == known["faq.entry"]
+    assert _properties(faq, "$defs", "button") == known["faq.button"]
     assert _properties(templates) == known["templates"]
     assert _properties(templates, "$defs", "template") == known["templates.template"]
     required = required_keys()
@@ -115,6 +116,7 @@ def test_the_schemas_know_exactly_the_loaders_keys() -> None:
     business_required = set(seller["properties"]["telegram_business"]["required"])
     assert business_required == required["seller.telegram_business"]
     assert set(faq["$defs"]["entry"]["required"]) == required["faq.entry"]
+    assert set(faq["$defs"]["button"]["required"]) == required["faq.button"]
     assert set(templates["$defs"]["template"]["required"]) == required["templates.template"]
 
 
@@ -158,12 +160,27 @@ BROKEN = [
     ("seller", SELLER_OK + "greeting: {russian: Привет}\n"),
     ("seller", SELLER_OK + "greeting: {}\n"),
     ("seller", SELLER_OK + "staff_language: Russian\n"),
+    ("seller", SELLER_OK + "hours:\n  funday: 09:00-18:00\n"),
+    ("seller", SELLER_OK + "hours:\n  Mon: 09:00-18:00\n"),
+    ("seller", SELLER_OK + "hours:\n  mon: 9\n"),
+    ("seller", SELLER_OK + "hours:\n  mon: always\n"),
+    ("seller", SELLER_OK + "hours: {}\n"),
+    ("seller", SELLER_OK + "holidays: [08.03.2026]\n"),
+    ("seller", SELLER_OK + "holidays: 2026-03-08\n"),
+    ("seller", SELLER_OK + "sla:\n  clock: office\n"),
+    ("seller", SELLER_OK + "hours: {mon: 09:00-18:00}\naway: {russian: x}\n"),
     ("seller", "- name: Shop\n"),  # not a mapping
     ("faq", "entries:\n  - id: Delivery_Time\n    questions: [q]\n    answer: x\n"),  # bad id
     ("faq", "entries:\n  - id: -x\n    questions: [q]\n    answer: x\n"),
     ("faq", ENTRY_OK + "    hand_off: true\n"),  # unknown key
     ("faq", ENTRY_OK + "    handoff: 'true'\n"),  # wrong type
     ("faq", ENTRY_OK + "    keywords: delivery\n"),
+    ("faq", ENTRY_OK + "    media: [size-chart.gif]\n"),  # not png, jpg or pdf
+    ("faq", ENTRY_OK + "    media: /etc/passwd.png\n"),  # not a list
+    ("faq", ENTRY_OK + "    buttons: [{text: Sizes, url: 'ftp://example.com/s'}]\n"),
+    ("faq", ENTRY_OK + "    buttons: [{text: Sizes, url: example.com/sizes}]\n"),
+    ("faq", ENTRY_OK + "    buttons: [{text: Sizes}]\n"),  # no url
+    ("faq", ENTRY_OK + "    buttons: [{text: {russian: Размеры}, url: 'https://e.com'}]\n"),
     ("faq", "entries:\n  - id: a\n    questions: []\n    answer: x\n"),
     ("faq", "entries:\n  - id: a\n    questions: q\n    answer: x\n"),
     ("faq", "entries:\n  - id: a\n    questions: {ru: q}\n    answer: x\n"),
@@ -230,6 +247,16 @@ ACCEPTED = [
     ("seller", "name: 42\nsupport_chat_id: 5\nlanguages: [kk, ru]\ntopics: false\n"),
     ("seller", SELLER_OK + "staff: []\ngreeting: Привет\n"),
     ("seller", SELLER_OK + "sla:\n  first_reply: 90s\n  remind_after: [15m, 1.5h]\n"),
+    (
+        "seller",
+        SELLER_OK
+        + "sla:\n  clock: business\ntimezone: Europe/Moscow\n"
+        + 'hours:\n  mon-fri: "09:00-18:00"\n  sat: 10:00-14:00\n  sun: closed\n'
+        + "holidays: [2026-01-01..2026-01-08, 2026-03-08]\n"
+        + "away:\n  ru: Мы ответим в рабочее время.\n",
+    ),
+    ("seller", SELLER_OK + "hours: {fri-mon: '09:00-13:00, 14:00-24:00'}\naway: Позже\n"),
+    ("seller", SELLER_OK + "sla:\n  clock: wall\nholidays: []\n"),
     (
         "seller",
         SELLER_OK
