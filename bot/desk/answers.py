@@ -146,6 +146,28 @@ class FaqAnswers:
         sentence encoders in when they have read the FAQ and the catalog."""
         return make_matcher(seller, self.matcher_mode, self.cache_dir, background=background)
 
+    def replace_seller(self, seller: Seller) -> bool:
+        """Serve ``seller`` (a changed version of one of the current sellers, such as
+        one the desk has just taught: ``faq.content.editing``) in place of the current
+        one, with a new matcher; the other sellers and their matchers stay. False when
+        the seller is no longer served or its folder changed meanwhile (reload instead)."""
+        matcher = self.build_matcher(seller, background=True)
+        for _ in range(3):  # a reload swapping in meanwhile: apply to its snapshot
+            old = self.live.current
+            current = old.content.sellers.get(seller.id)
+            if current is None or current.path != seller.path:
+                return False
+            sellers = {**old.content.sellers, seller.id: seller}
+            matchers = {k: m for k, m in old.matchers.items() if k != seller.id}
+            matchers[seller.id] = matcher
+            snapshot = ContentSnapshot(
+                Content(sellers=sellers, root=old.content.root), old.retired, matchers
+            )
+            if self.live.current is old:
+                self.live.swap(snapshot)
+                return True
+        return False
+
     def build_all(self, background: bool = True) -> int:
         """Build the matcher of every seller of the current content that has none yet;
         returns how many were built.

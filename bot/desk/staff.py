@@ -330,22 +330,22 @@ class StaffConversation:
             return text("staff_teach_done", lang)
         if seller.path is None or not question:
             return text("staff_teach_refused", lang, reason="—")
-        path = seller.path / "faq.yaml"
         buyer_lang = pick_language(case.lang, seller.default_language)
         try:
             if target == cases.TEACH_NEW:
                 if not case.first_answer:
                     raise editing.EditRefused("staff have not answered this case")
                 base = editing.entry_id_for(question, case.number)
-                edit = editing.add_entry(path, base, buyer_lang, question, case.first_answer)
+                taught = editing.teach_entry(seller, base, buyer_lang, question, case.first_answer)
             else:
                 if seller.entry(target) is None:
                     raise editing.EditRefused(f"the entry {target} is not in the FAQ now")
-                edit = editing.add_question(path, target, buyer_lang, question)
+                taught = editing.teach_question(seller, target, buyer_lang, question)
         except editing.EditRefused as refused:
             log.info("case %s: FAQ not changed: %s", case.id, refused)
             cases.staff_note(session, case, seller, "staff_teach_refused", reason=str(refused))
             return text("staff_teach_refused", lang, reason=str(refused))
+        edit = taught.edit
         cases_repo.add_event(
             session,
             case.id,
@@ -367,9 +367,19 @@ class StaffConversation:
                 ),
                 side=Side.ADMIN,
             )
-        if self.content_changed is not None:
-            session.info.setdefault(outgoing.AFTER_COMMIT_KEY, []).append(self.content_changed)
+        # Served once this is committed: the seller with the change when the entry's own
+        # lines were edited, else the content reloaded.
+        served = taught.seller
+        after = session.info.setdefault(outgoing.AFTER_COMMIT_KEY, [])
+        if served is not None:
+            after.append(lambda: self._serve_taught(served))
+        elif self.content_changed is not None:
+            after.append(self.content_changed)
         return text("staff_taught", lang, entry=edit.entry_id)
+
+    def _serve_taught(self, seller: Seller) -> None:
+        if not self.ctx.faq.replace_seller(seller) and self.content_changed is not None:
+            self.content_changed()  # the content changed meanwhile: read it again
 
     def _templates_menu(self, session: Session, case: Case, seller: Seller) -> None:
         lang = cases.staff_lang(seller)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -66,6 +67,23 @@ def parse_duration(value: str) -> timedelta | None:
     return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
+class _AliasFound(Exception):
+    def __init__(self, mark: Any) -> None:
+        super().__init__("alias")
+        self.mark = mark
+
+
+class _NoAliasComposer(Composer):
+    """Composes the document in one pass, stopping at the first alias (``*name``):
+    a few kilobytes of anchors can stand for millions of questions, and a hand-written
+    FAQ never needs them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.parser.check_event(AliasEvent):
+            raise _AliasFound(self.parser.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
 class Checker:
     """Walks a YAML node tree, turning nodes into values and recording problems."""
 
@@ -82,22 +100,21 @@ class Checker:
         # questions, as docs/content-format.md writes them (YAML 1.1 parsers choke on the "?"),
         # and "yes"/"no" stay text instead of silently becoming booleans.
         try:
-            # Aliases (``*name``) are refused: a few kilobytes of anchors can stand for
-            # millions of questions, and a hand-written FAQ never needs them.
-            for event in YAML(typ="safe", pure=True).parse(text):
-                if isinstance(event, AliasEvent):
-                    line = event.start_mark.line + 1 if event.start_mark is not None else None
-                    self.problems.append(
-                        Problem(
-                            self.path,
-                            line,
-                            None,
-                            "YAML aliases (*name) are not allowed here: write the text out",
-                        )
-                    )
-                    return None
-            node: Node | None = YAML(typ="safe", pure=True).compose(text)
+            yaml = YAML(typ="safe", pure=True)
+            yaml.Composer = _NoAliasComposer
+            node: Node | None = yaml.compose(text)
             return node
+        except _AliasFound as found:
+            mark = found.mark
+            self.problems.append(
+                Problem(
+                    self.path,
+                    mark.line + 1 if mark is not None else None,
+                    None,
+                    "YAML aliases (*name) are not allowed here: write the text out",
+                )
+            )
+            return None
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else None

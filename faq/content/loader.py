@@ -7,6 +7,7 @@ line, the key and what was expected, and all problems of a file are reported at 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,7 @@ def load_seller(folder: Path) -> Seller:
     faq_path = folder / "faq.yaml"
     fields: dict[str, Any] = {}
     entries: list[Entry] = []
+    faq_digest = ""
     if not seller_path.is_file():
         problems.append(Problem(seller_path, None, None, "missing: every seller needs seller.yaml"))
     else:
@@ -74,6 +76,10 @@ def load_seller(folder: Path) -> Seller:
     if not faq_path.is_file():
         problems.append(Problem(faq_path, None, None, "missing: every seller needs faq.yaml"))
     else:
+        try:  # read before the entries: a change in between leaves a digest that fits no file
+            faq_digest = hashlib.sha256(faq_path.read_bytes()).hexdigest()
+        except OSError:
+            faq_digest = ""
         entries, found = load_faq_file(faq_path)
         problems += found
     products: list[Product] = []
@@ -92,6 +98,7 @@ def load_seller(folder: Path) -> Seller:
         products=tuple(products),
         templates=tuple(templates),
         path=folder,
+        faq_digest=faq_digest,
     )
 
 

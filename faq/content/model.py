@@ -246,6 +246,9 @@ class Seller:
     products: tuple[Product, ...] = ()
     templates: tuple[Template, ...] = ()
     path: Path | None = None
+    #: SHA-256 of faq.yaml as loaded: the desk's own edits check the file is still the
+    #: one these entries came from (``faq.content.editing``).
+    faq_digest: str = field(default="", compare=False)
 
     @property
     def default_language(self) -> str:

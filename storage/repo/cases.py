@@ -228,7 +228,7 @@ def open_cases_by_chat(session: Session, seller_id: str, chat_ids: Iterable[int]
         .where(_IS_OPEN, Case.seller_id == seller_id, Case.staff_chat_id.in_(list(chat_ids)))
         .group_by(Case.staff_chat_id)
     )
-    return {chat: count for chat, count in session.execute(stmt).tuples() if chat is not None}
+    return {chat: count for chat, count in session.execute(stmt).all() if chat is not None}
 
 
 def set_buyer_chat(session: Session, case: Case, chat_id: int | None) -> None:

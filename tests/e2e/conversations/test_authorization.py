@@ -67,7 +67,15 @@ def test_staff_of_one_seller_cannot_touch_another_sellers_case(
         hints = await desk.wait(
             lambda: [m for m in api.messages_in(OTHER_SUPPORT) if m.from_bot][1:]
         )
-        for data in ("close:1", "claim:1", "tpl:1", "tsend:1:thanks"):
+        for data in (
+            "close:1",
+            "claim:1",
+            "tpl:1",
+            "tsend:1:thanks",
+            "fsend:1:size-chart",  # a one-tap FAQ answer
+            "teach:1:+",  # teaching the FAQ from another shop's case
+            "teach:1:size-chart",
+        ):
             press = api.member_presses_button(
                 OTHER_SUPPORT, OTHER_STAFF, hints[0], data, forged=True
             )

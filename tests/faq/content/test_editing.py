@@ -3,14 +3,23 @@ meanwhile is never overwritten, and the file is never half written."""
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sellerdesk.faq.content import editing
-from sellerdesk.faq.content.editing import EditRefused, add_entry, add_question
+from sellerdesk.faq.content.editing import (
+    EditRefused,
+    add_entry,
+    add_question,
+    teach_entry,
+    teach_question,
+)
 from sellerdesk.faq.content.faq_file import load_faq_file
+from sellerdesk.faq.content.loader import load_content
+from sellerdesk.faq.content.model import Seller
 
 ENTRIES = 120
 
@@ -107,3 +116,72 @@ def test_a_broken_file_is_not_touched(tmp_path: Path) -> None:
     with pytest.raises(EditRefused, match="fix it first"):
         add_question(faq, "a", "ru", "Вопрос?")
     assert faq.read_text("utf-8").endswith("[unclosed\n")
+
+
+# ------------------------------------------------------- edits of a loaded seller
+
+
+def _seller(tmp_path: Path) -> Seller:
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    (folder / "seller.yaml").write_text(
+        "name: Shop\nsupport_chat_id: -1001\nlanguages: [ru, en]\n", "utf-8"
+    )
+    _big_faq(folder / "faq.yaml")
+    return load_content(tmp_path).sellers["shop"]
+
+
+def test_entry_level_edits_serve_exactly_what_a_reload_would(tmp_path: Path) -> None:
+    seller = _seller(tmp_path)
+    faq = tmp_path / "shop" / "faq.yaml"
+    original = faq.read_text("utf-8").splitlines()
+    for n, (entry, lang) in enumerate([("e5", "en"), ("e0", "ru"), ("e119", "zh"), ("e5", "en")]):
+        taught = teach_question(seller, entry, lang, f"Ещё один способ {n}?")
+        assert taught.seller is not None, "made at the entry's own lines"
+        seller = taught.seller
+        assert f"Ещё один способ {n}?" in taught.edit.diff
+    taught = teach_entry(seller, "taught-new", "ru", "Новый вопрос?", "Новый ответ.")
+    assert taught.seller is not None and taught.edit.entry_id == "taught-new"
+    seller = taught.seller
+    # The entries served (their lines too) are the ones a reload reads from the file.
+    fresh = load_content(tmp_path).sellers["shop"]
+    assert seller.entries == fresh.entries
+    assert seller.faq_digest == fresh.faq_digest
+    assert "Ещё один способ 3?" in fresh.entry("e5").questions["en"]  # type: ignore[union-attr]
+    assert fresh.entry("e119").questions["zh"] == ("Ещё один способ 2?",)  # type: ignore[union-attr]
+    changed = faq.read_text("utf-8").splitlines()
+    # Every line is still there, in order, but e0's one-line ru list, which grew.
+    blocks = difflib.SequenceMatcher(None, original, changed, autojunk=False)
+    assert sum(b.size for b in blocks.get_matching_blocks()) == len(original) - 1
+    with pytest.raises(EditRefused, match="already"):
+        teach_question(seller, "e5", "en", "Ещё один способ 3?")
+
+
+def test_a_hand_edit_since_the_load_takes_the_whole_file_edit(tmp_path: Path) -> None:
+    seller = _seller(tmp_path)
+    faq = tmp_path / "shop" / "faq.yaml"
+    faq.write_text(faq.read_text("utf-8") + "  # the admin's note\n", "utf-8")
+    taught = teach_question(seller, "e3", "en", "Another way?")
+    assert taught.seller is None  # the content is reloaded instead
+    text = faq.read_text("utf-8")
+    assert "the admin's note" in text and "Another way?" in text
+    # A file with Windows line ends is edited whole too: its line ends are never mixed.
+    faq.write_bytes(faq.read_bytes().replace(b"\n", b"\r\n"))
+    fresh = load_content(tmp_path).sellers["shop"]
+    assert teach_entry(fresh, "taught-x", "en", "New?", "Yes.").seller is None
+    data = faq.read_bytes()
+    assert data.count(b"\r\n") in (0, data.count(b"\n"))
+    entries, problems = load_faq_file(faq)
+    assert problems == [] and entries[-1].id == "taught-x"
+
+
+def test_an_entry_level_change_the_loader_refuses_writes_nothing(tmp_path: Path) -> None:
+    seller = _seller(tmp_path)
+    faq = tmp_path / "shop" / "faq.yaml"
+    before = faq.read_bytes()
+    with pytest.raises(EditRefused, match="language"):
+        teach_question(seller, "e1", "russian", "Вопрос?")
+    with pytest.raises(EditRefused, match="needs"):
+        teach_entry(seller, "x", "ru", "Вопрос?", "  ")
+    assert faq.read_bytes() == before
+    assert sorted(p.name for p in faq.parent.iterdir()) == ["faq.yaml", "seller.yaml"]
