@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
@@ -43,6 +43,17 @@ def register(app: Application, service: DeskService) -> None:  # type: ignore[ty
             await query.answer(result.notice)
         if result.remove_buttons:
             with contextlib.suppress(TelegramError):
-                await query.edit_message_reply_markup(None)
+                await query.edit_message_reply_markup(links_only(query.message))
 
     app.add_handler(CallbackQueryHandler(on_press))
+
+
+def links_only(message: object) -> InlineKeyboardMarkup | None:
+    """The link buttons of ``message``'s keyboard (an FAQ answer's), which stay when
+    its other buttons have done their work."""
+    markup = getattr(message, "reply_markup", None)
+    if not isinstance(markup, InlineKeyboardMarkup):
+        return None
+    rows = [[button for button in row if button.url] for row in markup.inline_keyboard]
+    kept = [row for row in rows if row]
+    return InlineKeyboardMarkup(kept) if kept else None

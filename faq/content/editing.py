@@ -124,12 +124,29 @@ def add_entry(path: Path, base_id: str, lang: str, question: str, answer: str) -
 
     def change(data: Any) -> str:
         entries = _entries(data)
+        for entry in entries:
+            if isinstance(entry, CommentedMap) and _asks(_questions_of(entry), question):
+                raise EditRefused(f"the entry {entry.get('id')} has this question already")
         taken = {str(e.get("id")) for e in entries if isinstance(e, CommentedMap)}
         entry = _new_entry(_free_id(base_id, taken), lang, question, answer)
         entries.append(entry)
         return str(entry["id"])
 
     return _edit(path, change)
+
+
+def _questions_of(entry: CommentedMap) -> list[str]:
+    questions = entry.get("questions")
+    if isinstance(questions, CommentedMap):
+        return [str(q) for listed in questions.values() if isinstance(listed, list) for q in listed]
+    return [str(q) for q in questions] if isinstance(questions, list) else []
+
+
+def _asks(questions: list[str], question: str) -> bool:
+    """Whether ``question`` is one of ``questions``, spaces and case aside (a press
+    repeated after a crash between the write and its record finds its own entry)."""
+    wanted = " ".join(question.split()).lower()
+    return any(" ".join(q.split()).lower() == wanted for q in questions)
 
 
 def _free_id(base_id: str, taken: set[str]) -> str:
@@ -297,6 +314,9 @@ def teach_entry(seller: Seller, base_id: str, lang: str, question: str, answer: 
     )
     if same is None or item is None or not tail_ok:
         return Taught(add_entry(path, base_id, lang, question, answer), None)
+    for known in seller.entries:
+        if _asks(known.all_questions(), question):
+            raise EditRefused(f"the entry {known.id} has this question already")
     before, lines = same
     entry_id = _free_id(base_id, {e.id for e in seller.entries})
     data = CommentedMap({"entries": CommentedSeq([_new_entry(entry_id, lang, question, answer)])})

@@ -148,6 +148,16 @@ returns:
 # Optional: the daily digest for staff, at this local hour (0-23) in this IANA time zone.
 timezone: Europe/Moscow
 digest_hour: 9
+
+# Optional: when staff work, in `timezone`. Outside these hours a buyer handed to staff
+# hears when staff are back (and the `away` text); with `clock: business` under `sla`
+# the deadlines count these hours only.
+# hours:
+#   mon-fri: "09:00-18:00"
+#   sat: "10:00-14:00"
+# holidays: [2027-01-01..2027-01-08]
+# away:
+#   ru: Мы ответим в рабочее время.
 """)
 
 FAQ_HEADER = Template("""\

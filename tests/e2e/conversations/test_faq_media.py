@@ -64,6 +64,16 @@ def test_the_size_chart_goes_as_one_photo_with_the_answer_and_is_uploaded_once(
         assert "https://www.ozon.ru/seller/lotus-wear/" in urls
         assert {b.get("callback_data", "").split(":")[0] for b in reply.buttons} >= {"helped"}
         assert len(desk.buyer_messages()) == 2  # the greeting and the answer
+        # "Helped" takes its buttons away; the link stays under the chart.
+        helped = next(b for b in reply.buttons if b.get("callback_data", "").startswith("helped"))
+        press = api.user_presses_button(BUYER, reply, helped["callback_data"])
+        await desk.wait(lambda: api.callback_query(press.id).answered)
+
+        def links_left() -> bool:
+            buttons = api.message(BUYER, reply.message_id).buttons
+            return [b.get("url") for b in buttons] == ["https://www.ozon.ru/seller/lotus-wear/"]
+
+        await desk.wait(links_left)
         other = Desk(api, buyer=OTHER_BUYER)
         await other.buyer_asks("/start lotus-wear")
         again = await other.buyer_asks(SIZE_QUESTION)

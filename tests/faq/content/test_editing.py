@@ -185,3 +185,19 @@ def test_an_entry_level_change_the_loader_refuses_writes_nothing(tmp_path: Path)
         teach_entry(seller, "x", "ru", "Вопрос?", "  ")
     assert faq.read_bytes() == before
     assert sorted(p.name for p in faq.parent.iterdir()) == ["faq.yaml", "seller.yaml"]
+
+
+def test_a_new_entry_is_made_once_for_a_question(tmp_path: Path) -> None:
+    """A press repeated after a crash between writing the file and recording the
+    press finds the entry it made: no second entry with the same question."""
+    seller = _seller(tmp_path)
+    faq = tmp_path / "shop" / "faq.yaml"
+    taught = teach_entry(seller, "taught-q", "ru", "Шьёте на заказ?", "Да.")
+    assert taught.seller is not None
+    for again in (seller, taught.seller):  # the seller before the change, and after
+        with pytest.raises(EditRefused, match="taught-q has this question already"):
+            teach_entry(again, "taught-q", "ru", "шьёте  на заказ?", "Да.")
+    with pytest.raises(EditRefused, match="e7 has this question already"):
+        add_entry(faq, "x", "en", "question 7?", "Yes.")
+    entries, problems = load_faq_file(faq)
+    assert problems == [] and [e.id for e in entries].count("taught-q") == 1

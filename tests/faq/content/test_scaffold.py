@@ -151,3 +151,14 @@ def test_schema_path_is_relative_inside_the_project_and_absolute_outside(
     folder = create_seller(tmp_path, SellerSpec("shop", "Shop", ("ru",)))
     first_line = (folder / "seller.yaml").read_text("utf-8").splitlines()[0]
     assert first_line == f"# yaml-language-server: $schema={outside}"
+
+
+def test_the_commented_working_hours_load_once_uncommented(tmp_path: Path) -> None:
+    folder = create_seller(tmp_path, SellerSpec("hours-shop", "Hours", ("ru", "en"), -100123))
+    seller_yaml = folder / "seller.yaml"
+    lines = seller_yaml.read_text("utf-8").splitlines()
+    start = lines.index("# hours:")
+    example = [line.removeprefix("# ") for line in lines[start : start + 7]]
+    seller_yaml.write_text("\n".join([*lines[:start], *example]) + "\n", "utf-8")
+    seller = load_content(tmp_path).sellers["hours-shop"]
+    assert seller.hours is not None and seller.away == {"ru": "Мы ответим в рабочее время."}
