@@ -3,7 +3,8 @@
 Cases opened per day (bars); the share of buyer questions the FAQ settled per day
 (a line, 0-100 %); the median and 90th-percentile time to the first staff reply of the
 cases opened each day, in hours, against the seller's first-reply deadline; and the
-ratings 1-5 (bars with counts, the average in the title). Every day of the period has
+ratings 1-5 (bars with counts, the average in the title); under the chart's title, the
+period's resolution figures in one line. Every day of the period has
 a place on the x axis: a day without cases is a zero bar, a day without questions or
 replies a gap in the line.
 
@@ -74,6 +75,8 @@ TITLE_STYLE: dict[str, Any] = {
 }
 #: Seconds in an hour: reply times are drawn in hours.
 HOUR_S = 3600.0
+#: Where the resolution figures' line sits: between the title and the first panel.
+HEADLINE_Y = 0.955
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,13 @@ class ChartData:
     ratings: dict[int, int]
     #: The seller's first-reply deadline (seller.yaml ``sla.first_reply``); None: no line.
     first_reply_deadline_s: float | None = None
+    #: The period's resolution figures, in one line under the title (None: not known):
+    #: the share of settled FAQ answers that resolved the question, CSAT (share of 4-5
+    #: ratings), the share of buyers asked who rated, and cases reopened.
+    faq_resolved: float | None = None
+    csat: float | None = None
+    rating_response: float | None = None
+    reopened: int | None = None
 
     @property
     def rating_count(self) -> int:
@@ -244,6 +254,20 @@ def _title(data: ChartData, lang: str) -> str:
     return text("chart_title", lang, shop=data.shop, period=period)
 
 
+def _headline(data: ChartData, lang: str) -> str:
+    def share(value: float | None) -> str:
+        return "–" if value is None else f"{value:.0%}"
+
+    return text(
+        "chart_headline",
+        lang,
+        resolved=share(data.faq_resolved),
+        csat=share(data.csat),
+        response=share(data.rating_response),
+        reopened=str(data.reopened),
+    )
+
+
 def _use_family(figure: Figure, family: str) -> None:
     """Draw every text of ``figure`` in ``family`` (digits and symbols fall back to
     DejaVu Sans). Set per text, not through rcParams, which are global to the process."""
@@ -266,6 +290,8 @@ def build_figure(data: ChartData, lang: str | None = None) -> Figure:
     for panel in (cases, share, reply, ratings):
         panel.tick_params(labelsize=FONT_SIZE)
     figure.suptitle(_title(data, lang), fontsize=FONT_SIZE + 4, fontweight="bold")
+    if data.reopened is not None:
+        figure.text(0.5, HEADLINE_Y, _headline(data, lang), ha="center", fontsize=FONT_SIZE)
     family = cjk_font() if lang == "zh" else None
     if family is not None:
         _use_family(figure, family)

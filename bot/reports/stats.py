@@ -250,14 +250,27 @@ def seller_chart(
     """The chart data and the text figures of the seller's last ``days`` UTC days
     (``hours``: the seller's working hours, for the first reply in working time)."""
     since, until = chart_period(days, now)
+    stats = seller_stats(session, seller_id, since, until, hours=hours, now=now)
     data = ChartData(
         shop=shop,
         days=day_figures(session, seller_id, since, until),
         ratings=stats_repo.ratings(session, seller_id, since, until),
         first_reply_deadline_s=first_reply_deadline_s,
+        **_headline(stats.resolution),
     )
-    stats = seller_stats(session, seller_id, since, until, hours=hours, now=now)
     return SellerChart(data, stats, days)
+
+
+def _headline(figures: ResolutionFigures | None) -> dict[str, Any]:
+    """The chart's line of resolution figures."""
+    if figures is None:
+        return {}
+    return {
+        "faq_resolved": figures.faq.rate,
+        "csat": figures.csat,
+        "rating_response": figures.offers.response_rate,
+        "reopened": figures.reopens.cases,
+    }
 
 
 def caption(chart: SellerChart, lang: str) -> str:

@@ -7,6 +7,7 @@ import asyncio
 import math
 import struct
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -115,6 +116,16 @@ def test_labels_follow_the_language() -> None:
     english = texts_of(busy_month(), "en")
     assert "Lotus Wear: 28.10.2026 – 26.11.2026 (UTC)" in english
     assert "Cases opened per day" in english and "deadline: 24 h" in english
+
+
+def test_the_resolution_figures_stand_under_the_title() -> None:
+    figures = replace(busy_month(), faq_resolved=0.784, csat=0.9, rating_response=None, reopened=2)
+    english = texts_of(figures, "en")
+    line = "FAQ answers resolved: 78% · CSAT: 90% (rated: – of those asked) · reopened: 2"
+    assert line in english
+    assert any(t.startswith("Вопросы, решённые FAQ: 78%") for t in texts_of(figures, "ru"))
+    # Without figures (a chart drawn from counts only) there is no such line.
+    assert not any("FAQ answers resolved" in t for t in texts_of(busy_month(), "en"))
 
 
 def test_chinese_labels_only_with_a_cjk_font(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -137,6 +137,14 @@ def test_text_and_caption_show_the_figures(session: Session) -> None:
     assert "FAQ answers resolved: 67% (1 confirmed, 1 assumed, 1 not resolved, 0 pending)" in body
     assert "Reopened cases: 1" in body and "CSAT: 67%, response rate 75%" in body
     assert "медиана 30m00s" in caption(chart, "ru")
+    # The chart itself carries the same figures under its title.
+    data = chart.data
+    assert (data.faq_resolved, data.csat, data.rating_response, data.reopened) == (
+        pytest.approx(2 / 3),
+        pytest.approx(2 / 3),
+        0.75,
+        1,
+    )
 
 
 def test_json_has_the_resolution_keys(
