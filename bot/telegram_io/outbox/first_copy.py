@@ -14,6 +14,7 @@ from telegram import Bot
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from sellerdesk.bot.database import Database
+from sellerdesk.bot.desk.outgoing import SEND_MEDIA
 from sellerdesk.bot.telegram_io.outbox.jobs import Job, markup, retry_after_seconds
 from sellerdesk.storage.models import OutboxKind
 from sellerdesk.storage.repo import outbox
@@ -50,7 +51,11 @@ class FirstCopy:
         meanwhile cannot make the repeat look like a duplicate. Whatever goes wrong
         while checking, the repeat is kept: a message may show twice, never vanish.
         """
-        if job.kind not in (OutboxKind.SEND_TEXT, OutboxKind.COPY_MESSAGE) or not sent:
+        if job.kind not in (OutboxKind.SEND_TEXT, OutboxKind.COPY_MESSAGE, SEND_MEDIA) or not sent:
+            return sent
+        if job.kind == SEND_MEDIA and len(sent) != 1:
+            # An album and its text: the album's messages carry no buttons to probe
+            # with (a probe would put the row's on one); it may show twice.
             return sent
         if job.payload.get("business"):
             # In a Telegram Business chat the bot may edit the account owner's own

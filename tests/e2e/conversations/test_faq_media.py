@@ -9,12 +9,15 @@ import shutil
 import zlib
 from pathlib import Path
 
+import pytest
 from sqlalchemy import delete, select
 
+from sellerdesk.bot.telegram_io.outbox import jobs as outbox_jobs
 from sellerdesk.faq.content.loader import load_content
 from sellerdesk.storage.models import MediaUpload
 from sellerdesk.storage.types import utcnow
 from testing.botapi import BotApiDouble
+from testing.botapi.model import StoredMessage
 from tests.e2e.harness import BUYER, DEMO, Desk, open_db, run_desk, settings_for
 
 SIZE_QUESTION = "Покажите размерную сетку"
@@ -179,3 +182,27 @@ def test_a_stale_file_id_is_replaced_and_a_file_gone_leaves_the_answer(
         assert gone.kind == "text" and gone.text == reply.caption
 
     run_desk(api, settings, scenario, content_dir=content)
+
+
+def test_a_chart_that_landed_unanswered_is_not_kept_twice(
+    api: BotApiDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection breaks after Telegram took the photo: the sender tries again,
+    finds the earlier one and deletes the repeat (as for texts, see outbox.first_copy)."""
+    monkeypatch.setattr(outbox_jobs, "BACKOFF_BASE_S", 0.05)
+    settings = settings_for(api, tmp_path)
+
+    async def scenario(desk: Desk) -> None:
+        await desk.buyer_asks("/start lotus-wear")
+        api.fail("sendPhoto", drop_connection=True, after_effect=True)
+        desk.buyer_says(SIZE_QUESTION)
+
+        def photos() -> list[StoredMessage]:
+            found = api.messages_in(BUYER, include_deleted=True)
+            return [m for m in found if m.kind == "photo"]
+
+        await desk.wait(lambda: [m for m in photos() if m.deleted], 10)
+        kept = [m for m in photos() if not m.deleted]
+        assert len(photos()) == 2 and len(kept) == 1 and kept[0].caption
+
+    run_desk(api, settings, scenario)
