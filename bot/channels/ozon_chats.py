@@ -294,6 +294,9 @@ class OzonChats:
                         order or None,
                     )
                 if found is not None:
+                    # The chat's buyer (no Telegram id), so a request for a person in
+                    # the same chat later counts against this answer (resolution).
+                    _, buyer = channels.ozon_buyer(session, seller.id, chat_id, found.lang)
                     questions.log_question_id(
                         session,
                         seller_id=seller.id,
@@ -303,6 +306,7 @@ class OzonChats:
                         score=found.score,
                         lang=found.lang,
                         channel=questions.OZON_CHAT,
+                        buyer_id=buyer.id,
                     )
                 return True
 

@@ -375,7 +375,7 @@ def ozon_buyer(
     session: Session, seller_id: str, chat_id: str, lang: str | None, now: datetime | None = None
 ) -> tuple[OzonBuyerChat, Buyer]:
     """The Ozon chat's row and its buyer (a buyer without a Telegram id), made on the
-    chat's first message for staff."""
+    chat's first question (answered by the FAQ or handed to staff)."""
     now = now or utcnow()
     stmt = select(OzonBuyerChat).where(
         OzonBuyerChat.seller_id == seller_id, OzonBuyerChat.chat_id == chat_id

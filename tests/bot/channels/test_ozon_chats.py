@@ -264,3 +264,30 @@ def test_an_answer_with_a_picture_and_a_link_sends_both_into_the_chat(
     # The chat shows no buttons: the link is written out after the answer.
     assert entry.answer["ru"] in sent and entry.buttons[0].url in sent
     assert api.files == [("chat-s", "size-chart.png", entry.media[0].path.read_bytes())]
+
+
+def test_an_ozon_answer_followed_by_a_request_for_staff_is_not_resolved(
+    tmp_path: Path, api: OzonApiDouble
+) -> None:
+    from datetime import UTC, datetime
+
+    from sellerdesk.storage.repo.stats import faq_resolution
+
+    chats = _desk(tmp_path, api)
+    api.buyer_writes("chat-1", KNOWN)  # answered, then the buyer wants a person
+    api.buyer_writes("chat-2", KNOWN)  # answered, nothing more
+    assert _tick(chats) == 2
+    api.buyer_writes("chat-1", UNSURE)
+    _tick(chats)
+    now = datetime.now(UTC)
+    with chats.db.transaction() as session:
+        logged = session.scalars(select(FaqQuestionLog).order_by(FaqQuestionLog.id)).all()
+        # Each chat is a buyer of its own, the same for all its questions.
+        assert logged[0].buyer_id is not None and logged[0].buyer_id != logged[1].buyer_id
+        assert logged[2].buyer_id == logged[0].buyer_id
+        resolution = faq_resolution(session, "lotus-wear", now - timedelta(hours=1), now)
+        later = faq_resolution(
+            session, "lotus-wear", now - timedelta(hours=1), now, now=now + timedelta(hours=25)
+        )
+    assert (resolution.not_resolved, resolution.pending, resolution.untracked) == (1, 1, 0)
+    assert (later.not_resolved, later.assumed) == (1, 1)
