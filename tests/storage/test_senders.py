@@ -55,3 +55,18 @@ def test_live_senders_are_counted_without_a_heartbeat_of_ones_own(session: Sessi
     senders.beat(session, "a", LIVE, now=T0)
     senders.beat(session, "b", LIVE, now=T0 - LIVE - timedelta(seconds=1))
     assert senders.count_live(session, LIVE, now=T0) == 1
+
+
+def test_file_ids_are_kept_by_content_and_forgotten_when_unused(session: Session) -> None:
+    chart, old = ("a" * 64, "photo"), ("b" * 64, "document")
+    senders.remember_uploads(session, {chart: "AgAC-1", old: "BQAC-1"}, now=T0)
+    assert senders.uploaded(session, [chart, old, ("c" * 64, "photo")]) == {
+        chart: "AgAC-1",
+        old: "BQAC-1",
+    }
+    # Sent again by its id: still in use; a new id replaces the old one.
+    senders.touch_uploads(session, [chart], now=T0 + timedelta(days=170))
+    senders.remember_uploads(session, {chart: "AgAC-2"}, now=T0 + timedelta(days=181))
+    assert senders.uploaded(session, [chart, old]) == {chart: "AgAC-2"}  # old: unused 181 days
+    senders.forget_uploads(session, [chart])
+    assert senders.uploaded(session, [chart]) == {}
