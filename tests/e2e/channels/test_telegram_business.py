@@ -202,3 +202,23 @@ def test_buttons_in_the_business_chat_work_for_the_buyer_only(tmp_path: Path) ->
         run_desk(api, settings_for(api, tmp_path), scenario, content_dir=content)
         with open_db(settings_for(api, tmp_path)) as session:
             assert session.query(BusinessChat).count() == 1
+
+
+def test_the_size_chart_goes_into_the_business_chat_as_one_photo(tmp_path: Path) -> None:
+    content = demo_with(tmp_path, CONNECTED)
+    entry = load_content(content).sellers["lotus-wear"].entry("size-chart")
+    assert entry is not None and entry.media
+    with _api() as api:
+
+        async def scenario(desk: Desk) -> None:
+            conn = api.connect_business(OWNER, username=OWNER_NAME)
+            await desk.wait(lambda: [t for t in _admin_texts(api) if OWNER_NAME in t])
+            api.buyer_writes_business(conn, BUYER, "Покажите размерную сетку")
+            chart = await _business_reply(desk, conn, 1)
+            assert chart.kind == "photo" and chart.caption == entry.answer["ru"]
+            assert any(b.get("url") for b in chart.buttons)
+            (call,) = api.calls_to("sendPhoto")
+            assert call["business_connection_id"] == conn and call["chat_id"] == BUYER
+            assert api.messages_in(BUYER) == []  # nothing in the bot's own chat
+
+        run_desk(api, settings_for(api, tmp_path), scenario, content_dir=content)
