@@ -26,6 +26,7 @@ import io
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -194,9 +195,29 @@ def _edit(path: Path, change: Any) -> Edit:
     return Edit(entry_id, _diff(path.name, old_lines, after.splitlines(), 0))
 
 
+#: Temporary files an edit writes beside faq.yaml, and how old one left by a process
+#: that died mid-edit must be before the next edit deletes it.
+TEMP_PATTERNS = (".faq.yaml.*.tmp", ".faq.entry.*.tmp")
+STALE_TEMP_S = 600.0
+
+
+def _sweep(folder: Path) -> None:
+    """Delete temporary files a killed edit left in ``folder`` (an edit still running
+    in another process is younger than :data:`STALE_TEMP_S`)."""
+    now = time.time()
+    for pattern in TEMP_PATTERNS:
+        for left in folder.glob(pattern):
+            try:
+                if now - left.stat().st_mtime > STALE_TEMP_S:
+                    left.unlink()
+            except OSError:
+                continue
+
+
 def _replace(path: Path, before: bytes, after: str, *, check: bool) -> None:
     """Write ``after`` over ``path`` in one step, unless the file is no longer
     ``before``; ``check``: read the new text with the loader first."""
+    _sweep(path.parent)
     fd, name = tempfile.mkstemp(prefix=".faq.yaml.", suffix=".tmp", dir=path.parent)
     temp = Path(name)
     try:

@@ -4,6 +4,8 @@ meanwhile is never overwritten, and the file is never half written."""
 from __future__ import annotations
 
 import difflib
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +203,17 @@ def test_a_new_entry_is_made_once_for_a_question(tmp_path: Path) -> None:
         add_entry(faq, "x", "en", "question 7?", "Yes.")
     entries, problems = load_faq_file(faq)
     assert problems == [] and [e.id for e in entries].count("taught-q") == 1
+
+
+def test_temporary_files_of_an_edit_killed_midway_are_swept(tmp_path: Path) -> None:
+    seller = _seller(tmp_path)
+    folder = tmp_path / "shop"
+    stale = folder / ".faq.yaml.abc123.tmp"
+    stale.write_text("half an edit", "utf-8")
+    old = time.time() - editing.STALE_TEMP_S - 60
+    os.utime(stale, (old, old))
+    fresh = folder / ".faq.entry.def456.tmp"  # another process's edit, running now
+    fresh.write_text("entries:\n", "utf-8")
+    teach_question(seller, "e2", "en", "Yet another way?")
+    assert not stale.exists() and fresh.exists()
+    assert load_content(tmp_path).sellers["shop"].entry("e2") is not None
