@@ -148,13 +148,7 @@ class OzonCaseSender:
             await client.send_file(route[1], name, base64.b64encode(data).decode())
         for item in payload.get("media") or ():
             # An FAQ answer's files (``outgoing.SEND_MEDIA``), from the seller's folder.
-            try:
-                data = Path(str(item["path"])).read_bytes()
-            except OSError as error:
-                log.error("%s is gone from the seller's folder: %s", item["name"], error.strerror)
-                continue
-            name = Path(str(item["name"])).name
-            await client.send_file(route[1], name, base64.b64encode(data).decode())
+            await client.send_local_file(route[1], Path(str(item["path"])))
         for part in split_text(body):
             await client.send(route[1], part)
         return [job.id]

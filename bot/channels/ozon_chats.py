@@ -33,7 +33,6 @@ next pass.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import os
 import time
@@ -88,13 +87,14 @@ class Answer:
     best: str | None
     score: float | None
     lang: str
-    #: The entry's link buttons written out, and its files: sent in a chat after the
-    #: text (an Ozon chat shows no buttons); not part of a product question's answer.
-    links: str = ""
+    #: The entry's link buttons (label, address) and its files: in a chat, the links
+    #: are written out after the text (an Ozon chat shows no buttons) and the files
+    #: follow; not part of a product question's answer.
+    links: tuple[tuple[str, str], ...] = ()
     media: tuple[MediaFile, ...] = ()
 
     def chat_text(self) -> str:
-        return f"{self.text}\n\n{self.links}" if self.links and self.text else self.text
+        return outgoing.with_links(self.text, self.links) if self.text else self.text
 
 
 class OzonChats:
@@ -333,7 +333,7 @@ class OzonChats:
             answer = self.ctx.faq.answer(seller, best.target, lang)
         return Answer(
             text=answer.text,
-            links="\n".join(f"{label}: {url}" for label, url in answer.links),
+            links=answer.links,
             media=answer.media,
             question=question[:MAX_QUESTION_CHARS],
             action=action,
@@ -349,13 +349,7 @@ class OzonChats:
             for part in split_text(answer.chat_text()):
                 await client.send(chat_id, part)
             for media in answer.media:
-                try:
-                    data = await asyncio.to_thread(media.path.read_bytes)
-                except OSError as error:
-                    log.error("%s of %s is gone: %s", media.name, seller.id, error.strerror)
-                    continue
-                encoded = base64.b64encode(data).decode()
-                await client.send_file(chat_id, media.path.name, encoded)
+                await client.send_local_file(chat_id, media.path)
         except OzonRefusedError as error:
             # A closed reply window or a text Ozon will not take: trying again cannot
             # help; the message is left for staff (who see it unread in Ozon).

@@ -13,9 +13,12 @@ request). The key never reaches a log or an error message.
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,6 +39,8 @@ __all__ = [
     "OzonMaybeDoneError",
     "OzonRefusedError",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Seconds for one request.
 TIMEOUT_S = 15.0
@@ -272,6 +277,17 @@ class OzonChatClient:
             "/v1/chat/send/file",
             {"chat_id": chat_id, "name": name, "base64_content": base64_content},
         )
+
+    async def send_local_file(self, chat_id: str, path: Path) -> bool:
+        """Send a file of the seller's folder (an FAQ answer's); False, logged, when it
+        is gone from there since the FAQ was loaded (the answer goes without it)."""
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as error:
+            log.error("%s is gone from the seller's folder: %s", path, error.strerror)
+            return False
+        await self.send_file(chat_id, path.name, base64.b64encode(data).decode())
+        return True
 
     async def read(self, chat_id: str, message_id: str) -> None:
         await self.post("/v2/chat/read", {"chat_id": chat_id, "from_message_id": message_id})

@@ -47,11 +47,6 @@ class EntryAnswer:
     media: tuple[MediaFile, ...] = ()
     links: tuple[tuple[str, str], ...] = ()
 
-    def plain(self) -> str:
-        """The text with each link written out, for a chat that shows no buttons."""
-        lines = [f"{label}: {url}" for label, url in self.links]
-        return "\n\n".join([self.text, "\n".join(lines)]) if lines else self.text
-
 
 @dataclass(frozen=True)
 class ContentSnapshot:

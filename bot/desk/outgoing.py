@@ -187,8 +187,7 @@ def send_text(
         log.info("a note with buttons is not sent into an Ozon chat")
         return
     if links and channels.is_ozon_chat(chat_id):
-        text = "\n\n".join([text, "\n".join(f"{label}: {url}" for label, url in links)])
-        links = ()
+        text, links = with_links(text, links), ()
     payload: dict[str, Any] = {"side": side.value, "text": fit_message(text, html), "html": html}
     if links:
         payload["links"] = [[label, url] for label, url in links]
@@ -217,6 +216,14 @@ def send_text(
         thread_id=thread_id,
         now=now,
     )
+
+
+def with_links(text: str, links: Sequence[tuple[str, str]]) -> str:
+    """``text`` with each link (label, address) written out after it, for a chat that
+    shows no buttons (an Ozon chat)."""
+    if not links:
+        return text
+    return "\n\n".join([text, "\n".join(f"{label}: {url}" for label, url in links)])
 
 
 def send_answer(session: Session, answer: EntryAnswer, **options: Any) -> None:

@@ -35,6 +35,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from sellerdesk.bot.i18n.texts import pick_language, text
+from sellerdesk.bot.reports.resolution import share
 
 #: Figure size in inches at :data:`DPI`: 1000 x 1400 px, the width Telegram shows a
 #: photo at on a phone, tall enough for four panels one under another.
@@ -255,15 +256,12 @@ def _title(data: ChartData, lang: str) -> str:
 
 
 def _headline(data: ChartData, lang: str) -> str:
-    def share(value: float | None) -> str:
-        return "–" if value is None else f"{value:.0%}"
-
     return text(
         "chart_headline",
         lang,
-        resolved=share(data.faq_resolved),
-        csat=share(data.csat),
-        response=share(data.rating_response),
+        resolved=share(data.faq_resolved, "–"),
+        csat=share(data.csat, "–"),
+        response=share(data.rating_response, "–"),
         reopened=str(data.reopened),
     )
 

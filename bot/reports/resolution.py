@@ -52,9 +52,9 @@ def duration(seconds: float | None) -> str:
     return f"{secs}s"
 
 
-def share(value: float | None) -> str:
-    """``0.756`` -> ``76%``; ``None`` -> ``-``."""
-    return "-" if value is None else f"{value:.0%}"
+def share(value: float | None, none: str = "-") -> str:
+    """``0.756`` -> ``76%``; ``None`` -> ``none``."""
+    return none if value is None else f"{value:.0%}"
 
 
 def working_seconds(hours: WorkingHours | None, start: datetime, end: datetime) -> float:

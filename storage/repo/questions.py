@@ -22,9 +22,11 @@ from sellerdesk.storage.repo._sql import (
 )
 from sellerdesk.storage.types import utcnow
 
-#: The matcher's hand-off action, as ``faq.matching.decision.Action.HANDOFF`` spells it
-#: (storage may not import faq, so the value is repeated here and tested there).
+#: The matcher's hand-off and answer actions, as ``faq.matching.decision.Action``
+#: spells them (storage may not import faq, so the values are repeated here and tested
+#: there).
 HANDOFF_ACTION = "handoff"
+ANSWER_ACTION = "answer"
 #: Most frequent unanswered questions listed by default.
 
 

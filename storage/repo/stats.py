@@ -27,7 +27,7 @@ from sellerdesk.storage.models import (
     FaqQuestionLog,
     QuestionOutcome,
 )
-from sellerdesk.storage.repo.questions import HANDOFF_ACTION, UtcDay
+from sellerdesk.storage.repo.questions import ANSWER_ACTION, HANDOFF_ACTION, UtcDay
 from sellerdesk.storage.types import utcnow
 
 
@@ -196,8 +196,6 @@ def _as_date(value: date | str) -> date:
 #: How long after an FAQ answer a request for a person still counts against it; an
 #: answer younger than this that nothing has settled yet is pending.
 RESOLUTION_WINDOW = timedelta(hours=24)
-#: The matcher's action for a question the FAQ answered outright.
-ANSWER_ACTION = "answer"
 
 
 @dataclass(frozen=True)
@@ -215,8 +213,7 @@ class Resolution:
     #: Given while the buyer had a case open with staff (staff saw the question too):
     #: not judged.
     in_case: int = 0
-    #: Given to a buyer the log does not know (Ozon chats and product questions):
-    #: not judged.
+    #: Given to a buyer the log does not know (Ozon product questions): not judged.
     untracked: int = 0
 
     @property

@@ -40,6 +40,7 @@ def log(
 
 def test_handoff_action_matches_the_matcher() -> None:
     assert Action.HANDOFF.value == questions.HANDOFF_ACTION
+    assert Action.ANSWER.value == questions.ANSWER_ACTION
 
 
 def test_log_question_stores_the_decision(session: Session) -> None:

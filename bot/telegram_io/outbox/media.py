@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +102,7 @@ class MediaSender:
         for m, key in zip(listed, keys, strict=True):
             base = Item(name=str(m["name"]), kind=key[1], digest=key[0])
             if key in known:
-                items.append(Item(base.name, base.kind, base.digest, file_id=known[key]))
+                items.append(replace(base, file_id=known[key]))
                 continue
             try:
                 data = Path(str(m["path"])).read_bytes()
@@ -115,7 +115,7 @@ class MediaSender:
                     error.strerror,
                 )
                 continue
-            items.append(Item(base.name, base.kind, base.digest, data=data))
+            items.append(replace(base, data=data))
         return items
 
     def _forget(self, keys: list[tuple[str, str]]) -> None:
