@@ -5,11 +5,14 @@ timeout, a double Approve, and the decision deadline's reminder."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from sellerdesk.bot.desk.returns import REASONS
+from sellerdesk.faq.content.hours import WEEKDAYS
 from sellerdesk.storage.models import Case, CaseKind, ReturnDecision, ReturnRequest, ReturnStep
 from testing.botapi import BotApiDouble
 from testing.botapi.model import StoredMessage, TopicRecord
@@ -406,3 +409,27 @@ def test_an_album_is_acknowledged_once_without_a_wrong_count(
         assert photos
 
     run_desk(api, settings_for(api, tmp_path), scenario)
+
+
+def test_a_return_filed_outside_hours_says_when_staff_are_back(
+    api: BotApiDouble, tmp_path: Path
+) -> None:
+    """Staff at work on one day only, three days from now: the return's confirmation
+    carries the away text and when staff are back, whatever the time of the run."""
+    content = returns_content(tmp_path)
+    zone = ZoneInfo("Europe/Moscow")
+    workday = WEEKDAYS[(datetime.now(zone).date() + timedelta(days=3)).weekday()]
+    with (content / "lotus-wear" / "seller.yaml").open("a", encoding="utf-8") as out:
+        out.write(
+            f"timezone: Europe/Moscow\nhours:\n  {workday}: 09:00-18:00\n"
+            "away:\n  ru: Мы ответим в рабочее время.\n"
+        )
+
+    async def scenario(desk: Desk) -> None:
+        await file_return(desk)
+        filed = await buyer_gets_text(desk, "Заявка на возврат №1 отправлена")
+        assert filed.text is not None
+        assert "\n\nМы ответим в рабочее время. Сотрудники снова на связи" in filed.text
+        assert "в 09:00 (время Europe/Moscow)." in filed.text
+
+    run_desk(api, settings_for(api, tmp_path, content_dir=content), scenario, content_dir=content)
